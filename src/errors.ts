@@ -1,0 +1,53 @@
+// Domain errors, named for what went wrong. Mapped to HTTP statuses only in http/on-error.ts.
+
+export class JobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Field validation failed: a bundle of field → text, in pman's field order (400). */
+export class ValidationError extends JobError {
+  readonly fields: Readonly<Record<string, string>>;
+  constructor(fields: Record<string, string>) {
+    super(Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; '));
+    this.fields = fields;
+  }
+}
+
+/** The request (or the backend about it) says the spec cannot run as given (400, plain message). */
+export class InvalidSpecError extends JobError {}
+
+/** The spec asks for something the backend cannot honour (400, plain message). */
+export class UnsupportedError extends JobError {}
+
+export class NotFoundError extends JobError {}
+
+export class ConflictError extends JobError {}
+
+export class BodyTooLargeError extends JobError {}
+
+export class UnsupportedMediaTypeError extends JobError {}
+
+/** The backend cannot be reached, timed out or answered 5xx/429 (503 + Retry-After). */
+export class BackendUnavailableError extends JobError {
+  /** Seconds the client should wait; the backend's value when it gave one. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
+  }
+}
+
+/** The backend refused us for a reason that is not the caller's fault (RBAC, missing namespace): 500. */
+export class BackendRefusedError extends JobError {}
+
+/** A configuration problem found at start-up; `problems` has one line per problem. */
+export class ConfigError extends JobError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,92 @@
+// The vocabulary shared by the HTTP layer and every backend (types only).
+
+/** The five states pfcon and CUBE understand, spelled exactly as pman sent them (api.md §9). */
+export type JobStatus =
+  | 'notstarted'
+  | 'started'
+  | 'finishedSuccessfully'
+  | 'finishedWithError'
+  | 'undefined';
+
+export const JOB_STATUSES = [
+  'notstarted',
+  'started',
+  'finishedSuccessfully',
+  'finishedWithError',
+  'undefined',
+] as const satisfies readonly JobStatus[];
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set([
+  'finishedSuccessfully',
+  'finishedWithError',
+]);
+
+export const INCOMING = '/share/incoming';
+export const OUTGOING = '/share/outgoing';
+
+/** Where a job's data comes from, already resolved from storeBase and checked for escapes. */
+export interface Mount {
+  /** 'host': `source` is an absolute host directory (STOREBASE, or a local volume's mountpoint).
+   *  'volume': `source` is a PersistentVolumeClaim name. */
+  kind: 'host' | 'volume';
+  source: string;
+  /** Relative path under `source`: never empty, no '', '.' or '..' segments. */
+  subPath: string;
+  containerPath: typeof INCOMING | typeof OUTGOING;
+  readOnly: boolean;
+}
+
+export interface Resources {
+  /** Workers that must all succeed (Kubernetes parallelism = completions; Docker and Swarm run exactly 1). */
+  workers: number;
+  /** CPU limit in millicores: 1000 = one CPU. */
+  cpuMillicores: number;
+  /** Memory limit in mebibytes (MiB). */
+  memoryMiB: number;
+  /** Whole GPUs; 0 for none. */
+  gpus: number;
+}
+
+/** What every backend receives. Built once by toJobSpec(); backends never see wire fields or storage config. */
+export interface JobSpec {
+  /** The jid, already checked against the backend's name rule. */
+  name: string;
+  image: string;
+  /** The full argv (api.md §6). Replaces the image's ENTRYPOINT and CMD on every backend. */
+  command: readonly string[];
+  /** The job's environment, in request order (insertion order of the record). */
+  env: Readonly<Record<string, string>>;
+  resources: Resources;
+  mounts: readonly Mount[];
+  /** Drawn from CONTAINER_USER (ranges resolved to one value per job). */
+  user?: { uid?: number; gid?: number };
+  /** /dev/shm size in MiB (SHM_SIZE). */
+  shmMiB?: number;
+  /** JOB_LABELS plus our managed-by label, which list() filters on. */
+  labels: Readonly<Record<string, string>>;
+}
+
+export interface JobInfo {
+  name: string;
+  image: string;
+  command: readonly string[];
+  status: JobStatus;
+  /** Short human-readable state or reason, e.g. "running", "OOMKilled (exit code 137)". */
+  message: string;
+  /** RFC 3339 UTC ('Z'): finish time when terminal, else start time, else creation time. */
+  timestamp: string;
+}
+
+/** Bounds for a log read (api.md §10). */
+export interface LogLimits {
+  /** Last N lines (JOB_LOGS_TAIL). */
+  tail: number;
+  /** Byte cap after the line tail (JOB_LOGS_MAX_BYTES). */
+  maxBytes: number;
+}
+
+/** Label put on every Docker container and Swarm service we create. */
+export const DOCKER_MANAGED_BY_LABEL = 'org.chrisproject.managed-by';
+/** Label put on every Kubernetes Job and pod we create. */
+export const KUBE_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'pman';
