@@ -1,5 +1,6 @@
 // The one seam between the HTTP API and the orchestrators, and the central capability check.
 import { UnsupportedError } from '../errors.js';
+import type { Logger } from 'pino';
 import type { JobInfo, JobSpec, LogLimits, Mount } from '../job.js';
 
 export type BackendName = 'docker' | 'swarm' | 'kubernetes' | 'openshift' | 'memory';
@@ -52,6 +53,15 @@ export interface Backend {
   ping(): Promise<void>;
   /** Stop watches, informers and background pulls. */
   close(): Promise<void>;
+}
+
+/** What every backend factory receives besides its own config. */
+export interface BackendDeps {
+  log: Logger;
+  /** Timeout of each backend API call (BACKEND_TIMEOUT_SECONDS × 1000). */
+  timeoutMs: number;
+  /** Injected clock (tests share it with fakes). */
+  now?: () => Date;
 }
 
 /** Throws one UnsupportedError that lists every capability the spec exceeds, joined with "; ". */
