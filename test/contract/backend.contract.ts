@@ -1,0 +1,249 @@
+// The conformance suite: the executable specification of a Backend (architecture.md §10).
+// Every backend runs it: memory in-process, Kubernetes/OpenShift against the fake API, Docker and
+// Swarm against the real engine. Fakes are *told* the outcome; real backends are *waited on*.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backends/backend.js';
+import { ConflictError, NotFoundError } from '../../src/errors.js';
+import {
+  DOCKER_MANAGED_BY_LABEL,
+  KUBE_MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  TERMINAL_STATUSES,
+  type JobSpec,
+  type Mount,
+} from '../../src/job.js';
+
+export type Outcome = { exitCode: number; logs?: string } | 'oom';
+
+export interface Harness {
+  backend: Backend;
+  /** An image with /bin/sh (busybox) that the backend can run. */
+  image: string;
+  /** Mounts for a new job; real engines create fresh dirs under a temporary storeBase. */
+  mounts(name: string): Promise<Mount[]>;
+  /** Fakes: force the outcome now. Real engines: wait (bounded) until the job is terminal. */
+  finish(name: string, outcome: Outcome): Promise<void>;
+  /** Real engines: read a file the job wrote to its output dir. Omitted where not observable. */
+  readOutput?(name: string, file: string): Promise<string>;
+  /** Remove everything this harness created, even after failures. */
+  cleanup(): Promise<void>;
+}
+
+export type CaseName =
+  | 'create'
+  | 'conflict'
+  | 'unknown'
+  | 'delete'
+  | 'list'
+  | 'success'
+  | 'failure'
+  | 'oom'
+  | 'logs-bounded'
+  | 'env'
+  | 'unicode-logs'
+  | 'mounts';
+
+export interface SuiteOptions {
+  /** Cases this backend cannot run, each with the reason (printed as the skip message). */
+  skip?: Partial<Record<CaseName, string>>;
+}
+
+/** Unique, valid on every backend's name rule: lower-case letters, digits, '-'. */
+export function runPrefix(tag: string): string {
+  return `ct-${tag}-${randomBytes(3).toString('hex')}`;
+}
+
+export function describeBackend(
+  title: string,
+  setup: () => Promise<Harness>,
+  opts: SuiteOptions = {},
+): void {
+  describe(`conformance: ${title}`, () => {
+    let h: Harness;
+    const prefix = runPrefix(title.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8));
+    let counter = 0;
+    const nextName = (): string => `${prefix}-${++counter}`;
+
+    beforeAll(async () => {
+      h = await setup();
+    });
+    afterAll(async () => {
+      await h?.cleanup();
+    });
+
+    async function spec(name: string, script: string, extra: Partial<JobSpec> = {}): Promise<JobSpec> {
+      const managed =
+        h.backend.name === 'kubernetes' || h.backend.name === 'openshift'
+          ? KUBE_MANAGED_BY_LABEL
+          : DOCKER_MANAGED_BY_LABEL;
+      return {
+        name,
+        image: h.image,
+        command: ['/bin/sh', '-c', script],
+        env: {},
+        resources: { workers: 1, cpuMillicores: 500, memoryMiB: 128, gpus: 0 },
+        mounts: await h.mounts(name),
+        labels: { [managed]: MANAGED_BY_VALUE, 'pman-conformance': prefix },
+        ...extra,
+      };
+    }
+
+    const test = (name: CaseName, label: string, fn: () => Promise<void>): void => {
+      const reason = opts.skip?.[name];
+      if (reason !== undefined) it.skip(`${label} (skipped: ${reason})`, fn);
+      else it(label, fn);
+    };
+
+    test('create', 'create answers notstarted and get shows the same name, image and command', async () => {
+      const name = nextName();
+      const s = await spec(name, 'sleep 2; echo done');
+      const created = await h.backend.create(s);
+      expect(created).toMatchObject({ name, image: s.image, status: 'notstarted' });
+      expect(created.command).toEqual(s.command);
+      expect(created.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+      const got = await h.backend.get(name);
+      expect(got).toMatchObject({ name, image: s.image });
+      expect(got.command).toEqual(s.command);
+      expect(['notstarted', 'started', 'finishedSuccessfully']).toContain(got.status);
+      await h.backend.delete(name);
+    });
+
+    test('conflict', 'creating a name twice is a ConflictError and leaves the first job alone', async () => {
+      const name = nextName();
+      await h.backend.create(await spec(name, 'sleep 5'));
+      await expect(h.backend.create(await spec(name, 'exit 7'))).rejects.toBeInstanceOf(ConflictError);
+      const got = await h.backend.get(name);
+      expect(got.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
+      await h.backend.delete(name);
+    });
+
+    test('unknown', 'get, logs and delete of an unknown name are NotFoundError', async () => {
+      const name = `${prefix}-never`;
+      await expect(h.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(h.backend.logs(name, { tail: 10, maxBytes: 1000 })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(h.backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('delete', 'delete removes the job: get and delete then answer NotFoundError', async () => {
+      const name = nextName();
+      await h.backend.create(await spec(name, 'sleep 30'));
+      await h.backend.delete(name);
+      await expect(h.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(h.backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('list', 'list contains our jobs', async () => {
+      const name = nextName();
+      await h.backend.create(await spec(name, 'sleep 5'));
+      const names = (await h.backend.list()).map((j) => j.name);
+      expect(names).toContain(name);
+      await h.backend.delete(name);
+      expect((await h.backend.list()).map((j) => j.name)).not.toContain(name);
+    });
+
+    test('success', 'exit 0 → finishedSuccessfully, and the status stays final', async () => {
+      const name = nextName();
+      await h.backend.create(await spec(name, 'echo ok'));
+      await h.finish(name, { exitCode: 0, logs: 'ok\n' });
+      const got = await h.backend.get(name);
+      expect(got.status).toBe('finishedSuccessfully');
+      expect(TERMINAL_STATUSES.has((await h.backend.get(name)).status)).toBe(true);
+      expect(await h.backend.logs(name, { tail: 100, maxBytes: 10_000 })).toContain('ok');
+      await h.backend.delete(name);
+    });
+
+    test('failure', 'exit ≠ 0 → finishedWithError with the exit code in the message', async () => {
+      const name = nextName();
+      await h.backend.create(await spec(name, 'echo failing; exit 3'));
+      await h.finish(name, { exitCode: 3, logs: 'failing\n' });
+      const got = await h.backend.get(name);
+      expect(got.status).toBe('finishedWithError');
+      expect(got.message).toMatch(/3/);
+      await h.backend.delete(name);
+    });
+
+    test('oom', 'a job beyond its memory limit → finishedWithError mentioning OOM', async () => {
+      const name = nextName();
+      const s = await spec(name, 'head -c 512m /dev/zero | tail', {
+        resources: { workers: 1, cpuMillicores: 500, memoryMiB: 16, gpus: 0 },
+      });
+      await h.backend.create(s);
+      await h.finish(name, 'oom');
+      const got = await h.backend.get(name);
+      expect(got.status).toBe('finishedWithError');
+      expect(got.message).toMatch(/OOM|out of memory|137/i);
+      await h.backend.delete(name);
+    });
+
+    test('logs-bounded', 'logs hold what the job printed, bounded by tail and maxBytes', async () => {
+      const name = nextName();
+      const lines = Array.from({ length: 50 }, (_, i) => `line-${i + 1}`);
+      await h.backend.create(await spec(name, 'i=1; while [ $i -le 50 ]; do echo line-$i; i=$((i+1)); done'));
+      await h.finish(name, { exitCode: 0, logs: lines.map((l) => `${l}\n`).join('') });
+      const tail = await h.backend.logs(name, { tail: 3, maxBytes: 10_000 });
+      expect(tail.replace(/\r/g, '')).toBe('line-48\nline-49\nline-50\n');
+      const capped = await h.backend.logs(name, { tail: 1000, maxBytes: 20 });
+      expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(20);
+      expect(capped).toContain('line-50');
+      await h.backend.delete(name);
+    });
+
+    test('env', 'env reaches the job', async () => {
+      const name = nextName();
+      const s = await spec(name, 'echo "value=$PMAN_TEST_VALUE"', {
+        env: { PMAN_TEST_VALUE: 'a=b c' },
+      });
+      await h.backend.create(s);
+      await h.finish(name, { exitCode: 0, logs: 'value=a=b c\n' });
+      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain('value=a=b c');
+      await h.backend.delete(name);
+    });
+
+    test('unicode-logs', 'non-ASCII output survives the round trip', async () => {
+      const name = nextName();
+      await h.backend.create(await spec(name, "printf 'héllo ✓ 😀\\n'"));
+      await h.finish(name, { exitCode: 0, logs: 'héllo ✓ 😀\n' });
+      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain('héllo ✓ 😀');
+      await h.backend.delete(name);
+    });
+
+    test('mounts', 'the output mount is writable and the input mount read-only', async () => {
+      const name = nextName();
+      const script =
+        'echo out > /share/outgoing/result.txt && ' +
+        '(touch /share/incoming/x 2>/dev/null && echo incoming-writable || echo incoming-readonly)';
+      await h.backend.create(await spec(name, script));
+      await h.finish(name, { exitCode: 0, logs: 'incoming-readonly\n' });
+      expect((await h.backend.get(name)).status).toBe('finishedSuccessfully');
+      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain('incoming-readonly');
+      if (h.readOutput !== undefined) {
+        expect((await h.readOutput(name, 'result.txt')).trim()).toBe('out');
+      }
+      await h.backend.delete(name);
+    });
+  });
+}
+
+/** Bounded polling for real backends: resolves when `pred` holds, rejects after `ms`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  pred: (v: T) => boolean,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: T | undefined;
+  let delay = 100;
+  for (;;) {
+    last = await probe();
+    if (pred(last)) return last;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 1000);
+  }
+}
