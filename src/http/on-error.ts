@@ -1,0 +1,65 @@
+// The one place where errors become HTTP statuses (architecture.md §7, api.md §13).
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
+import {
+  BackendRefusedError,
+  BackendUnavailableError,
+  BodyTooLargeError,
+  ConflictError,
+  InvalidSpecError,
+  NotFoundError,
+  UnsupportedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js';
+import { jsonResponse } from './response.js';
+
+interface ErrorAnswer {
+  status: number;
+  message: string | Readonly<Record<string, string>>;
+  headers?: Record<string, string>;
+}
+
+/** Maps a thrown value to status, body message and headers; undefined = our bug (500). */
+export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
+  if (err instanceof ValidationError) return { status: 400, message: err.fields };
+  if (err instanceof InvalidSpecError || err instanceof UnsupportedError) {
+    return { status: 400, message: err.message };
+  }
+  if (err instanceof NotFoundError) return { status: 404, message: err.message };
+  if (err instanceof ConflictError) return { status: 409, message: err.message };
+  if (err instanceof BodyTooLargeError) return { status: 413, message: err.message };
+  if (err instanceof UnsupportedMediaTypeError) return { status: 415, message: err.message };
+  if (err instanceof BackendUnavailableError) {
+    return {
+      status: 503,
+      message: err.message,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) },
+    };
+  }
+  if (err instanceof BackendRefusedError) return { status: 500, message: err.message };
+  if (err instanceof HTTPException) {
+    return {
+      status: err.status,
+      message: err.message,
+      headers: err.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined,
+    };
+  }
+  return undefined;
+}
+
+/** Hono onError handler: every body is exactly {"message": …}; ≥ 500 is logged with its stack. */
+export function onError(log: Logger, indent?: number) {
+  return (err: Error, c: Context): Response => {
+    const answer = toErrorAnswer(err);
+    if (answer === undefined) {
+      log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+      return jsonResponse(500, { message: 'Internal Server Error' }, indent);
+    }
+    if (answer.status >= 500) {
+      log.error({ err, method: c.req.method, path: c.req.path }, 'backend error');
+    }
+    return jsonResponse(answer.status, { message: answer.message }, indent, answer.headers);
+  };
+}
