@@ -1,0 +1,148 @@
+// Shared test helpers: a full valid Config for the memory backend, sample bodies and specs,
+// an app over the MemoryBackend, and a bounded polling helper.
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { Hono } from 'hono';
+import { createApp } from '../src/app.js';
+import type { AppDeps } from '../src/app.js';
+import { MemoryBackend } from '../src/backends/memory.js';
+import type { Config, Storage } from '../src/config.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../src/job.js';
+import type { JobSpec } from '../src/job.js';
+import { JobRecords } from '../src/records.js';
+
+/** A logger that writes nothing. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+/** A complete, valid Config for CONTAINER_ENV=memory; `overrides` replace top-level keys. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    mode: 'production',
+    logLevel: 'silent',
+    serverVersion: '0.1.0',
+    listen: { ip: '127.0.0.1', port: 5010 },
+    auth: { enabled: false },
+    backend: { kind: 'memory' },
+    containerEnv: 'memory',
+    storageType: 'host',
+    storage: { type: 'host', storeBase: '/var/local/storeBase' },
+    homeWorkaround: false,
+    jobLabels: {},
+    logsTail: 1000,
+    logsMaxBytes: 1024 * 1024,
+    removeJobs: true,
+    backendTimeoutSeconds: 30,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+export const TEST_STORAGE: Storage = { type: 'host', storeBase: '/var/local/storeBase' };
+
+/** What pfcon 5.2 sends for a `ds` plugin (api.md §5.2); `overrides` replace or add fields. */
+export function sampleBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    jid: 'chris-jid-42',
+    args: ['--saveinputmeta', '--saveoutputmeta', '--prefix', 'hello_'],
+    args_path_flags: [],
+    auid: 'cube',
+    number_of_workers: 1,
+    cpu_limit: 1000,
+    memory_limit: 200,
+    gpu_limit: 0,
+    image: 'ghcr.io/fnndsc/pl-simpledsapp:2.1.0',
+    entrypoint: ['simpledsapp'],
+    type: 'ds',
+    env: [],
+    input_dir: 'key-chris-jid-42/incoming',
+    output_dir: 'key-chris-jid-42/outgoing',
+    ...overrides,
+  };
+}
+
+/** A JobSpec as toJobSpec would build it for sampleBody(). */
+export function sampleSpec(overrides: Partial<JobSpec> = {}): JobSpec {
+  return {
+    name: 'chris-jid-42',
+    image: 'ghcr.io/fnndsc/pl-simpledsapp:2.1.0',
+    command: ['simpledsapp', '--prefix', 'hello_', '/share/incoming', '/share/outgoing'],
+    env: {},
+    resources: { workers: 1, cpuMillicores: 1000, memoryMiB: 200, gpus: 0 },
+    mounts: [
+      {
+        kind: 'host',
+        source: '/var/local/storeBase',
+        subPath: 'key-chris-jid-42/incoming',
+        containerPath: '/share/incoming',
+        readOnly: true,
+      },
+      {
+        kind: 'host',
+        source: '/var/local/storeBase',
+        subPath: 'key-chris-jid-42/outgoing',
+        containerPath: '/share/outgoing',
+        readOnly: false,
+      },
+    ],
+    labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    ...overrides,
+  };
+}
+
+export interface TestApp {
+  app: Hono;
+  backend: MemoryBackend;
+  records: JobRecords;
+  config: Config;
+}
+
+/** The whole app over a fresh MemoryBackend and in-memory records. */
+export async function testApp(
+  options: { config?: Partial<Config> } & Partial<Omit<AppDeps, 'config'>> = {},
+): Promise<TestApp> {
+  const { config: configOverrides, ...deps } = options;
+  const config = testConfig(configOverrides);
+  const backend = deps.backend instanceof MemoryBackend ? deps.backend : new MemoryBackend();
+  const records = deps.records ?? (await JobRecords.open());
+  const app = createApp({
+    storage: TEST_STORAGE,
+    log: silentLogger(),
+    ...deps,
+    backend,
+    records,
+    config,
+  });
+  return { app, backend, records, config };
+}
+
+/** A POST of `body` as JSON to the create route. */
+export function postJson(app: Hono, body: unknown, path = '/api/v1/'): Promise<Response> {
+  return Promise.resolve(
+    app.request(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+/**
+ * Polls `check` until it returns a value other than undefined, at most `timeoutMs`.
+ * Bounded, so a test fails with a message instead of hanging.
+ */
+export async function until<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
