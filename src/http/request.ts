@@ -1,0 +1,246 @@
+// parseCreateRequest: the create body → CreateRequest, with pman's int() coercion, texts and bundle order (api.md §5).
+import { z } from 'zod';
+import type { BackendName, JobNameRule } from '../backends/backend.js';
+import { InvalidSpecError, ValidationError } from '../errors.js';
+import { normalizeDir, PATH_RULE_TEXT } from '../storebase.js';
+import { toV6Body } from './legacy.js';
+import { pyInt, pyStr } from './pyint.js';
+
+export interface CreateRequest {
+  jid: string;
+  args: string[];
+  argsPathFlags: string[];
+  auid: string;
+  numberOfWorkers: number;
+  cpuLimit: number;
+  memoryLimit: number;
+  gpuLimit: number;
+  image: string;
+  entrypoint: string[];
+  type: 'ds' | 'fs' | 'ts';
+  /** Request order, split at the first '='. */
+  env: Array<[string, string]>;
+  /** Already normalized (slashes stripped, path rule checked). */
+  inputDir: string;
+  outputDir: string;
+}
+
+/** pman's field order: the validation bundle lists its fields in exactly this order. */
+export const FIELD_ORDER = [
+  'jid',
+  'args',
+  'args_path_flags',
+  'auid',
+  'number_of_workers',
+  'cpu_limit',
+  'memory_limit',
+  'gpu_limit',
+  'image',
+  'entrypoint',
+  'type',
+  'input_dir',
+  'output_dir',
+] as const;
+export type V6Field = (typeof FIELD_ORDER)[number];
+
+export const MISSING_JSON_TEXT = 'Missing required parameter in the JSON body';
+export const MISSING_ANY_TEXT =
+  'Missing required parameter in the JSON body or the post body or the query string';
+export const LIST_TEXT = 'must be a JSON list of strings';
+export const EMPTY_ENTRYPOINT_TEXT = '"entrypoint" cannot be empty';
+export const BAD_ENV_TEXT = '"env" must be a list of "key=value" strings';
+
+/** The jid rule check alone (used for the bundle's jid entry), exported for reuse.
+ *  `jid` is the value after its leading '/' characters were stripped. */
+export function jidProblem(
+  jid: string,
+  jobName: JobNameRule,
+  backend: BackendName,
+): string | undefined {
+  const shown = `invalid job id ${JSON.stringify(jid)}`;
+  // /api/v1/jobs/ is the list route, so a job named "jobs" could never be looked up.
+  if (jid === 'jobs') return `${shown}: "jobs" is reserved`;
+  if (!jobName.pattern.test(jid)) return `${shown}: on ${backend} a job id must be ${jobName.rule}`;
+  if ([...jid].length > jobName.maxLength) {
+    return `${shown}: on ${backend} a job id must be at most ${jobName.maxLength} characters`;
+  }
+  return undefined;
+}
+
+const listOfStrings = z.array(z.string({ error: LIST_TEXT }), { error: LIST_TEXT });
+
+const aString = z.string({ error: 'must be a string' });
+
+/** Python int() (pman's `type=int`), then our lower bound. */
+function integer(field: V6Field, min: number) {
+  return z
+    .unknown()
+    .transform((value, ctx) => {
+      const result = pyInt(value);
+      if (result.ok) return result.value;
+      ctx.addIssue({
+        code: 'custom',
+        message: result.reason === 'range' ? `${field} is out of range` : result.message,
+      });
+      return z.NEVER;
+    })
+    .pipe(
+      z
+        .number()
+        .min(min, {
+          error: (issue) => `${field} must be at least ${min}, got ${String(issue.input)}`,
+        }),
+    );
+}
+
+function jidSchema(jobName: JobNameRule, backend: BackendName) {
+  return z
+    .union([z.string(), z.int()], { error: 'must be a string or an integer' })
+    .transform((value, ctx) => {
+      // pman stripped leading '/' from every jid (a jid can reach a URL as %2F...).
+      const jid = String(value).replace(/^\/+/, '');
+      const problem = jidProblem(jid, jobName, backend);
+      if (problem === undefined) return jid;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    });
+}
+
+const dir = aString.transform((value, ctx) => {
+  const normalized = normalizeDir(value);
+  if (normalized !== undefined) return normalized;
+  ctx.addIssue({ code: 'custom', message: PATH_RULE_TEXT });
+  return z.NEVER;
+});
+
+/** Where a field is read from: JSON-only fields come from the body alone. */
+type Location = 'json' | 'default';
+
+interface FieldDef<T> {
+  location: Location;
+  /** undefined: required; otherwise the value used when the field is missing. */
+  fallback?: () => T;
+  schema: z.ZodType<T>;
+}
+
+function fieldDefs(jobName: JobNameRule, backend: BackendName) {
+  return {
+    jid: { location: 'default', schema: jidSchema(jobName, backend) },
+    args: { location: 'json', schema: listOfStrings },
+    args_path_flags: { location: 'json', fallback: () => [], schema: listOfStrings },
+    // auid is accepted and ignored (the owner's user name); pman's parser took str() of anything.
+    auid: { location: 'default', schema: z.unknown().transform(pyStr) },
+    number_of_workers: { location: 'default', schema: integer('number_of_workers', 1) },
+    cpu_limit: { location: 'default', schema: integer('cpu_limit', 1) },
+    memory_limit: { location: 'default', schema: integer('memory_limit', 1) },
+    gpu_limit: { location: 'default', schema: integer('gpu_limit', 0) },
+    image: {
+      location: 'default',
+      schema: aString
+        .min(1, { error: 'must not be empty' })
+        .regex(/^\S+$/, { error: 'must not contain whitespace' }),
+    },
+    entrypoint: { location: 'json', schema: listOfStrings },
+    type: {
+      location: 'default',
+      schema: z.enum(['ds', 'fs', 'ts'], {
+        error: (issue) => `${pyStr(issue.input)} is not a valid choice`,
+      }),
+    },
+    input_dir: { location: 'default', schema: dir },
+    output_dir: { location: 'default', schema: dir },
+  } satisfies { [F in V6Field]: FieldDef<unknown> };
+}
+
+type Parsed<D> = {
+  [F in keyof D]: D[F] extends { schema: infer S extends z.ZodType } ? z.output<S> : never;
+};
+
+/** body: the decoded JSON object; query: the query string (first value per key).
+ *  Applies legacy mapping (§5.5) first, then validation in pman's order (§5.4 steps 2-5).
+ *  Throws ValidationError (bundle, fields in pman's order), or InvalidSpecError for the plain-string cases
+ *  ("\"entrypoint\" cannot be empty", "\"env\" must be a list of \"key=value\" strings"). */
+export function parseCreateRequest(
+  body: Record<string, unknown>,
+  query: Record<string, string>,
+  jobName: JobNameRule,
+  backend: BackendName,
+): CreateRequest {
+  const mapping = toV6Body(body, query);
+  const v6 = mapping.body;
+  const defs = fieldDefs(jobName, backend);
+
+  const values: Partial<Record<V6Field, unknown>> = {};
+  const errors = new Map<V6Field, string>();
+  for (const field of FIELD_ORDER) {
+    const def: FieldDef<unknown> = defs[field];
+    const raw = read(v6, query, field, def.location);
+    if (raw === undefined) {
+      if (def.fallback !== undefined) values[field] = def.fallback();
+      else errors.set(field, def.location === 'json' ? MISSING_JSON_TEXT : MISSING_ANY_TEXT);
+      continue;
+    }
+    const result = def.schema.safeParse(raw);
+    if (result.success) values[field] = result.data;
+    else errors.set(field, result.error.issues[0]?.message ?? 'is invalid');
+  }
+
+  const bundle: Record<string, string> = {};
+  const derived: Record<string, string> = {};
+  for (const field of FIELD_ORDER) {
+    const legacy = mapping.problems.filter((p) => p.slot === field);
+    if (legacy.length > 0) {
+      for (const p of legacy) bundle[p.name] = p.text;
+      continue;
+    }
+    const text = errors.get(field);
+    if (text === undefined) continue;
+    if (mapping.derived.includes(field)) derived[field] = text;
+    else bundle[field] = text;
+  }
+  if (Object.keys(bundle).length > 0) throw new ValidationError(bundle);
+  if (Object.keys(derived).length > 0) throw new ValidationError(derived);
+
+  const req = values as Parsed<ReturnType<typeof fieldDefs>>;
+  if (req.entrypoint.length === 0) throw new InvalidSpecError(EMPTY_ENTRYPOINT_TEXT);
+  return {
+    jid: req.jid,
+    args: req.args,
+    argsPathFlags: req.args_path_flags,
+    auid: req.auid,
+    numberOfWorkers: req.number_of_workers,
+    cpuLimit: req.cpu_limit,
+    memoryLimit: req.memory_limit,
+    gpuLimit: req.gpu_limit,
+    image: req.image,
+    entrypoint: req.entrypoint,
+    type: req.type,
+    env: parseEnv(v6.env),
+    inputDir: req.input_dir,
+    outputDir: req.output_dir,
+  };
+}
+
+/** A field's raw value; null counts as missing (pman let null through, ours refuses it as missing). */
+function read(
+  body: Record<string, unknown>,
+  query: Record<string, string>,
+  field: string,
+  location: Location,
+): unknown {
+  const fromBody = body[field];
+  if (fromBody !== undefined && fromBody !== null) return fromBody;
+  return location === 'default' ? query[field] : undefined;
+}
+
+/** env: a JSON list of "KEY=value" strings, split at the first '='; missing or null → []. */
+function parseEnv(raw: unknown): Array<[string, string]> {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new InvalidSpecError(BAD_ENV_TEXT);
+  return raw.map((item: unknown): [string, string] => {
+    if (typeof item !== 'string') throw new InvalidSpecError(BAD_ENV_TEXT);
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new InvalidSpecError(BAD_ENV_TEXT);
+    return [item.slice(0, eq), item.slice(eq + 1)];
+  });
+}
