@@ -1,0 +1,264 @@
+// The job flows behind the routes: records first for pinned terminal states, then the backend.
+// Kept apart from routes.ts so handlers stay "parse, call, serialize".
+import { assertSupported } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
+import type { Config, Storage } from '../config.js';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+} from '../errors.js';
+import { JOB_STATUSES, TERMINAL_STATUSES } from '../job.js';
+import type { JobInfo, JobStatus, LogLimits } from '../job.js';
+import { boundLogText } from '../logs.js';
+import type { JobRecords } from '../records.js';
+import { toJobSpec } from '../spec.js';
+import { verifyDirs } from '../storebase.js';
+import { parseCreateRequest } from './request.js';
+
+export interface JobFlowDeps {
+  backend: Backend;
+  records: JobRecords;
+  config: Config;
+  storage: Storage;
+  storeBaseCheck?: string;
+  now?: () => Date;
+}
+
+export interface JobView {
+  info: JobInfo;
+  logs: string;
+}
+
+/** How long a health probe waits for backend.ping(). */
+export const HEALTH_PING_TIMEOUT_MS = 2_000;
+
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+export function conflict(jid: string, cause?: unknown): ConflictError {
+  return new ConflictError(`job "${jid}" already exists`, { cause });
+}
+
+export function notFound(jid: string, cause?: unknown): NotFoundError {
+  return new NotFoundError(`job "${jid}" not found`, { cause });
+}
+
+/** Backends name their own 404s; the wire text is always ours (api.md §13). */
+async function orNotFound<T>(jid: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw err instanceof NotFoundError ? notFound(jid, err) : err;
+  }
+}
+
+export function parseStatusFilter(value: string | undefined): JobStatus | undefined {
+  if (value === undefined) return undefined;
+  if ((JOB_STATUSES as readonly string[]).includes(value)) return value as JobStatus;
+  throw new ValidationError({ status: `${value} is not a valid choice` });
+}
+
+export function parseTail(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(value)) {
+    throw new ValidationError({
+      tail: `must be a non-negative integer, got ${JSON.stringify(value)}`,
+    });
+  }
+  return Number(value);
+}
+
+async function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BackendUnavailableError(`${what} did not answer within ${ms / 1000} s`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class JobFlows {
+  readonly #deps: JobFlowDeps;
+  /** jids whose create is between its duplicate check and the backend's answer (this process). */
+  readonly #creating = new Set<string>();
+
+  constructor(deps: JobFlowDeps) {
+    this.#deps = deps;
+  }
+
+  get #limits(): LogLimits {
+    return { tail: this.#deps.config.logsTail, maxBytes: this.#deps.config.logsMaxBytes };
+  }
+
+  /** api.md §5.4: parse → spec → capabilities → duplicate → paths → create; status reads notstarted. */
+  async create(body: Record<string, unknown>, query: Record<string, string>): Promise<JobInfo> {
+    const { backend, config, storage, storeBaseCheck } = this.#deps;
+    const req = parseCreateRequest(body, query, backend.capabilities.jobName, backend.name);
+    const spec = toJobSpec(req, config, storage);
+    assertSupported(spec, backend.capabilities, backend.name);
+    const jid = spec.name;
+    // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
+    if (this.#creating.has(jid)) throw conflict(jid);
+    this.#creating.add(jid);
+    try {
+      await this.#assertAbsent(jid);
+      if (storeBaseCheck !== undefined) {
+        await verifyDirs(storeBaseCheck, { input: req.inputDir, output: req.outputDir });
+      }
+      const info = await backend.create(spec).catch((err: unknown) => {
+        throw err instanceof ConflictError ? conflict(jid, err) : err;
+      });
+      return { ...info, status: 'notstarted' };
+    } finally {
+      this.#creating.delete(jid);
+    }
+  }
+
+  async #assertAbsent(jid: string): Promise<void> {
+    if (this.#deps.records.get(jid) !== undefined) throw conflict(jid);
+    try {
+      await this.#deps.backend.get(jid);
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      throw err;
+    }
+    throw conflict(jid);
+  }
+
+  /** Status and log tail; the first terminal state is pinned and answered from then on. */
+  async read(jid: string): Promise<JobView> {
+    const { backend, records } = this.#deps;
+    const record = records.get(jid);
+    let info: JobInfo;
+    try {
+      info = await backend.get(jid);
+    } catch (err) {
+      if (err instanceof NotFoundError && record !== undefined) return record;
+      throw err instanceof NotFoundError ? notFound(jid, err) : err;
+    }
+    if (record !== undefined)
+      return { info: record.info, logs: await this.#logsOr(jid, record.logs) };
+    const logs =
+      info.status === 'notstarted' ? '' : await orNotFound(jid, backend.logs(jid, this.#limits));
+    if (TERMINAL_STATUSES.has(info.status)) {
+      const at = (this.#deps.now?.() ?? new Date()).toISOString();
+      await records.pin(jid, { info, logs, at });
+    }
+    return { info, logs };
+  }
+
+  /** Fresh logs of a pinned job, or the captured ones once the backend object is gone. */
+  async #logsOr(jid: string, captured: string): Promise<string> {
+    try {
+      return await this.#deps.backend.logs(jid, this.#limits);
+    } catch (err) {
+      if (err instanceof NotFoundError) return captured;
+      throw err;
+    }
+  }
+
+  /** 404 unless the backend or a record knows the jid (HEAD of the logs route). */
+  async assertKnown(jid: string): Promise<void> {
+    if (this.#deps.records.get(jid) !== undefined) return;
+    await orNotFound(jid, this.#deps.backend.get(jid));
+  }
+
+  /** api.md §11: REMOVE_JOBS=no → nothing; record-only → drop it; unknown → 404. */
+  async remove(jid: string): Promise<void> {
+    const { backend, records, config } = this.#deps;
+    if (!config.removeJobs) return;
+    try {
+      await backend.delete(jid);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      if (records.get(jid) === undefined) throw notFound(jid, err);
+    }
+    await records.drop(jid);
+  }
+
+  /** Our jobs plus record-only ones, pinned states winning, sorted by jid (api.md §12.1). */
+  async list(status: JobStatus | undefined): Promise<JobInfo[]> {
+    const byJid = new Map<string, JobInfo>();
+    for (const info of await this.#deps.backend.list()) byJid.set(info.name, info);
+    for (const record of this.#deps.records.all()) byJid.set(record.info.name, record.info);
+    return [...byJid.values()]
+      .filter((info) => status === undefined || info.status === status)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * The log stream, started before the response so a 404 can still be answered; a record-only job
+   * answers with its captured logs.
+   */
+  async openLogs(jid: string, tail: number | undefined): Promise<ReadableStream<Uint8Array>> {
+    const iterator = this.#deps.backend.streamLogs(jid, tail)[Symbol.asyncIterator]();
+    let first: IteratorResult<Uint8Array>;
+    try {
+      first = await iterator.next();
+    } catch (err) {
+      const record = this.#deps.records.get(jid);
+      if (!(err instanceof NotFoundError)) throw err;
+      if (record === undefined) throw notFound(jid, err);
+      const text =
+        tail === undefined ? record.logs : boundLogText(record.logs, { tail, maxBytes: UNLIMITED });
+      return streamOf([new TextEncoder().encode(text)]);
+    }
+    return streamFrom(first, iterator);
+  }
+
+  /** GET /health: the process serves; the body says whether the backend answers. */
+  async backendHealth(): Promise<string> {
+    try {
+      await this.assertBackendReady();
+      return 'ok';
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** GET /health/ready: throws BackendUnavailableError (503 + Retry-After) when the backend is down. */
+  async assertBackendReady(): Promise<void> {
+    try {
+      await withTimeout(this.#deps.backend.ping(), HEALTH_PING_TIMEOUT_MS, 'backend');
+    } catch (err) {
+      if (err instanceof BackendUnavailableError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new BackendUnavailableError(reason, { cause: err });
+    }
+  }
+}
+
+function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) if (chunk.length > 0) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+}
+
+/** Pull-based, so a slow client slows the backend read instead of filling memory. */
+function streamFrom(
+  first: IteratorResult<Uint8Array>,
+  iterator: AsyncIterator<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  let pending: IteratorResult<Uint8Array> | undefined = first;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = pending ?? (await iterator.next());
+      pending = undefined;
+      if (next.done === true) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}
