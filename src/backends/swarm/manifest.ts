@@ -1,0 +1,122 @@
+// toServiceSpec: JobSpec → Swarm ServiceSpec (pure; architecture.md §5.1, the Swarm table).
+import path from 'node:path';
+import { UnsupportedError } from '../../errors.js';
+import type { JobSpec } from '../../job.js';
+
+const MIB = 2 ** 20;
+
+/** A bind mount of a host directory, or the tmpfs that replaces /dev/shm (SHM_SIZE). */
+export type SwarmMount =
+  | { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean }
+  | { Type: 'tmpfs'; Target: '/dev/shm'; TmpfsOptions: { SizeBytes: number } };
+
+/** Engine API GenericResource (the dockerode typings flatten it wrongly, so we spell it here). */
+export interface DiscreteGenericResource {
+  DiscreteResourceSpec: { Kind: string; Value: number };
+}
+
+/**
+ * The exact subset of the Engine API ServiceSpec we send
+ * (https://docs.docker.com/engine/api/v1.41/#operation/ServiceCreate).
+ */
+export interface SwarmServiceSpec {
+  Name: string;
+  Labels: Record<string, string>;
+  TaskTemplate: {
+    ContainerSpec: {
+      Image: string;
+      Command: string[];
+      Env: string[];
+      Labels: Record<string, string>;
+      /** pman ran Swarm jobs with a TTY; clients see it as `\r\n` line ends in `logs`. */
+      TTY: true;
+      User?: string;
+      Groups?: string[];
+      Mounts: SwarmMount[];
+    };
+    RestartPolicy: { Condition: 'none' };
+    Resources: {
+      /** NanoCPUs: 1e9 = one CPU; MemoryBytes: bytes. */
+      Limits: { NanoCPUs: number; MemoryBytes: number };
+      Reservations?: { GenericResources: DiscreteGenericResource[] };
+    };
+  };
+  Mode: { Replicated: { Replicas: 1 } };
+}
+
+export interface ServiceSpecOptions {
+  /** SWARM_GPU_RESOURCE: the generic-resource kind nodes advertise for GPUs. */
+  gpuResource?: string;
+}
+
+/**
+ * One replicated service with one replica and restart condition `none`: its single task runs
+ * once, as under pman. Everything pman's Swarm backend dropped (limits, user, labels, GPUs, shm)
+ * is realized here; what cannot be realized throws UnsupportedError (assertSupported normally
+ * refuses it earlier, so this is a second line of defence, not the user-facing check).
+ */
+export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmServiceSpec {
+  const { workers, cpuMillicores, memoryMiB, gpus } = spec.resources;
+  if (workers !== 1) {
+    throw new UnsupportedError(
+      `Compute environment only supports number_of_workers=1, got number_of_workers=${workers}`,
+    );
+  }
+  const containerSpec: SwarmServiceSpec['TaskTemplate']['ContainerSpec'] = {
+    Image: spec.image,
+    Command: [...spec.command],
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: { ...spec.labels },
+    TTY: true,
+    Mounts: toMounts(spec),
+  };
+  if (spec.user?.uid !== undefined) containerSpec.User = String(spec.user.uid);
+  if (spec.user?.gid !== undefined) containerSpec.Groups = [String(spec.user.gid)];
+
+  const resources: SwarmServiceSpec['TaskTemplate']['Resources'] = {
+    Limits: { NanoCPUs: cpuMillicores * 1e6, MemoryBytes: memoryMiB * MIB },
+  };
+  if (gpus > 0) {
+    if (opts.gpuResource === undefined) {
+      throw new UnsupportedError(
+        `gpu_limit=${gpus} but this swarm backend has no GPU resource configured (set SWARM_GPU_RESOURCE)`,
+      );
+    }
+    resources.Reservations = {
+      GenericResources: [{ DiscreteResourceSpec: { Kind: opts.gpuResource, Value: gpus } }],
+    };
+  }
+
+  return {
+    Name: spec.name,
+    Labels: { ...spec.labels },
+    TaskTemplate: {
+      ContainerSpec: containerSpec,
+      RestartPolicy: { Condition: 'none' },
+      Resources: resources,
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+  };
+}
+
+function toMounts(spec: JobSpec): SwarmMount[] {
+  const mounts: SwarmMount[] = spec.mounts.map((m) => {
+    if (m.kind !== 'host') {
+      throw new UnsupportedError(`this swarm backend cannot mount storage of kind "${m.kind}"`);
+    }
+    return {
+      Type: 'bind',
+      Source: path.posix.join(m.source, m.subPath),
+      Target: m.containerPath,
+      ReadOnly: m.readOnly,
+    };
+  });
+  if (spec.shmMiB !== undefined) {
+    mounts.push({
+      Type: 'tmpfs',
+      Target: '/dev/shm',
+      TmpfsOptions: { SizeBytes: spec.shmMiB * MIB },
+    });
+  }
+  return mounts;
+}

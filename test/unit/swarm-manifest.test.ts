@@ -1,0 +1,142 @@
+// toServiceSpec: the golden ServiceSpec of architecture.md §5.1 (Swarm table) and its refusals.
+import { describe, expect, it } from 'vitest';
+import { toServiceSpec } from '../../src/backends/swarm/manifest.js';
+import { UnsupportedError } from '../../src/errors.js';
+import type { JobSpec } from '../../src/job.js';
+
+function baseSpec(extra: Partial<JobSpec> = {}): JobSpec {
+  return {
+    name: 'chris-jid-42',
+    image: 'fnndsc/pl-simpledsapp:2.1.0',
+    command: ['simpledsapp', '--prefix', 'hello_', '/share/incoming', '/share/outgoing'],
+    env: { CHRIS_JID: 'chris-jid-42', B: 'x=y', A: '' },
+    resources: { workers: 1, cpuMillicores: 1000, memoryMiB: 200, gpus: 0 },
+    mounts: [
+      {
+        kind: 'host',
+        source: '/var/local/storeBase',
+        subPath: 'key-chris-jid-42/incoming',
+        containerPath: '/share/incoming',
+        readOnly: true,
+      },
+      {
+        kind: 'host',
+        source: '/var/local/storeBase/',
+        subPath: 'key-chris-jid-42/outgoing',
+        containerPath: '/share/outgoing',
+        readOnly: false,
+      },
+    ],
+    labels: { 'org.chrisproject.managed-by': 'pman', team: 'fnndsc' },
+    ...extra,
+  };
+}
+
+describe('toServiceSpec', () => {
+  it('builds the golden ServiceSpec with every pman field honoured', () => {
+    const spec = baseSpec({
+      user: { uid: 1001, gid: 2002 },
+      shmMiB: 64,
+      resources: { workers: 1, cpuMillicores: 1500, memoryMiB: 200, gpus: 2 },
+    });
+    expect(toServiceSpec(spec, { gpuResource: 'NVIDIA-GPU' })).toStrictEqual({
+      Name: 'chris-jid-42',
+      Labels: { 'org.chrisproject.managed-by': 'pman', team: 'fnndsc' },
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: 'fnndsc/pl-simpledsapp:2.1.0',
+          Command: ['simpledsapp', '--prefix', 'hello_', '/share/incoming', '/share/outgoing'],
+          Env: ['CHRIS_JID=chris-jid-42', 'B=x=y', 'A='],
+          Labels: { 'org.chrisproject.managed-by': 'pman', team: 'fnndsc' },
+          TTY: true,
+          User: '1001',
+          Groups: ['2002'],
+          Mounts: [
+            {
+              Type: 'bind',
+              Source: '/var/local/storeBase/key-chris-jid-42/incoming',
+              Target: '/share/incoming',
+              ReadOnly: true,
+            },
+            {
+              Type: 'bind',
+              Source: '/var/local/storeBase/key-chris-jid-42/outgoing',
+              Target: '/share/outgoing',
+              ReadOnly: false,
+            },
+            { Type: 'tmpfs', Target: '/dev/shm', TmpfsOptions: { SizeBytes: 64 * 1024 * 1024 } },
+          ],
+        },
+        RestartPolicy: { Condition: 'none' },
+        Resources: {
+          Limits: { NanoCPUs: 1_500_000_000, MemoryBytes: 200 * 1024 * 1024 },
+          Reservations: {
+            GenericResources: [{ DiscreteResourceSpec: { Kind: 'NVIDIA-GPU', Value: 2 } }],
+          },
+        },
+      },
+      Mode: { Replicated: { Replicas: 1 } },
+    });
+  });
+
+  it('omits User, Groups, the shm tmpfs and GPU reservations when not asked for', () => {
+    const out = toServiceSpec(baseSpec(), {});
+    const container = out.TaskTemplate.ContainerSpec;
+    expect(container).not.toHaveProperty('User');
+    expect(container).not.toHaveProperty('Groups');
+    expect(container.Mounts.map((m) => m.Type)).toEqual(['bind', 'bind']);
+    expect(out.TaskTemplate.Resources).toStrictEqual({
+      Limits: { NanoCPUs: 1_000_000_000, MemoryBytes: 209_715_200 },
+    });
+  });
+
+  it('sets only the side of CONTAINER_USER that is given', () => {
+    const onlyGid = toServiceSpec(baseSpec({ user: { gid: 0 } }), {}).TaskTemplate.ContainerSpec;
+    expect(onlyGid).not.toHaveProperty('User');
+    expect(onlyGid.Groups).toEqual(['0']);
+    const onlyUid = toServiceSpec(baseSpec({ user: { uid: 0 } }), {}).TaskTemplate.ContainerSpec;
+    expect(onlyUid.User).toBe('0');
+    expect(onlyUid).not.toHaveProperty('Groups');
+  });
+
+  it('keeps the env in request order and never shares label objects with the spec', () => {
+    const spec = baseSpec();
+    const out = toServiceSpec(spec, {});
+    expect(out.TaskTemplate.ContainerSpec.Env).toEqual(['CHRIS_JID=chris-jid-42', 'B=x=y', 'A=']);
+    expect(out.Labels).not.toBe(spec.labels);
+    expect(out.TaskTemplate.ContainerSpec.Labels).not.toBe(out.Labels);
+    expect(out.TaskTemplate.ContainerSpec.Command).not.toBe(spec.command);
+  });
+
+  it('refuses GPUs without SWARM_GPU_RESOURCE, naming the reason', () => {
+    const spec = baseSpec({
+      resources: { workers: 1, cpuMillicores: 1000, memoryMiB: 200, gpus: 1 },
+    });
+    expect(() => toServiceSpec(spec, {})).toThrow(UnsupportedError);
+    expect(() => toServiceSpec(spec, {})).toThrow(/SWARM_GPU_RESOURCE/);
+  });
+
+  it("refuses number_of_workers other than 1 with pman's text", () => {
+    const spec = baseSpec({
+      resources: { workers: 2, cpuMillicores: 1000, memoryMiB: 200, gpus: 0 },
+    });
+    expect(() => toServiceSpec(spec, {})).toThrow(
+      'Compute environment only supports number_of_workers=1, got number_of_workers=2',
+    );
+  });
+
+  it('refuses a volume (PVC) mount, which Swarm cannot realize', () => {
+    const spec = baseSpec({
+      mounts: [
+        {
+          kind: 'volume',
+          source: 'pvc',
+          subPath: 'x',
+          containerPath: '/share/incoming',
+          readOnly: true,
+        },
+      ],
+    });
+    expect(() => toServiceSpec(spec, {})).toThrow(UnsupportedError);
+  });
+});
