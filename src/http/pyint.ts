@@ -3,10 +3,12 @@
 /** Largest magnitude we accept after coercion: beyond it a JS number stops being exact. */
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Characters Python's str.isspace() accepts; int() strips them around the digits. */
+/** What int() strips around the digits: ASCII " \t\n\v\f\r" and the non-ASCII characters of str.isspace().
+ *  (The ASCII separators \x1c-\x1f count as space for isspace() but not for int().) */
 const PY_SPACE =
-  '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-/** int(x, 10) for a str: optional space, optional sign, ASCII digits with single '_' between them. */
+  '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+/** int(x, 10) for a str: optional space, optional sign, digits with single '_' between them. Python also takes
+ *  non-ASCII decimal digits; api.md §5.2 admits ASCII digits only, so those are refused here. */
 const INT_LITERAL = new RegExp(`^[${PY_SPACE}]*([+-]?)([0-9](?:_?[0-9])*)[${PY_SPACE}]*$`);
 
 export type PyIntResult =

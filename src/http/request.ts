@@ -60,9 +60,9 @@ export function jidProblem(
   const shown = `invalid job id ${JSON.stringify(jid)}`;
   // /api/v1/jobs/ is the list route, so a job named "jobs" could never be looked up.
   if (jid === 'jobs') return `${shown}: "jobs" is reserved`;
-  if (!jobName.pattern.test(jid)) return `${shown}: on ${backend} a job id must be ${jobName.rule}`;
-  if ([...jid].length > jobName.maxLength) {
-    return `${shown}: on ${backend} a job id must be at most ${jobName.maxLength} characters`;
+  // Every backend's rule text names the length bound too ("1-63 ..."), so one message serves both checks.
+  if (!jobName.pattern.test(jid) || [...jid].length > jobName.maxLength) {
+    return `${shown}: on ${backend} a job id must be ${jobName.rule}`;
   }
   return undefined;
 }
@@ -85,11 +85,9 @@ function integer(field: V6Field, min: number) {
       return z.NEVER;
     })
     .pipe(
-      z
-        .number()
-        .min(min, {
-          error: (issue) => `${field} must be at least ${min}, got ${String(issue.input)}`,
-        }),
+      z.number().min(min, {
+        error: (issue) => `${field} must be at least ${min}, got ${String(issue.input)}`,
+      }),
     );
 }
 
