@@ -93,6 +93,9 @@ function keyDirs(jid: unknown): { input_dir?: string; output_dir?: string } {
   return { input_dir: `${key}/incoming`, output_dir: `${key}/outgoing` };
 }
 
+/** The pman 3 shape. Bundle order: each old field takes the place of the v6 field it feeds, so the order is
+ *  jid, cmd_args, cmd_path_flags, auid, number_of_workers, cpu_limit, memory_limit, gpu_limit, image,
+ *  selfexec, selfpath, execshell, type (the dirs are derived from jid and never reported beside it). */
 function fromPman3(body: Record<string, unknown>, query: Record<string, string>): V6Mapping {
   const problems: LegacyProblem[] = [];
   const get = (name: string): unknown => lookup(body, query, name);
