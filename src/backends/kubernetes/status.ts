@@ -16,6 +16,10 @@ export interface JobView {
     };
   };
   status?: {
+    /** Read by nobody on purpose: it counts pending pods too (pman's week-long `started`). */
+    active?: number;
+    ready?: number;
+    terminating?: number;
     succeeded?: number;
     failed?: number;
     startTime?: Stamp;
