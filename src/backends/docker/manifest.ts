@@ -1,0 +1,74 @@
+// toContainerCreate(spec, opts): JobSpec → the Engine's container create body (pure).
+// The mapping is architecture.md §5.1 ("Docker / Podman"), field by field.
+import path from 'node:path';
+import type { ContainerCreateOptions, HostConfig } from 'dockerode';
+import { UnsupportedError } from '../../errors.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
+import type { JobSpec, Mount } from '../../job.js';
+
+const MIB = 2 ** 20;
+
+export interface ContainerCreateOpts {
+  /** IGNORE_LIMITS: set no CPU or memory limit (rootless Podman); GPU requests still apply. */
+  ignoreLimits: boolean;
+  /** MEMORY_LIMIT_MODE: 'hard' sets Memory and MemoryReservation, 'soft' only the reservation (pman). */
+  memoryLimitMode: 'hard' | 'soft';
+}
+
+/** `<source>/<subPath>:<containerPath>:ro|rw`; only host directories can be bind-mounted here. */
+function toBind(mount: Mount): string {
+  if (mount.kind !== 'host') {
+    // assertSupported refuses this before any backend call; refusing again keeps the manifest honest.
+    throw new UnsupportedError(`this docker backend cannot mount storage of kind "${mount.kind}"`);
+  }
+  const source = path.posix.join(mount.source, mount.subPath);
+  return `${source}:${mount.containerPath}:${mount.readOnly ? 'ro' : 'rw'}`;
+}
+
+function limits(spec: JobSpec, opts: ContainerCreateOpts): HostConfig {
+  if (opts.ignoreLimits) return {};
+  const bytes = spec.resources.memoryMiB * MIB;
+  return {
+    NanoCpus: spec.resources.cpuMillicores * 1e6,
+    // MemorySwap = Memory keeps the hard limit a real one: without it the engine allows as much
+    // swap again, and a job over its limit swaps instead of being OOMKilled.
+    ...(opts.memoryLimitMode === 'hard' && { Memory: bytes, MemorySwap: bytes }),
+    MemoryReservation: bytes,
+  };
+}
+
+/**
+ * The create body for one container named after the job. The command replaces the image's
+ * ENTRYPOINT and CMD (api.md §6); WorkingDir stays unset so the image's WORKDIR applies, as under
+ * pman. Our managed-by label is always set, so list() and a restarted server find the job again.
+ */
+export function toContainerCreate(
+  spec: JobSpec,
+  opts: ContainerCreateOpts,
+): ContainerCreateOptions {
+  const { uid, gid } = spec.user ?? {};
+  const hostConfig: HostConfig = {
+    Binds: spec.mounts.map(toBind),
+    ...limits(spec, opts),
+    ...(spec.resources.gpus > 0 && {
+      // What `docker run --gpus <n>` sends; needs the NVIDIA Container Toolkit on the host.
+      DeviceRequests: [{ Driver: '', Count: spec.resources.gpus, Capabilities: [['gpu']] }],
+    }),
+    ...(spec.shmMiB !== undefined && { ShmSize: spec.shmMiB * MIB }),
+    // pman's Docker mapping of CONTAINER_USER: the GID becomes a supplementary group.
+    ...(gid !== undefined && { GroupAdd: [String(gid)] }),
+    RestartPolicy: { Name: 'no' },
+    SecurityOpt: ['no-new-privileges'],
+  };
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Entrypoint: [...spec.command],
+    Cmd: [],
+    Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+    Labels: { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    Tty: false,
+    ...(uid !== undefined && { User: String(uid) }),
+    HostConfig: hostConfig,
+  };
+}

@@ -1,0 +1,136 @@
+// fromContainer(inspect): JobInfo — the Docker state table of api.md §9.1 (pure); fromPending for
+// jobs whose image is still being pulled (no container yet).
+// Container states: https://docs.docker.com/engine/api/v1.41/#tag/Container/operation/ContainerInspect
+import type { JobInfo, JobStatus } from '../../job.js';
+
+/** The parts of a container inspect we read (dockerode's ContainerInspectInfo fits). */
+export interface ContainerView {
+  Name: string;
+  Created: string;
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    Restarting: boolean;
+    OOMKilled: boolean;
+    Dead: boolean;
+    ExitCode: number;
+    Error?: string;
+    StartedAt: string;
+    FinishedAt: string;
+  };
+  Config: {
+    Image: string;
+    Entrypoint?: string | string[] | null;
+    Labels?: Record<string, string> | null;
+  };
+}
+
+/** The Engine writes unset times as Go's zero time. */
+const ZERO_TIME = /^0001-01-01T00:00:00(\.0+)?Z$/;
+
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+
+/** True when the engine gave a real time (not empty, not Go's zero time). */
+export function isSetTime(t: string | undefined): t is string {
+  return t !== undefined && t !== '' && !ZERO_TIME.test(t);
+}
+
+/**
+ * RFC 3339 in UTC with `Z`, keeping the engine's precision (nanoseconds on Docker). Docker already
+ * answers in UTC; Podman may answer with an offset, which is folded into the time here.
+ */
+export function toUtc(t: string): string {
+  const m = RFC3339.exec(t);
+  if (m === null) return t;
+  const [, seconds = '', fraction = '', zone = 'Z'] = m;
+  if (zone.toUpperCase() === 'Z') return `${seconds}${fraction}Z`;
+  const utc = new Date(`${seconds}${zone}`).toISOString().slice(0, 19);
+  return `${utc}${fraction}Z`;
+}
+
+interface Verdict {
+  status: JobStatus;
+  message: string;
+  terminal: boolean;
+}
+
+/** api.md §9.1, in order. Paused and restarting containers also have Running set, so they come first. */
+function verdict(state: ContainerView['State']): Verdict {
+  const ongoing = (status: JobStatus, message: string): Verdict => ({
+    status,
+    message,
+    terminal: false,
+  });
+  const final = (status: JobStatus, message: string): Verdict => ({
+    status,
+    message,
+    terminal: true,
+  });
+  if (state.Paused) return ongoing('started', 'paused');
+  if (state.Restarting) return ongoing('started', 'restarting');
+  if (state.Running) return ongoing('started', 'running');
+  if (state.Status === 'created') return ongoing('notstarted', 'created');
+  if (state.OOMKilled) return final('finishedWithError', `OOMKilled (exit code ${state.ExitCode})`);
+  if (state.Dead || state.Status === 'dead') return final('finishedWithError', 'dead');
+  if (state.Status === 'exited') {
+    if (state.ExitCode === 0) return final('finishedSuccessfully', 'exited');
+    const reason = state.Error !== undefined && state.Error !== '' ? `: ${state.Error}` : '';
+    return final('finishedWithError', `exited with code ${state.ExitCode}${reason}`);
+  }
+  return ongoing('undefined', state.Status);
+}
+
+/** Finish time when terminal, else start time, else creation time (api.md §8). */
+function timestamp(c: ContainerView, terminal: boolean): string {
+  if (terminal && isSetTime(c.State.FinishedAt)) return toUtc(c.State.FinishedAt);
+  if (isSetTime(c.State.StartedAt)) return toUtc(c.State.StartedAt);
+  return toUtc(c.Created);
+}
+
+function entrypoint(e: ContainerView['Config']['Entrypoint']): string[] {
+  if (e === undefined || e === null) return [];
+  return typeof e === 'string' ? [e] : [...e];
+}
+
+/** The job as the container shows it: the image as requested, the command from Entrypoint. */
+export function fromContainer(c: ContainerView): JobInfo {
+  const v = verdict(c.State);
+  return {
+    name: c.Name.replace(/^\/+/, ''),
+    image: c.Config.Image,
+    command: entrypoint(c.Config.Entrypoint),
+    status: v.status,
+    message: v.message,
+    timestamp: timestamp(c, v.terminal),
+  };
+}
+
+/** Whether the container ever ran (so it has logs to read). */
+export function hasStarted(c: ContainerView): boolean {
+  return isSetTime(c.State.StartedAt);
+}
+
+/** A job that has no container yet because its image is being pulled (api.md §9.1, first rows). */
+export interface PendingView {
+  name: string;
+  image: string;
+  command: readonly string[];
+  /** When the create was accepted (RFC 3339 UTC). */
+  acceptedAt: string;
+  /** Set once the background pull (or the create after it) failed; the time it failed. */
+  failure?: { message: string; at: string };
+}
+
+export function fromPending(p: PendingView): JobInfo {
+  const base = { name: p.name, image: p.image, command: [...p.command] };
+  if (p.failure !== undefined) {
+    return {
+      ...base,
+      status: 'finishedWithError',
+      message: p.failure.message,
+      timestamp: p.failure.at,
+    };
+  }
+  return { ...base, status: 'notstarted', message: 'pulling image', timestamp: p.acceptedAt };
+}

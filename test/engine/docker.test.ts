@@ -1,0 +1,439 @@
+// The Docker backend against the real engine: the conformance suite, then what only Docker shows
+// (inspect of the create body, pulls, start failures, foreign containers, restarts).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backends/backend.js';
+import { createDockerBackend } from '../../src/backends/docker/docker.js';
+import type { DockerBackendConfig } from '../../src/config.js';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  InvalidSpecError,
+  NotFoundError,
+} from '../../src/errors.js';
+import {
+  DOCKER_MANAGED_BY_LABEL,
+  INCOMING,
+  MANAGED_BY_VALUE,
+  OUTGOING,
+  TERMINAL_STATUSES,
+  type JobInfo,
+  type JobSpec,
+} from '../../src/job.js';
+import { describeBackend, until } from '../contract/backend.contract.js';
+import { realHarness } from '../contract/real-harness.js';
+import { requireEngine } from './engine-available.js';
+
+const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
+const engineUp = await requireEngine();
+const log = pino({ level: 'silent' });
+const deps = { log, timeoutMs: 30_000 };
+
+function config(overrides: Partial<DockerBackendConfig> = {}): DockerBackendConfig {
+  return {
+    kind: 'docker',
+    alias: 'docker',
+    engine: { tlsVerify: false },
+    ignoreLimits: false,
+    memoryLimitMode: 'hard',
+    imagePullWaitSeconds: 15,
+    imagePullTimeoutSeconds: 600,
+    ...overrides,
+  };
+}
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+/** Names of all containers (any state) whose name starts with `prefix`. */
+function containersNamed(prefix: string): string[] {
+  const out = docker('ps', '-a', '--filter', `name=^/${prefix}`, '--format', '{{.Names}}');
+  return out === '' ? [] : out.split('\n');
+}
+
+if (engineUp) {
+  describeBackend('docker', async () =>
+    realHarness(await createDockerBackend(config(), deps), IMAGE),
+  );
+} else {
+  describe.skip('conformance: docker (no engine)', () => {
+    it('needs a Docker engine', () => undefined);
+  });
+}
+
+describe.skipIf(!engineUp)('docker backend on the real engine', () => {
+  const run = `pman-dk-${randomBytes(3).toString('hex')}`;
+  let storeBase: string;
+  let backend: Backend;
+  let n = 0;
+  const nextName = (): string => `${run}-${++n}`;
+
+  beforeAll(async () => {
+    storeBase = await mkdtemp(path.join(tmpdir(), 'pman-docker-'));
+    backend = await createDockerBackend(config(), deps);
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+    // Everything this run made, ours or deliberately foreign, whatever the tests left.
+    for (const name of containersNamed(run)) docker('rm', '-f', '-v', name);
+    await rm(storeBase, { recursive: true, force: true });
+  });
+
+  async function spec(
+    name: string,
+    script: string,
+    extra: Partial<JobSpec> = {},
+  ): Promise<JobSpec> {
+    await mkdir(path.join(storeBase, name, 'incoming'), { recursive: true });
+    await mkdir(path.join(storeBase, name, 'outgoing'), { recursive: true });
+    await writeFile(path.join(storeBase, name, 'incoming', 'input.txt'), 'data from pfcon\n');
+    return {
+      name,
+      image: IMAGE,
+      // As toJobSpec builds it for an `ds` plugin: the dirs come last, as positional args.
+      command: ['/bin/sh', '-c', script, 'sh', INCOMING, OUTGOING],
+      env: {},
+      resources: { workers: 1, cpuMillicores: 500, memoryMiB: 64, gpus: 0 },
+      mounts: [
+        {
+          kind: 'host',
+          source: storeBase,
+          subPath: `${name}/incoming`,
+          containerPath: INCOMING,
+          readOnly: true,
+        },
+        {
+          kind: 'host',
+          source: storeBase,
+          subPath: `${name}/outgoing`,
+          containerPath: OUTGOING,
+          readOnly: false,
+        },
+      ],
+      labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'org.example.team': 'pman-tests' },
+      ...extra,
+    };
+  }
+
+  const finished = (name: string, b: Backend = backend): Promise<JobInfo> =>
+    until(
+      `${name} to finish`,
+      () => b.get(name),
+      (i) => TERMINAL_STATUSES.has(i.status),
+      60_000,
+    );
+
+  it('copies incoming to outgoing through real bind mounts', async () => {
+    const name = nextName();
+    const created = await backend.create(await spec(name, 'cp "$1/input.txt" "$2/copied.txt"'));
+    expect(created).toMatchObject({ name, image: IMAGE, status: 'notstarted', message: 'created' });
+    const done = await finished(name);
+    expect(done).toMatchObject({ status: 'finishedSuccessfully', message: 'exited' });
+    expect(done.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/);
+    expect(await readFile(path.join(storeBase, name, 'outgoing', 'copied.txt'), 'utf8')).toBe(
+      'data from pfcon\n',
+    );
+  });
+
+  it('exit 3 → finishedWithError "exited with code 3", logs from stdout and stderr', async () => {
+    const name = nextName();
+    await backend.create(await spec(name, 'echo to-out; echo to-err >&2; exit 3'));
+    expect(await finished(name)).toMatchObject({
+      status: 'finishedWithError',
+      message: 'exited with code 3',
+    });
+    const logs = await backend.logs(name, { tail: 100, maxBytes: 10_000 });
+    expect(logs.split('\n').sort()).toEqual(['', 'to-err', 'to-out']);
+  });
+
+  it('non-ASCII logs survive, and streamLogs gives the same bytes demultiplexed', async () => {
+    const name = nextName();
+    await backend.create(await spec(name, "printf 'héllo ✓ 😀\\nzweite Zeile ü\\n'"));
+    await finished(name);
+    expect(await backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe(
+      'héllo ✓ 😀\nzweite Zeile ü\n',
+    );
+    const parts: Uint8Array[] = [];
+    for await (const chunk of backend.streamLogs(name, 1)) parts.push(chunk);
+    expect(Buffer.concat(parts).toString('utf8')).toBe('zweite Zeile ü\n');
+  });
+
+  it('applies limits, user, groups, shm, env and labels to the container (docker inspect)', async () => {
+    const name = nextName();
+    const s = await spec(name, 'sleep 30', {
+      env: { GREETING: 'a=b c', HOME: '/tmp' },
+      user: { uid: 1234, gid: 5678 },
+      shmMiB: 32,
+      resources: { workers: 1, cpuMillicores: 250, memoryMiB: 100, gpus: 0 },
+    });
+    await backend.create(s);
+    const inspect = JSON.parse(docker('inspect', name)) as [
+      {
+        Config: {
+          User: string;
+          Env: string[];
+          Labels: Record<string, string>;
+          Entrypoint: string[];
+          Cmd: string[] | null;
+          Tty: boolean;
+        };
+        HostConfig: {
+          NanoCpus: number;
+          Memory: number;
+          MemoryReservation: number;
+          ShmSize: number;
+          GroupAdd: string[];
+          Binds: string[];
+          RestartPolicy: { Name: string };
+          SecurityOpt: string[];
+        };
+      },
+    ];
+    const { Config, HostConfig } = inspect[0];
+    expect(HostConfig.NanoCpus).toBe(250_000_000);
+    expect(HostConfig.Memory).toBe(100 * 2 ** 20);
+    expect(HostConfig.MemoryReservation).toBe(100 * 2 ** 20);
+    expect(HostConfig.ShmSize).toBe(32 * 2 ** 20);
+    expect(HostConfig.GroupAdd).toEqual(['5678']);
+    expect(HostConfig.RestartPolicy.Name).toBe('no');
+    expect(HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
+    expect(HostConfig.Binds).toEqual([
+      `${storeBase}/${name}/incoming:/share/incoming:ro`,
+      `${storeBase}/${name}/outgoing:/share/outgoing:rw`,
+    ]);
+    expect(Config.User).toBe('1234');
+    expect(Config.Tty).toBe(false);
+    expect(Config.Env).toEqual(expect.arrayContaining(['GREETING=a=b c', 'HOME=/tmp']));
+    expect(Config.Labels).toMatchObject({
+      [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+      'org.example.team': 'pman-tests',
+    });
+    expect(Config.Entrypoint).toEqual(s.command);
+    expect(Config.Cmd ?? []).toEqual([]);
+    // The process really runs as that user with that extra group.
+    expect(docker('exec', name, 'id')).toMatch(/uid=1234 .*groups=.*5678/);
+    await backend.delete(name);
+  });
+
+  it('delete removes the container; get and delete then answer NotFound', async () => {
+    const name = nextName();
+    await backend.create(await spec(name, 'sleep 30'));
+    expect(containersNamed(name)).toEqual([name]);
+    await backend.delete(name);
+    expect(containersNamed(name)).toEqual([]);
+    await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('a duplicate name is a Conflict, checked before any pull, and the first job is untouched', async () => {
+    const name = nextName();
+    await backend.create(await spec(name, 'sleep 30'));
+    const again = await spec(name, 'exit 9', { image: '127.0.0.1:5999/pman-ts/never-pulled:x' });
+    await expect(backend.create(again)).rejects.toThrow(`job "${name}" already exists`);
+    await expect(backend.create(again)).rejects.toBeInstanceOf(ConflictError);
+    expect((await backend.get(name)).status).toBe('started');
+    await backend.delete(name);
+  });
+
+  it('a missing image → InvalidSpecError naming the pull error, and no container', async () => {
+    const name = nextName();
+    const image = `127.0.0.1:5999/pman-ts/${run}-missing:test`;
+    const err: unknown = await backend
+      .create(await spec(name, 'true', { image }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidSpecError);
+    expect((err as Error).message).toMatch(
+      new RegExp(`^image "${image.replace(/[.]/g, '\\.')}" could not be pulled: .+`),
+    );
+    expect(containersNamed(name)).toEqual([]);
+    await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('a start failure (missing executable) → InvalidSpecError with the engine text, container removed', async () => {
+    const name = nextName();
+    const s = { ...(await spec(name, 'true')), command: ['/no/such/executable', OUTGOING] };
+    const err: unknown = await backend.create(s).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidSpecError);
+    expect((err as Error).message).toMatch(/no such file or directory|not found/i);
+    expect(containersNamed(name)).toEqual([]);
+  });
+
+  it('a GPU request on an engine without GPUs → InvalidSpecError, container removed', async () => {
+    const name = nextName();
+    const s = await spec(name, 'true', {
+      resources: { workers: 1, cpuMillicores: 500, memoryMiB: 64, gpus: 1 },
+    });
+    const err: unknown = await backend.create(s).catch((e: unknown) => e);
+    if (!(err instanceof InvalidSpecError)) {
+      // An engine with GPUs runs it; then there is nothing to assert here.
+      expect(await finished(name)).toBeDefined();
+      return;
+    }
+    expect(err.message).toMatch(/gpu|device/i);
+    expect(containersNamed(name)).toEqual([]);
+  });
+
+  it('a memory limit the engine refuses (4 MiB) → InvalidSpecError, nothing created', async () => {
+    const name = nextName();
+    const s = await spec(name, 'true', {
+      resources: { workers: 1, cpuMillicores: 500, memoryMiB: 4, gpus: 0 },
+    });
+    await expect(backend.create(s)).rejects.toBeInstanceOf(InvalidSpecError);
+    expect(containersNamed(name)).toEqual([]);
+  });
+
+  it('OOM: 8 MiB and a shell that allocates → OOMKilled (exit code 137)', async () => {
+    const name = nextName();
+    await backend.create(
+      await spec(name, 'head -c 64m /dev/zero | tail', {
+        resources: { workers: 1, cpuMillicores: 500, memoryMiB: 8, gpus: 0 },
+      }),
+    );
+    const done = await finished(name);
+    expect(done.status).toBe('finishedWithError');
+    expect(done.message).toMatch(/^OOMKilled \(exit code \d+\)$|^exited with code 137/);
+  });
+
+  it('a foreign container of the same name: create Conflict, get/delete NotFound, never removed', async () => {
+    const name = nextName();
+    docker('create', '--name', name, IMAGE, 'true');
+    await expect(backend.create(await spec(name, 'true'))).rejects.toBeInstanceOf(ConflictError);
+    await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
+    expect((await backend.list()).map((j) => j.name)).not.toContain(name);
+    expect(containersNamed(name)).toEqual([name]);
+  });
+
+  it('a restarted server (a new backend) finds the job again from the engine alone', async () => {
+    const name = nextName();
+    await backend.create(await spec(name, 'echo before restart'));
+    await finished(name);
+    const restarted = await createDockerBackend(config(), deps);
+    try {
+      expect(await restarted.get(name)).toMatchObject({
+        name,
+        image: IMAGE,
+        status: 'finishedSuccessfully',
+        message: 'exited',
+      });
+      expect((await restarted.get(name)).command).toEqual([
+        '/bin/sh',
+        '-c',
+        'echo before restart',
+        'sh',
+        INCOMING,
+        OUTGOING,
+      ]);
+      expect((await restarted.list()).map((j) => j.name)).toContain(name);
+      expect(await restarted.logs(name, { tail: 10, maxBytes: 100 })).toBe('before restart\n');
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('reports the host capacity as capabilities', () => {
+    const info = JSON.parse(docker('info', '--format', '{{json .}}')) as {
+      NCPU: number;
+      MemTotal: number;
+    };
+    expect(backend.capabilities).toMatchObject({
+      maxWorkers: 1,
+      gpus: true,
+      maxCpuMillicores: info.NCPU * 1000,
+      maxMemoryMiB: Math.floor(info.MemTotal / 2 ** 20),
+      runAsUser: true,
+      mountKinds: ['host'],
+    });
+    expect(backend.cmdStyle).toBe('shell');
+  });
+
+  describe('a pull that outlasts IMAGE_PULL_WAIT_SECONDS (registry that never answers)', () => {
+    let registry: Server;
+    const sockets = new Set<Socket>();
+    let port = 0;
+    let slow: Backend;
+
+    beforeAll(async () => {
+      // Accepts connections and says nothing: the engine's pull hangs until we give up.
+      registry = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+      const address = registry.address();
+      port = typeof address === 'object' && address !== null ? address.port : 0;
+      slow = await createDockerBackend(
+        config({ imagePullWaitSeconds: 1, imagePullTimeoutSeconds: 3 }),
+        deps,
+      );
+    });
+
+    afterAll(async () => {
+      await slow?.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => registry.close(() => resolve()));
+    });
+
+    it('201 notstarted / "pulling image", then finishedWithError "image pull failed: timed out after 3 s"', async () => {
+      const name = nextName();
+      const image = `127.0.0.1:${port}/pman-ts/slow:test`;
+      const created = await slow.create(await spec(name, 'true', { image }));
+      expect(created).toMatchObject({
+        name,
+        image,
+        status: 'notstarted',
+        message: 'pulling image',
+      });
+      expect(await slow.get(name)).toMatchObject({
+        status: 'notstarted',
+        message: 'pulling image',
+      });
+      expect(await slow.logs(name, { tail: 10, maxBytes: 100 })).toBe('');
+      expect((await slow.list()).map((j) => j.name)).toContain(name);
+      await expect(slow.create(await spec(name, 'true'))).rejects.toBeInstanceOf(ConflictError);
+      const done = await finished(name, slow);
+      expect(done).toMatchObject({
+        status: 'finishedWithError',
+        message: 'image pull failed: timed out after 3 s',
+      });
+      expect(containersNamed(name)).toEqual([]);
+      await slow.delete(name);
+      await expect(slow.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('delete cancels a pending pull', async () => {
+      const name = nextName();
+      const image = `127.0.0.1:${port}/pman-ts/slow2:test`;
+      expect((await slow.create(await spec(name, 'true', { image }))).message).toBe(
+        'pulling image',
+      );
+      await slow.delete(name);
+      await expect(slow.get(name)).rejects.toBeInstanceOf(NotFoundError);
+      expect(containersNamed(name)).toEqual([]);
+    });
+  });
+});
+
+describe('docker backend without an engine', () => {
+  it('an unreachable engine → BackendUnavailableError at start-up', async () => {
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // The port was just freed: nothing listens there.
+    const cfg = config({ engine: { host: `tcp://127.0.0.1:${port}`, tlsVerify: false } });
+    await expect(createDockerBackend(cfg, { log, timeoutMs: 5000 })).rejects.toBeInstanceOf(
+      BackendUnavailableError,
+    );
+  });
+});
