@@ -89,24 +89,25 @@ case "$orchestrator" in
       docker stack deploy --resolve-image never -c "$here/swarm/stack.yml" "$stack" >/dev/null
     ;;
   kubernetes | openshift)
-    overlay="$here/kubernetes/openshift"
-    [ "$orchestrator" = kubernetes ] && overlay="$here/kubernetes/dev"
-    # A throw-away overlay on top of ours: this image, and (dev) this storeBase as the hostPath.
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' EXIT
+    overlay=openshift
+    [ "$orchestrator" = kubernetes ] && overlay=dev
+    # Our own overlay on top of kubernetes/<overlay>: this image and (dev) this storeBase as the
+    # hostPath. It lives in the state folder because kustomize wants relative resource paths.
+    mkdir -p "$state_dir/overlay"
     {
       printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n'
-      printf 'resources:\n  - %s\n' "$overlay"
-      printf 'images:\n  - name: pman-ts\n    newName: %s\n    newTag: "%s"\n' "${image%:*}" "${image##*:}"
+      printf 'resources:\n  - ../../kubernetes/%s\n' "$overlay"
+      printf 'patches:\n  - target: {kind: Deployment, name: pman}\n    patch: |-\n'
+      printf '      - {op: replace, path: /spec/template/spec/containers/0/image, value: "%s"}\n' "$image"
       if [ "$orchestrator" = kubernetes ]; then
-        printf 'patches:\n  - target: {kind: Deployment, name: pman}\n    patch: |-\n'
         printf '      - {op: replace, path: /spec/template/spec/volumes/0/hostPath/path, value: "%s"}\n' "$store"
+        printf '      - {op: replace, path: /spec/template/spec/containers/0/volumeMounts/0/mountPath, value: "%s"}\n' "$store"
         printf '  - target: {kind: ConfigMap, name: pman-config}\n    patch: |-\n'
         printf '      - {op: replace, path: /data/STOREBASE, value: "%s"}\n' "$store"
       fi
-    } >"$tmp/kustomization.yaml"
-    log "applying $overlay with $kubectl"
-    "$kubectl" apply -k "$tmp"
+    } >"$state_dir/overlay/kustomization.yaml"
+    log "applying kubernetes/$overlay with $kubectl"
+    "$kubectl" apply -k "$state_dir/overlay"
     "$kubectl" rollout status deployment/pman --timeout=300s
     ;;
 esac
