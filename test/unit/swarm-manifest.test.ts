@@ -108,6 +108,15 @@ describe('toServiceSpec', () => {
     expect(out.TaskTemplate.ContainerSpec.Command).not.toBe(spec.command);
   });
 
+  it('always carries our managed-by label, so a restarted server finds the job again', () => {
+    const out = toServiceSpec(
+      baseSpec({ labels: { team: 'x', 'org.chrisproject.managed-by': 'someone-else' } }),
+      {},
+    );
+    expect(out.Labels).toEqual({ team: 'x', 'org.chrisproject.managed-by': 'pman' });
+    expect(out.TaskTemplate.ContainerSpec.Labels).toEqual(out.Labels);
+  });
+
   it('refuses GPUs without SWARM_GPU_RESOURCE, naming the reason', () => {
     const spec = baseSpec({
       resources: { workers: 1, cpuMillicores: 1000, memoryMiB: 200, gpus: 1 },

@@ -1,6 +1,7 @@
 // toServiceSpec: JobSpec → Swarm ServiceSpec (pure; architecture.md §5.1, the Swarm table).
 import path from 'node:path';
 import { UnsupportedError } from '../../errors.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
 import type { JobSpec } from '../../job.js';
 
 const MIB = 2 ** 20;
@@ -66,7 +67,7 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
     Image: spec.image,
     Command: [...spec.command],
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-    Labels: { ...spec.labels },
+    Labels: labels(spec),
     TTY: true,
     Mounts: toMounts(spec),
   };
@@ -89,7 +90,7 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
 
   return {
     Name: spec.name,
-    Labels: { ...spec.labels },
+    Labels: labels(spec),
     TaskTemplate: {
       ContainerSpec: containerSpec,
       RestartPolicy: { Condition: 'none' },
@@ -97,6 +98,11 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
     },
     Mode: { Replicated: { Replicas: 1 } },
   };
+}
+
+/** JOB_LABELS plus our managed-by label (ours wins): list() and get() only see services carrying it. */
+function labels(spec: JobSpec): Record<string, string> {
+  return { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
 }
 
 function toMounts(spec: JobSpec): SwarmMount[] {
