@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+// The `pman` bin and the only composition root: parseCli → read .env → loadConfig → logger →
+// createBackend (retried while unreachable) → records → authenticator → createApp → serve;
+// SIGTERM/SIGINT drain in-flight requests, close the backend and exit 0 (architecture.md §3, §8).
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { serve } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { Backend } from './backends/backend.js';
+import { createBackend } from './backends/index.js';
+import type { CreatedBackend } from './backends/index.js';
+import { parseCli, signToken } from './cli.js';
+import type { Config } from './config.js';
+import { loadConfig, parseDotEnv } from './config.js';
+import { BackendUnavailableError, ConfigError } from './errors.js';
+import { loadAuthenticator } from './http/auth.js';
+import { createLogger } from './log.js';
+import { JobRecords } from './records.js';
+import { packageVersion } from './version.js';
+
+/** How long start-up keeps retrying an unreachable backend before giving up. */
+const STARTUP_RETRY_MS = 60_000;
+const MAX_RETRY_DELAY_MS = 10_000;
+/** How long a SIGTERM waits for in-flight requests before cutting the remaining connections. */
+const DRAIN_MS = 10_000;
+
+type Env = Record<string, string | undefined>;
+
+/** A start-up failure whose lines go to stderr as they are, without a stack. */
+class StartupError extends Error {
+  readonly lines: readonly string[];
+  constructor(lines: readonly string[]) {
+    super(lines.join('\n'));
+    this.lines = lines;
+  }
+}
+
+/** The process environment over a .env file in the working directory (the real env wins). */
+async function readEnvironment(): Promise<Env> {
+  let text: string;
+  try {
+    text = await readFile(join(process.cwd(), '.env'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...process.env };
+    throw new StartupError([`.env: cannot be read (${(err as Error).message})`]);
+  }
+  return { ...parseDotEnv(text), ...process.env };
+}
+
+function isLoopback(ip: string): boolean {
+  if (ip === 'localhost' || ip === '::1') return true;
+  return isIP(ip) === 4 && ip.startsWith('127.');
+}
+
+/** Retries while the backend is unreachable (an engine or API server still starting). */
+async function createBackendPatiently(config: Config, log: Logger): Promise<CreatedBackend> {
+  const deps = {
+    log: log.child({ backend: config.containerEnv }),
+    timeoutMs: config.backendTimeoutSeconds * 1000,
+  };
+  const deadline = Date.now() + STARTUP_RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await createBackend(config, deps);
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError)) throw err;
+      const wait = Math.min(1000 * 2 ** attempt, MAX_RETRY_DELAY_MS);
+      if (Date.now() + wait > deadline) {
+        throw new StartupError([`${config.containerEnv} backend unavailable: ${err.message}`]);
+      }
+      log.warn({ err: err.message, retryInMs: wait }, 'backend unavailable, retrying');
+      await delay(wait);
+    }
+  }
+}
+
+function logStartup(config: Config, log: Logger, created: CreatedBackend): void {
+  for (const warning of config.warnings) log.warn(warning);
+  const { jobName, ...caps } = created.backend.capabilities;
+  log.info(
+    {
+      version: config.serverVersion,
+      containerEnv: config.containerEnv,
+      storageType: config.storageType,
+      storage: created.storage,
+      capabilities: { ...caps, jobName: { ...jobName, pattern: jobName.pattern.source } },
+      auth: config.auth.enabled,
+    },
+    'backend ready',
+  );
+  if (!config.auth.enabled && !isLoopback(config.listen.ip)) {
+    log.warn(
+      { ip: config.listen.ip },
+      'LISTENING ON A NON-LOOPBACK ADDRESS WITHOUT AUTHENTICATION: anyone who can reach this port can run any image (enable --enableTokenAuth or put pman behind a trusted network)',
+    );
+  }
+}
+
+function listen(
+  config: Config,
+  log: Logger,
+  fetch: (req: Request) => Response | Promise<Response>,
+): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve(
+      {
+        fetch,
+        hostname: config.listen.ip,
+        port: config.listen.port,
+        // Slow or stuck clients must not hold sockets forever; Node's default header size stays.
+        serverOptions: { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 },
+      },
+      (info) => {
+        log.info({ address: info.address, port: info.port }, 'listening');
+        resolve(server);
+      },
+    ) as Server;
+    server.once('error', (err) =>
+      reject(
+        new StartupError([
+          `cannot listen on ${config.listen.ip}:${config.listen.port}: ${err.message}`,
+        ]),
+      ),
+    );
+  });
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      // Later signals are ignored, not fatal: Ctrl-C under `npm start` arrives twice (from the
+      // terminal and forwarded), and the drain is bounded anyway.
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.on('SIGTERM', () => undefined);
+      process.on('SIGINT', () => undefined);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish (bounded), then closes the backend. */
+async function drain(server: Server, backend: Backend, log: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const cut = setTimeout(() => {
+    log.warn({ afterMs: DRAIN_MS }, 'closing connections still open after the drain period');
+    server.closeAllConnections();
+  }, DRAIN_MS);
+  await closed;
+  clearTimeout(cut);
+  await backend.close();
+}
+
+async function serveUntilSignal(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel);
+  try {
+    const created = await createBackendPatiently(config, log);
+    logStartup(config, log, created);
+    const records = await JobRecords.open(config.stateDir);
+    const authenticator = config.auth.enabled ? await loadAuthenticator(config.auth) : undefined;
+    const app = createApp({
+      backend: created.backend,
+      records,
+      config,
+      storage: created.storage,
+      ...(created.storeBaseCheck !== undefined && { storeBaseCheck: created.storeBaseCheck }),
+      log,
+      ...(authenticator !== undefined && { authenticator }),
+    });
+    const server = await listen(config, log, app.fetch);
+    // Registered only now: before this point the default (immediate exit) is the right reaction.
+    log.info({ signal: await shutdownSignal() }, 'shutting down');
+    await drain(server, created.backend, log);
+    log.info('stopped');
+    return 0;
+  } catch (err) {
+    const lines = startupLines(err);
+    log.fatal({ err }, lines.join('; '));
+    for (const line of lines) process.stderr.write(`${line}\n`);
+    return 1;
+  }
+}
+
+function startupLines(err: unknown): readonly string[] {
+  if (err instanceof StartupError) return err.lines;
+  if (err instanceof ConfigError) return err.problems;
+  return [err instanceof Error ? err.message : String(err)];
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let env: Env;
+  try {
+    env = await readEnvironment();
+  } catch (err) {
+    for (const line of startupLines(err)) process.stderr.write(`${line}\n`);
+    return 1;
+  }
+  const version = env.BUILD_VERSION?.trim() || packageVersion();
+  const action = await parseCli(argv, version);
+  switch (action.kind) {
+    case 'print':
+      process.stdout.write(`${action.text.trimEnd()}\n`);
+      return 0;
+    case 'fail':
+      process.stderr.write(`pman: ${action.message}\nRun "pman --help" for the usage.\n`);
+      return 1;
+    case 'token': {
+      const secretKey = env.SECRET_KEY?.trim();
+      if (!secretKey) {
+        process.stderr.write('SECRET_KEY: required to sign a token\n');
+        return 1;
+      }
+      try {
+        process.stdout.write(`${signToken(secretKey, action)}\n`);
+        return 0;
+      } catch (err) {
+        process.stderr.write(`--expiresIn: ${(err as Error).message}\n`);
+        return 1;
+      }
+    }
+    case 'serve':
+      break;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(env, action.overrides);
+  } catch (err) {
+    // One line per problem, no stack: the operator fixes the environment, not the code.
+    for (const line of startupLines(err)) process.stderr.write(`${line}\n`);
+    return 1;
+  }
+  return serveUntilSignal(config);
+}
+
+process.exit(await main(process.argv.slice(2)));
