@@ -317,8 +317,7 @@ function statusOf(err: ApiException<unknown>): {
   if (typeof body === 'string') {
     try {
       const parsed: unknown = JSON.parse(body);
-      if (typeof parsed === 'object' && parsed !== null)
-        return parsed;
+      if (typeof parsed === 'object' && parsed !== null) return parsed;
     } catch {
       return { message: body };
     }

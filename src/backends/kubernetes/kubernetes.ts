@@ -230,10 +230,13 @@ export class KubernetesBackend implements Backend {
     if (!TERMINAL_STATUSES.has(info.status)) return;
     this.#recorded.add(name);
     const limits = this.#extras.recordLimits ?? { tail: 1000, maxBytes: 1 << 20 };
-    void this.#logsOf(name, this.#view.podsOf(name), limits)
-      .catch(() => '')
-      .then((logs) => hook(info, logs))
-      .catch(() => undefined);
+    // The pods come from the API, not the view: the pod watch may lag behind the Job watch.
+    void (async () => {
+      const pods = await this.#podsOf(job).catch(() => undefined);
+      const final = pods === undefined ? info : fromJob(job, pods, [], this.#now(), this.#limits);
+      const logs = pods === undefined ? '' : await this.#logsOf(name, pods, limits).catch(() => '');
+      await hook(TERMINAL_STATUSES.has(final.status) ? final : info, logs);
+    })().catch(() => undefined);
   }
 }
 

@@ -1,0 +1,666 @@
+// The Kubernetes backend with the real @kubernetes/client-node against the fake API server
+// (kubernetes.md §9.2): the conformance suite, then the Kubernetes-specific cases.
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
+import type {
+  KubernetesBackend,
+  KubernetesExtras,
+} from '../../src/backends/kubernetes/kubernetes.js';
+import type { KubernetesBackendConfig } from '../../src/config.js';
+import {
+  BackendRefusedError,
+  BackendUnavailableError,
+  ConflictError,
+  InvalidSpecError,
+  NotFoundError,
+} from '../../src/errors.js';
+import type { JobInfo, JobSpec, Mount } from '../../src/job.js';
+import { startFakeKubeApi } from '../fakes/kube-api/index.js';
+import type { FakeKubeApi, FakeKubeApiOptions, Step } from '../fakes/kube-api/index.js';
+import { describeBackend, runPrefix, until } from './backend.contract.js';
+import type { Harness, Outcome } from './backend.contract.js';
+
+const NS = 'chris';
+const silent = pino({ level: 'silent' });
+
+function config(
+  kubeconfig: string,
+  extra: Partial<KubernetesBackendConfig> = {},
+): KubernetesBackendConfig {
+  return {
+    kind: 'kubernetes',
+    namespace: NS,
+    kubeconfig,
+    inCluster: false,
+    nodeSelector: {},
+    tolerations: [],
+    imagePullSecrets: [],
+    ttlSecondsAfterFinished: 86400,
+    activeDeadlineSeconds: 604800,
+    pullFailureSeconds: 300,
+    admissionFailureSeconds: 60,
+    gpuResourceName: 'nvidia.com/gpu',
+    requestRatio: 1,
+    runAsNonRoot: false,
+    ...extra,
+  };
+}
+
+function pvcMounts(name: string): Mount[] {
+  return [
+    {
+      kind: 'volume',
+      source: 'storebase',
+      subPath: `${name}/in`,
+      containerPath: '/share/incoming',
+      readOnly: true,
+    },
+    {
+      kind: 'volume',
+      source: 'storebase',
+      subPath: `${name}/out`,
+      containerPath: '/share/outgoing',
+      readOnly: false,
+    },
+  ];
+}
+
+/** The steps a finished pod goes through, ending with the requested outcome. */
+export function outcomeSteps(outcome: Outcome): Step[] {
+  const start: Step[] = [{ pod: 'create' }, { schedule: true }, { waiting: 'ContainerCreating' }];
+  if (outcome === 'oom') return [...start, { running: true }, { exit: 137, reason: 'OOMKilled' }];
+  return [
+    ...start,
+    { running: true, ...(outcome.logs !== undefined && { log: outcome.logs }) },
+    { exit: outcome.exitCode, reason: outcome.exitCode === 0 ? 'Completed' : 'Error' },
+  ];
+}
+
+interface Rig {
+  fake: FakeKubeApi;
+  backend: KubernetesBackend;
+  dir: string;
+  kubeconfigPath: string;
+  close(): Promise<void>;
+}
+
+async function rig(
+  fakeOpts: FakeKubeApiOptions = {},
+  cfg: Partial<KubernetesBackendConfig> = {},
+  extras: KubernetesExtras = {},
+  timeoutMs = 5_000,
+): Promise<Rig> {
+  const fake = await startFakeKubeApi({ namespaces: [NS], ...fakeOpts });
+  const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
+  const kubeconfigPath = path.join(dir, 'kubeconfig');
+  await writeFile(kubeconfigPath, fake.kubeconfig({ namespace: NS }));
+  try {
+    const backend = await createKubernetesBackend(
+      config(kubeconfigPath, cfg),
+      { log: silent, timeoutMs, now: () => fake.clock.now() },
+      { home: dir, ...extras },
+    );
+    return {
+      fake,
+      backend,
+      dir,
+      kubeconfigPath,
+      async close() {
+        await backend.close();
+        await fake.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function jobSpec(name: string, extra: Partial<JobSpec> = {}): JobSpec {
+  return {
+    name,
+    image: 'busybox',
+    command: ['/bin/sh', '-c', 'echo hi'],
+    env: {},
+    resources: { workers: 1, cpuMillicores: 500, memoryMiB: 128, gpus: 0 },
+    mounts: pvcMounts(name),
+    labels: { 'app.kubernetes.io/managed-by': 'pman' },
+    ...extra,
+  };
+}
+
+export async function fakeHarness(
+  fakeOpts: FakeKubeApiOptions,
+  cfg: Partial<KubernetesBackendConfig>,
+): Promise<Harness> {
+  const r = await rig(fakeOpts, cfg);
+  return {
+    backend: r.backend,
+    image: 'busybox',
+    mounts: (name) => Promise.resolve(pvcMounts(name)),
+    async finish(name, outcome) {
+      r.fake.scenario(name, outcomeSteps(outcome));
+      await r.fake.runToEnd(NS, name);
+    },
+    cleanup: () => r.close(),
+  };
+}
+
+describeBackend('kubernetes (fake API)', () => fakeHarness({}, {}));
+
+describe('kubernetes backend against the fake API', () => {
+  let r: Rig;
+  const prefix = runPrefix('k8s');
+  let n = 0;
+  const next = () => `${prefix}-${++n}`;
+
+  beforeAll(async () => {
+    r = await rig();
+  });
+  afterAll(async () => {
+    await r?.close();
+  });
+
+  it('ImagePullBackOff is notstarted until IMAGE_PULL_FAILURE_SECONDS on the fake clock, then finishedWithError', async () => {
+    const name = next();
+    r.fake.scenario(name, [
+      { pod: 'create' },
+      { schedule: true },
+      { waiting: 'ErrImagePull' },
+      { waiting: 'ImagePullBackOff', message: 'Back-off pulling image "nope"' },
+    ]);
+    await r.backend.create(jobSpec(name, { image: 'nope' }));
+    await r.fake.runToEnd(NS, name);
+    const early = await r.backend.get(name);
+    expect(early).toMatchObject({
+      status: 'notstarted',
+      message: 'ImagePullBackOff: Back-off pulling image "nope"',
+    });
+    r.fake.clock.tick(301_000);
+    const late = await r.backend.get(name);
+    expect(late.status).toBe('finishedWithError');
+    expect(late.message).toBe(
+      'ImagePullBackOff for more than 300 s: Back-off pulling image "nope"',
+    );
+    await r.backend.delete(name);
+  });
+
+  it('an Unschedulable GPU job stays notstarted with the scheduler message', async () => {
+    const name = next();
+    const msg = '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.';
+    r.fake.scenario(name, [{ pod: 'create' }, { unschedulable: msg }]);
+    await r.backend.create(
+      jobSpec(name, { resources: { workers: 1, cpuMillicores: 500, memoryMiB: 128, gpus: 1 } }),
+    );
+    await r.fake.runToEnd(NS, name);
+    r.fake.clock.tick(3_600_000);
+    expect(await r.backend.get(name)).toMatchObject({
+      status: 'notstarted',
+      message: `Unschedulable: ${msg}`,
+    });
+    const sent = JSON.parse(
+      r.fake.requests.find((q) => q.method === 'POST' && q.body.includes(name))?.body ?? '{}',
+    ) as { spec: { template: { spec: { containers: { resources: unknown }[] } } } };
+    expect(sent.spec.template.spec.containers[0]?.resources).toEqual({
+      limits: { cpu: '500m', memory: '128Mi', 'nvidia.com/gpu': '1' },
+    });
+    await r.backend.delete(name);
+  });
+
+  it('the deadline ends the job as DeadlineExceeded', async () => {
+    const name = next();
+    r.fake.scenario(name, [
+      { pod: 'create' },
+      { schedule: true },
+      { running: true },
+      { deadline: true },
+    ]);
+    await r.backend.create(jobSpec(name));
+    await r.fake.runToEnd(NS, name);
+    expect(await r.backend.get(name)).toMatchObject({
+      status: 'finishedWithError',
+      message: 'DeadlineExceeded: Job was active longer than specified deadline',
+    });
+    await r.backend.delete(name);
+  });
+
+  it('OOMKilled is in the message and appended to the logs', async () => {
+    const name = next();
+    r.fake.scenario(name, [
+      { pod: 'create' },
+      { running: true, log: 'allocating\n' },
+      { exit: 137, reason: 'OOMKilled' },
+    ]);
+    await r.backend.create(jobSpec(name));
+    await r.fake.runToEnd(NS, name);
+    expect((await r.backend.get(name)).message).toBe('OOMKilled (exit code 137)');
+    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe(
+      'allocating\n\nOOMKilled',
+    );
+    await r.backend.delete(name);
+  });
+
+  it('logs of a container that never started are "" (the API answers 400)', async () => {
+    const name = next();
+    r.fake.scenario(name, [
+      { pod: 'create' },
+      { schedule: true },
+      { waiting: 'ContainerCreating' },
+    ]);
+    await r.backend.create(jobSpec(name));
+    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('');
+    await r.fake.runToEnd(NS, name);
+    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('');
+    const logReads = r.fake.requests.filter(
+      (q) => q.path.endsWith('/log') && q.path.includes(name),
+    );
+    expect(logReads.length).toBeGreaterThan(0);
+    expect(logReads[0]?.query).toMatchObject({ container: name, tailLines: '10' });
+    expect(logReads[0]?.query.limitBytes).toBeDefined();
+    await r.backend.delete(name);
+  });
+
+  it('several workers: every pod must succeed; logs of all pods in order', async () => {
+    const name = next();
+    r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'w\n' }, { exit: 0 }]);
+    await r.backend.create(
+      jobSpec(name, { resources: { workers: 2, cpuMillicores: 500, memoryMiB: 128, gpus: 0 } }),
+    );
+    await r.fake.runToEnd(NS, name);
+    expect((await r.backend.get(name)).status).toBe('finishedSuccessfully');
+    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('w\nw\n');
+    await r.backend.delete(name);
+  });
+
+  it('streamLogs streams the pod log', async () => {
+    const name = next();
+    r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'a\nb\nc\n' }, { exit: 0 }]);
+    await r.backend.create(jobSpec(name));
+    await r.fake.runToEnd(NS, name);
+    let text = '';
+    for await (const chunk of r.backend.streamLogs(name, 2))
+      text += Buffer.from(chunk).toString('utf8');
+    expect(text).toBe('b\nc\n');
+    await r.backend.delete(name);
+  });
+
+  it('DELETE sends propagationPolicy=Background in the query, an empty body, and no pods remain', async () => {
+    const name = next();
+    r.fake.scenario(name, [{ pod: 'create' }, { running: true }]);
+    await r.backend.create(jobSpec(name));
+    await r.fake.runToEnd(NS, name);
+    expect(r.fake.pods(NS, name)).toHaveLength(1);
+    await r.backend.delete(name);
+    const del = r.fake.requests.filter(
+      (q) => q.method === 'DELETE' && q.path.endsWith(`/jobs/${name}`),
+    );
+    expect(del).toHaveLength(1);
+    expect(del[0]?.query.propagationPolicy).toBe('Background');
+    expect(del[0]?.body).toBe('');
+    await r.fake.settle();
+    expect(r.fake.pods(NS).filter((p) => p.metadata.name?.startsWith(`${name}-`))).toEqual([]);
+    await expect(r.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('create of an existing name → ConflictError from the API (409)', async () => {
+    const name = next();
+    await r.backend.create(jobSpec(name));
+    await expect(r.backend.create(jobSpec(name))).rejects.toBeInstanceOf(ConflictError);
+    await r.backend.delete(name);
+  });
+
+  it('a name the API refuses (422) → InvalidSpecError with the Status message', async () => {
+    const err = await r.backend.create(jobSpec('Bad_Name')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidSpecError);
+    expect((err as Error).message).toMatch(/is invalid/);
+  });
+
+  it('429 and 503 → BackendUnavailableError, keeping the server Retry-After', async () => {
+    r.fake.failNext({ method: 'GET', path: /\/jobs\/x429$/ }, { code: 429, retryAfter: 7 });
+    const e429 = await r.backend.get('x429').catch((e: unknown) => e);
+    expect(e429).toBeInstanceOf(BackendUnavailableError);
+    expect((e429 as BackendUnavailableError).retryAfterSeconds).toBe(7);
+    r.fake.failNext({ method: 'GET', path: /\/jobs\/x503$/ }, { code: 503 });
+    await expect(r.backend.get('x503')).rejects.toBeInstanceOf(BackendUnavailableError);
+  });
+
+  it('a reset connection → BackendUnavailableError', async () => {
+    r.fake.failNext({ method: 'GET', path: /\/jobs\/xreset$/ }, 'reset');
+    await expect(r.backend.get('xreset')).rejects.toBeInstanceOf(BackendUnavailableError);
+  });
+
+  it('403 → BackendRefusedError naming the refused permission', async () => {
+    r.fake.deny({ verb: 'create', resource: 'jobs' });
+    const err = await r.backend.create(jobSpec(next())).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendRefusedError);
+    expect((err as Error).message).toMatch(/cannot create resource "jobs" in API group "batch"/);
+  });
+
+  it('list answers from the informers: a new job at once, a deleted one gone', async () => {
+    const fresh = await rig();
+    try {
+      const name = next();
+      await fresh.backend.create(jobSpec(name));
+      expect((await fresh.backend.list()).map((j) => j.name)).toContain(name);
+      const listsBefore = fresh.fake.requests.filter(
+        (q) => q.method === 'GET' && q.query.watch === undefined && q.path.endsWith('/jobs'),
+      ).length;
+      await fresh.backend.list();
+      const listsAfter = fresh.fake.requests.filter(
+        (q) => q.method === 'GET' && q.query.watch === undefined && q.path.endsWith('/jobs'),
+      ).length;
+      expect(listsAfter).toBe(listsBefore);
+      await fresh.backend.delete(name);
+      expect((await fresh.backend.list()).map((j) => j.name)).not.toContain(name);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe('informers and records', () => {
+  let r: Rig;
+  const records: JobInfo[] = [];
+  const recordLogs: string[] = [];
+  afterEach(async () => {
+    await r?.close();
+  });
+
+  const watchRequests = (fake: FakeKubeApi, resource: 'jobs' | 'pods') =>
+    fake.requests.filter((q) => q.path.endsWith(`/${resource}`) && q.query.watch === 'true');
+  const listRequests = (fake: FakeKubeApi, resource: 'jobs' | 'pods') =>
+    fake.requests.filter(
+      (q) => q.path.endsWith(`/${resource}`) && q.method === 'GET' && q.query.watch === undefined,
+    );
+
+  it('a job finishing while nobody polls gets a record with its logs; TTL deletion leaves it', async () => {
+    r = await rig(
+      {},
+      { ttlSecondsAfterFinished: 60 },
+      {
+        onTerminal: (info, logs) => {
+          records.push(info);
+          recordLogs.push(logs);
+        },
+        recordLimits: { tail: 10, maxBytes: 1000 },
+      },
+    );
+    const name = `rec-${runPrefix('r')}`;
+    r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'done\n' }, { exit: 0 }]);
+    await r.backend.create(jobSpec(name));
+    await r.fake.runToEnd(NS, name);
+    await until(
+      'a record',
+      () => Promise.resolve(records.length),
+      (k) => k > 0,
+      10_000,
+    );
+    expect(records[0]).toMatchObject({ name, status: 'finishedSuccessfully' });
+    expect(recordLogs[0]).toBe('done\n');
+    r.fake.clock.tick(61_000);
+    await r.fake.settle();
+    await expect(r.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    expect(records).toHaveLength(1);
+  });
+
+  it('closeWatches() → the informers re-watch from their last resourceVersion without relisting', async () => {
+    r = await rig();
+    await until(
+      'both watches open',
+      () => Promise.resolve(r.fake.openWatches),
+      (k) => k >= 2,
+      10_000,
+    );
+    const lists = listRequests(r.fake, 'jobs').length;
+    const watches = watchRequests(r.fake, 'jobs').length;
+    await r.backend.create(jobSpec('rewatch-1'));
+    await until(
+      'the create to be seen',
+      () => r.backend.list(),
+      (l) => l.length === 1,
+      10_000,
+    );
+    r.fake.closeWatches();
+    await until(
+      'a new jobs watch',
+      () => Promise.resolve(watchRequests(r.fake, 'jobs').length),
+      (k) => k > watches,
+      10_000,
+    );
+    expect(listRequests(r.fake, 'jobs')).toHaveLength(lists);
+    const last = watchRequests(r.fake, 'jobs').at(-1);
+    expect(Number(last?.query.resourceVersion)).toBeGreaterThan(0);
+  });
+
+  it('a 410 Expired → the informer relists', async () => {
+    r = await rig();
+    await until(
+      'both watches open',
+      () => Promise.resolve(r.fake.openWatches),
+      (k) => k >= 2,
+      10_000,
+    );
+    const lists = listRequests(r.fake, 'jobs').length;
+    r.fake.expireResourceVersions('event');
+    r.fake.closeWatches();
+    await until(
+      'a relist',
+      () => Promise.resolve(listRequests(r.fake, 'jobs').length),
+      (k) => k > lists,
+      10_000,
+    );
+  });
+
+  it('a 410 answered before streaming → the informer relists as well', async () => {
+    r = await rig();
+    await until(
+      'both watches open',
+      () => Promise.resolve(r.fake.openWatches),
+      (k) => k >= 2,
+      10_000,
+    );
+    const lists = listRequests(r.fake, 'pods').length;
+    r.fake.expireResourceVersions('http');
+    r.fake.closeWatches();
+    await until(
+      'a relist',
+      () => Promise.resolve(listRequests(r.fake, 'pods').length),
+      (k) => k > lists,
+      10_000,
+    );
+  });
+
+  it('a non-410 watch error stops the informer; the backend restarts it', async () => {
+    r = await rig();
+    await until(
+      'both watches open',
+      () => Promise.resolve(r.fake.openWatches),
+      (k) => k >= 2,
+      10_000,
+    );
+    const watches = watchRequests(r.fake, 'jobs').length;
+    r.fake.failNext({ method: 'GET', path: /\/jobs$/ }, { code: 500 });
+    r.fake.closeWatches();
+    await until(
+      'the jobs watch to be restarted after the error',
+      () => Promise.resolve(watchRequests(r.fake, 'jobs').length),
+      (k) => k >= watches + 2,
+      15_000,
+    );
+  });
+});
+
+describe('configuration and transport', () => {
+  it('401 (wrong token) → BackendRefusedError at start-up', async () => {
+    const fake = await startFakeKubeApi({ namespaces: [NS], token: 'right' });
+    const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
+    try {
+      const file = path.join(dir, 'kubeconfig');
+      await writeFile(file, fake.kubeconfig().replace('token: right', 'token: wrong'));
+      await expect(
+        createKubernetesBackend(config(file), { log: silent, timeoutMs: 2000 }, { home: dir }),
+      ).rejects.toBeInstanceOf(BackendRefusedError);
+      await writeFile(file, fake.kubeconfig());
+      const ok = await createKubernetesBackend(
+        config(file),
+        { log: silent, timeoutMs: 2000 },
+        { home: dir },
+      );
+      await ok.close();
+      expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer right');
+    } finally {
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a hanging server → the call times out as BackendUnavailableError', async () => {
+    const r = await rig({}, {}, {}, 500);
+    try {
+      r.fake.failNext({ method: 'GET', path: /\/jobs\/hang$/ }, 'hang');
+      await expect(r.backend.get('hang')).rejects.toBeInstanceOf(BackendUnavailableError);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('no configuration at all → a clear start-up error (not localhost:8080)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
+    try {
+      const { kubeconfig: _unused, ...cfg } = config('unused');
+      const err = await createKubernetesBackend(
+        cfg,
+        { log: silent, timeoutMs: 1000 },
+        { home: dir },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendRefusedError);
+      expect((err as Error).message).toMatch(/no cluster configured/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('KUBECONFIG lists are honoured: the first file loaded, the others merged', async () => {
+    const fake = await startFakeKubeApi({ namespaces: [NS] });
+    const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
+    try {
+      const file = path.join(dir, 'kubeconfig');
+      await writeFile(file, fake.kubeconfig());
+      const other = path.join(dir, 'other');
+      await writeFile(
+        other,
+        'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n',
+      );
+      const { namespace: _ns, ...cfg } = config(`${file}${path.delimiter}${other}`);
+      const backend = await createKubernetesBackend(
+        cfg,
+        { log: silent, timeoutMs: 2000 },
+        { home: dir },
+      );
+      expect(backend.namespace).toBe(NS);
+      await backend.close();
+    } finally {
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in a pod: loadFromCluster with the service-account token, CA and trimmed namespace', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pman-sa-'));
+    const { cert, key } = selfSigned(dir);
+    const fake = await startFakeKubeApi({
+      namespaces: [NS],
+      token: 'sa-token',
+      tls: { cert, key },
+    });
+    try {
+      const sa = path.join(dir, 'var/run/secrets/kubernetes.io/serviceaccount');
+      await mkdir(sa, { recursive: true });
+      await writeFile(path.join(sa, 'token'), 'sa-token');
+      await writeFile(path.join(sa, 'ca.crt'), cert);
+      await writeFile(path.join(sa, 'namespace'), `${NS}\n`);
+      const port = new URL(fake.url).port;
+      const { namespace: _ns, kubeconfig: _kc, ...cfg } = config('unused', { inCluster: true });
+      const backend = await createKubernetesBackend(
+        { ...cfg, inCluster: true },
+        { log: silent, timeoutMs: 2000 },
+        {
+          inCluster: {
+            pathPrefix: dir,
+            env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port },
+          },
+        },
+      );
+      expect(backend.namespace).toBe(NS);
+      await backend.create(jobSpec('in-cluster'));
+      expect(fake.getJob(NS, 'in-cluster')).toBeDefined();
+      expect(fake.requests.find((q) => q.method === 'POST')?.headers.authorization).toBe(
+        'Bearer sa-token',
+      );
+      await backend.close();
+    } finally {
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('https with the fake certificate as certificate-authority-data', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pman-tls-'));
+    const { cert, key } = selfSigned(dir);
+    const fake = await startFakeKubeApi({ namespaces: [NS], tls: { cert, key } });
+    try {
+      const file = path.join(dir, 'kubeconfig');
+      await writeFile(file, fake.kubeconfig({ namespace: NS }));
+      expect(await readFile(file, 'utf8')).toContain('certificate-authority-data');
+      const backend = await createKubernetesBackend(
+        config(file),
+        { log: silent, timeoutMs: 2000 },
+        { home: dir },
+      );
+      await backend.create(jobSpec('over-tls'));
+      expect((await backend.get('over-tls')).status).toBe('notstarted');
+      await backend.close();
+    } finally {
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A throw-away certificate for 127.0.0.1 (loopback only). */
+function selfSigned(dir: string): { cert: string; key: string } {
+  const keyFile = path.join(dir, 'tls.key');
+  const certFile = path.join(dir, 'tls.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  return {
+    cert: execFileSync('cat', [certFile]).toString(),
+    key: execFileSync('cat', [keyFile]).toString(),
+  };
+}
