@@ -8,7 +8,6 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, BackendDeps } from '../../src/backends/backend.js';
-import { createDockerClient } from '../../src/backends/engine/client.js';
 import { createSwarmBackend } from '../../src/backends/swarm/swarm.js';
 import type { SwarmBackendConfig } from '../../src/config.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
@@ -23,33 +22,17 @@ import {
 } from '../../src/job.js';
 import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
+import { requireEngine } from './engine-available.js';
 
 const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
-const CFG: SwarmBackendConfig = { kind: 'swarm', engine: { tlsVerify: false } };
+const CFG: SwarmBackendConfig = {
+  kind: 'swarm',
+  engine: {
+    ...(process.env.DOCKER_HOST !== undefined && { host: process.env.DOCKER_HOST }),
+    tlsVerify: process.env.DOCKER_TLS_VERIFY === '1',
+  },
+};
 const deps = (): BackendDeps => ({ log: pino({ level: 'silent' }), timeoutMs: 30_000 });
-
-/**
- * Local stand-in for test/engine/engine-available.ts (being written by the Docker engineer):
- * skip loudly without an engine, but fail when CI=true or REQUIRE_ENGINE=1.
- */
-async function requireEngine(): Promise<boolean> {
-  try {
-    const docker = await createDockerClient({ tlsVerify: false });
-    await docker.ping();
-    return true;
-  } catch (err) {
-    if (process.env.CI === 'true' || process.env.REQUIRE_ENGINE === '1') {
-      throw new Error(
-        'a Docker engine is required (CI=true or REQUIRE_ENGINE=1) but none answers',
-        {
-          cause: err,
-        },
-      );
-    }
-    console.warn('[engine tests] SKIPPED: no Docker engine reachable');
-    return false;
-  }
-}
 
 const engineUp = await requireEngine();
 

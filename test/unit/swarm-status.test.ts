@@ -296,6 +296,22 @@ describe('start-up reading of the engine', () => {
     expect(largestReadyNode(nodes)).toEqual({ maxCpuMillicores: 8000, maxMemoryMiB: 24105 });
   });
 
+  it('leaves drained nodes out', () => {
+    const nodes = [
+      {
+        Status: { State: 'ready' },
+        Spec: { Availability: 'drain' },
+        Description: { Resources: { NanoCPUs: 64e9, MemoryBytes: 2 ** 40 } },
+      },
+      {
+        Status: { State: 'ready' },
+        Spec: { Availability: 'active' },
+        Description: { Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 31 } },
+      },
+    ];
+    expect(largestReadyNode(nodes)).toEqual({ maxCpuMillicores: 2000, maxMemoryMiB: 2048 });
+  });
+
   it('knows nothing without a ready node', () => {
     expect(largestReadyNode([])).toEqual({ maxCpuMillicores: null, maxMemoryMiB: null });
   });

@@ -1,6 +1,7 @@
 // What the swarm engine tells us at start-up: whether it can run services, and its biggest ready node (pure).
 import { z } from 'zod';
 import { BackendRefusedError } from '../../errors.js';
+import { capacityFromNodes } from '../engine/capabilities.js';
 
 const infoSchema = z.object({
   Swarm: z
@@ -29,16 +30,18 @@ export function assertSwarmManager(info: unknown): void {
   }
 }
 
+/** The parts of GET /nodes we read; capacityFromNodes decides which nodes count. */
 const nodesSchema = z.array(
   z.object({
-    Status: z.object({ State: z.string().default('') }).default({ State: '' }),
+    Status: z.object({ State: z.string().optional() }).optional(),
+    Spec: z.object({ Availability: z.string().optional() }).optional(),
     Description: z
       .object({
         Resources: z
-          .object({ NanoCPUs: z.number().default(0), MemoryBytes: z.number().default(0) })
-          .default({ NanoCPUs: 0, MemoryBytes: 0 }),
+          .object({ NanoCPUs: z.number().optional(), MemoryBytes: z.number().optional() })
+          .optional(),
       })
-      .default({ Resources: { NanoCPUs: 0, MemoryBytes: 0 } }),
+      .optional(),
   }),
 );
 
@@ -49,14 +52,8 @@ export interface NodeCapacity {
   maxMemoryMiB: number | null;
 }
 
-/** The biggest ready node, per resource: a job can never fit on a node smaller than its limits. */
+/** The biggest ready, active node, per resource: a job can never fit on a node smaller than its limits. */
 export function largestReadyNode(nodes: unknown): NodeCapacity {
-  let cpu = 0;
-  let mem = 0;
-  for (const node of nodesSchema.parse(nodes)) {
-    if (node.Status.State !== 'ready') continue;
-    cpu = Math.max(cpu, Math.floor(node.Description.Resources.NanoCPUs / 1e6));
-    mem = Math.max(mem, Math.floor(node.Description.Resources.MemoryBytes / 2 ** 20));
-  }
-  return { maxCpuMillicores: cpu > 0 ? cpu : null, maxMemoryMiB: mem > 0 ? mem : null };
+  const capacity = capacityFromNodes(nodesSchema.parse(nodes));
+  return { maxCpuMillicores: capacity.cpuMillicores, maxMemoryMiB: capacity.memoryMiB };
 }
