@@ -132,9 +132,20 @@ export class JobFlows {
     throw conflict(jid);
   }
 
+  /**
+   * A jid that breaks the backend's name rule names no job we could have made, so it is a 404
+   * before any backend call: it never reaches an engine URL (think "../../info") or a Kubernetes name.
+   */
+  #assertPlausible(jid: string): void {
+    const rule = this.#deps.backend.capabilities.jobName;
+    const fits = jid !== '' && rule.pattern.test(jid) && [...jid].length <= rule.maxLength;
+    if (!fits && this.#deps.records.get(jid) === undefined) throw notFound(jid);
+  }
+
   /** Status and log tail; the first terminal state is pinned and answered from then on. */
   async read(jid: string): Promise<JobView> {
     const { backend, records } = this.#deps;
+    this.#assertPlausible(jid);
     const record = records.get(jid);
     let info: JobInfo;
     try {
@@ -166,6 +177,7 @@ export class JobFlows {
 
   /** 404 unless the backend or a record knows the jid (HEAD of the logs route). */
   async assertKnown(jid: string): Promise<void> {
+    this.#assertPlausible(jid);
     if (this.#deps.records.get(jid) !== undefined) return;
     await orNotFound(jid, this.#deps.backend.get(jid));
   }
@@ -174,6 +186,7 @@ export class JobFlows {
   async remove(jid: string): Promise<void> {
     const { backend, records, config } = this.#deps;
     if (!config.removeJobs) return;
+    this.#assertPlausible(jid);
     try {
       await backend.delete(jid);
     } catch (err) {
@@ -198,6 +211,7 @@ export class JobFlows {
    * answers with its captured logs.
    */
   async openLogs(jid: string, tail: number | undefined): Promise<ReadableStream<Uint8Array>> {
+    this.#assertPlausible(jid);
     const iterator = this.#deps.backend.streamLogs(jid, tail)[Symbol.asyncIterator]();
     let first: IteratorResult<Uint8Array>;
     try {

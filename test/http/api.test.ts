@@ -507,6 +507,29 @@ describe('GET /api/v1/<jid>/ (§8-10)', () => {
     expect(await res.text()).toBe('{"message": "job \\"chris-jid-404\\" not found"}\n');
   });
 
+  it('a jid no job could have (path tricks) → 404 before any backend call', async () => {
+    const backend = new MemoryBackend();
+    const calls: string[] = [];
+    const refuse = (name: string): Promise<never> => {
+      calls.push(name);
+      return Promise.reject(new TypeError('must not be called'));
+    };
+    backend.get = refuse;
+    backend.delete = refuse;
+    const { app } = await testApp({ backend });
+    for (const [method, path, jid] of [
+      ['GET', '/api/v1/..%2F..%2Finfo/', '../../info'],
+      ['DELETE', '/api/v1/a%2Fb/', 'a/b'],
+      ['GET', `/api/v1/${'x'.repeat(64)}/logs/`, 'x'.repeat(64)],
+      ['GET', '/api/v1/%2F/', ''],
+    ] as const) {
+      const res = await app.request(path, { method });
+      expect(res.status).toBe(404);
+      expect(await res.text()).toBe(`{"message": "job \\"${jid}\\" not found"}\n`);
+    }
+    expect(calls).toEqual([]);
+  });
+
   it('HEAD answers 200 without a body', async () => {
     const { app } = await testApp();
     await postJson(app, sampleBody());
