@@ -186,6 +186,11 @@ describe('fromService: the task-state table', () => {
     );
   });
 
+  it("never reports Go's zero time: the service creation time stands in", () => {
+    const info = fromService(service, [task('new', { Timestamp: '0001-01-01T00:00:00Z' })]);
+    expect(info.timestamp).toBe(CREATED);
+  });
+
   it('falls back to Status.Message, then the state, when Err is empty', () => {
     expect(fromService(service, [task('failed', { Err: '', Message: 'started' })]).message).toBe(
       'started',

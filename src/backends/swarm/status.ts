@@ -118,6 +118,11 @@ export function newestTask(tasks: readonly SwarmTask[]): SwarmTask | undefined {
   return newest;
 }
 
+/** The engine writes unset times as Go's zero time; those never reach the wire. */
+function isSetTime(t: string): boolean {
+  return t !== '' && !/^0001-01-01T00:00:00(\.0+)?Z$/.test(t);
+}
+
 function isTaskState(state: string): state is TaskState {
   return Object.hasOwn(TASK_STATES, state);
 }
@@ -158,7 +163,7 @@ export function fromService(service: SwarmService, tasks: readonly SwarmTask[]):
     };
   }
   const state = task.Status.State;
-  const timestamp = task.Status.Timestamp !== '' ? task.Status.Timestamp : service.CreatedAt;
+  const timestamp = isSetTime(task.Status.Timestamp) ? task.Status.Timestamp : service.CreatedAt;
   if (!isTaskState(state)) {
     return { ...base, status: 'undefined', message: state === '' ? 'unknown' : state, timestamp };
   }
