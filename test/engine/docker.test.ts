@@ -10,9 +10,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
+import { resolveLocalVolume } from '../../src/backends/engine/local-volume.js';
 import type { DockerBackendConfig } from '../../src/config.js';
 import {
   BackendUnavailableError,
+  ConfigError,
   ConflictError,
   InvalidSpecError,
   NotFoundError,
@@ -420,6 +422,49 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
       await expect(slow.get(name)).rejects.toBeInstanceOf(NotFoundError);
       expect(containersNamed(name)).toEqual([]);
     });
+  });
+});
+
+describe.skipIf(!engineUp)('resolveLocalVolume (docker_local_volume storage)', () => {
+  const run = `pman-lv-${randomBytes(3).toString('hex')}`;
+  const engine = { tlsVerify: false };
+  const selector = `org.chrisproject.role=${run}`;
+
+  afterAll(() => {
+    for (const name of containersNamed(run)) docker('rm', '-f', '-v', name);
+    const volumes = docker('volume', 'ls', '-q', '--filter', `name=${run}`);
+    for (const v of volumes === '' ? [] : volumes.split('\n')) docker('volume', 'rm', '-f', v);
+  });
+
+  it('VOLUME_NAME → the volume mountpoint; an unknown volume → ConfigError', async () => {
+    const volume = `${run}-vol`;
+    docker('volume', 'create', volume);
+    const mountpoint = docker('volume', 'inspect', '--format', '{{.Mountpoint}}', volume);
+    const opts = { volumeName: volume, pfconSelector: selector };
+    expect(await resolveLocalVolume(engine, opts, 10_000)).toBe(mountpoint);
+    const missing = { volumeName: `${run}-nope`, pfconSelector: selector };
+    await expect(resolveLocalVolume(engine, missing, 10_000)).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('no VOLUME_NAME → the storeBase mount of the container matching PFCON_SELECTOR', async () => {
+    await expect(resolveLocalVolume(engine, { pfconSelector: selector }, 10_000)).rejects.toThrow(
+      /no container matches PFCON_SELECTOR/,
+    );
+    const volume = `${run}-pfcon`;
+    docker('volume', 'create', volume);
+    const mountpoint = docker('volume', 'inspect', '--format', '{{.Mountpoint}}', volume);
+    docker(
+      'create',
+      '--name',
+      `${run}-pfcon`,
+      '--label',
+      selector,
+      '-v',
+      `${volume}:/var/local/storeBase`,
+      IMAGE,
+      'true',
+    );
+    expect(await resolveLocalVolume(engine, { pfconSelector: selector }, 10_000)).toBe(mountpoint);
   });
 });
 
