@@ -29,7 +29,10 @@ export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
   }
   if (err instanceof NotFoundError) return { status: 404, message: err.message };
   if (err instanceof ConflictError) return { status: 409, message: err.message };
-  if (err instanceof BodyTooLargeError) return { status: 413, message: err.message };
+  if (err instanceof BodyTooLargeError) {
+    // The rest of the body is never read, so the connection cannot carry another request.
+    return { status: 413, message: err.message, headers: { Connection: 'close' } };
+  }
   if (err instanceof UnsupportedMediaTypeError) return { status: 415, message: err.message };
   if (err instanceof BackendUnavailableError) {
     return {

@@ -165,6 +165,7 @@ describe('POST /api/v1/ body format (§5.1)', () => {
     const { app } = await testApp();
     const res = await postJson(app, sampleBody({ padding: 'x'.repeat(1024 * 1024) }));
     expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
     expect(await res.text()).toBe('{"message": "Request body too large (limit 1 MiB)."}\n');
   });
 
