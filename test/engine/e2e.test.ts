@@ -1,0 +1,327 @@
+// The whole service as pfcon and people use it, on a real engine: docker and swarm.
+// pman's test_docker.sh flow (POST, poll, output diff, DELETE) plus the issue's failure cases.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../contract/backend.contract.js';
+import { requireEngine } from './engine-available.js';
+import { startServer, type ServerProcess } from './server-process.js';
+
+const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
+const engineUp = await requireEngine();
+
+type Json = Record<string, unknown>;
+
+async function call(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let json: Json = {};
+  try {
+    json = text === '' ? {} : (JSON.parse(text) as Json);
+  } catch {
+    json = {};
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+for (const backend of ['docker', 'swarm'] as const) {
+  describe.skipIf(!engineUp)(`e2e on ${backend}`, () => {
+    const run = `e2e-${backend.slice(0, 2)}-${randomBytes(3).toString('hex')}`;
+    let storeBase: string;
+    let server: ServerProcess;
+    let env: Record<string, string>;
+    const jids: string[] = [];
+    let n = 0;
+    const jid = (): string => {
+      const id = `${run}-${++n}`;
+      jids.push(id);
+      return id;
+    };
+
+    async function pfconBody(id: string, script: string, extra: Json = {}): Promise<Json> {
+      await mkdir(path.join(storeBase, `key-${id}`, 'incoming'), { recursive: true });
+      await writeFile(
+        path.join(storeBase, `key-${id}`, 'incoming', 'data.txt'),
+        `payload of ${id}\n`,
+      );
+      return {
+        jid: id,
+        args: [],
+        args_path_flags: [],
+        auid: 'cube',
+        number_of_workers: 1,
+        cpu_limit: 1000,
+        memory_limit: 200,
+        gpu_limit: 0,
+        image: IMAGE,
+        entrypoint: ['/bin/sh', '-c', script, 'sh'],
+        type: 'fs',
+        env: [],
+        input_dir: `key-${id}/incoming`,
+        output_dir: `key-${id}/outgoing`,
+        ...extra,
+      };
+    }
+
+    async function waitTerminal(id: string, base = server.url): Promise<Json> {
+      const res = await until(
+        `${id} terminal`,
+        () => call(`${base}/api/v1/${id}/`, 'GET'),
+        (r) => r.status === 200 && String(r.json.status).startsWith('finished'),
+        90_000,
+      );
+      return res.json;
+    }
+
+    beforeAll(async () => {
+      storeBase = await mkdtemp(path.join(tmpdir(), `pman-e2e-${backend}-`));
+      env = {
+        CONTAINER_ENV: backend,
+        STORAGE_TYPE: 'host',
+        STOREBASE: storeBase,
+        JOB_LABELS: `pman-e2e=${run}`,
+        IMAGE_PULL_WAIT_SECONDS: '10',
+      };
+      server = await startServer(env);
+    });
+
+    afterAll(async () => {
+      for (const id of jids) {
+        try {
+          execFileSync(
+            'docker',
+            [
+              backend === 'swarm' ? 'service' : 'container',
+              'rm',
+              ...(backend === 'docker' ? ['-f'] : []),
+              id,
+            ],
+            {
+              stdio: 'ignore',
+            },
+          );
+        } catch {
+          // already gone
+        }
+      }
+      await server?.stop();
+      await rm(storeBase, { recursive: true, force: true });
+    });
+
+    it("runs pfcon's create → status → delete flow, and the output really appears", async () => {
+      const id = jid();
+      const body = await pfconBody(id, 'cp -r /share/incoming/. "$1"/ && echo copied');
+      const created = await call(`${server.url}/api/v1/`, 'POST', body);
+      expect(created.status).toBe(201);
+      expect(Object.keys(created.json)).toEqual([
+        'jid',
+        'image',
+        'cmd',
+        'status',
+        'message',
+        'timestamp',
+        'logs',
+      ]);
+      expect(created.json).toMatchObject({ jid: id, image: IMAGE, status: 'notstarted', logs: '' });
+      const done = await waitTerminal(id);
+      expect(done.status).toBe('finishedSuccessfully');
+      expect(String(done.logs)).toContain('copied');
+      const out = await readFile(path.join(storeBase, `key-${id}`, 'outgoing', 'data.txt'), 'utf8');
+      expect(out).toBe(`payload of ${id}\n`);
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+      expect((await call(`${server.url}/api/v1/${id}/`, 'GET')).status).toBe(404);
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(404);
+    });
+
+    it('accepts the pman 3 HTTPie body with every value a string', async () => {
+      const id = jid();
+      await mkdir(path.join(storeBase, `key-${id}`, 'incoming'), { recursive: true });
+      const res = await call(`${server.url}/api/v1/`, 'POST', {
+        cmd_args: '-c "echo legacy-ok"',
+        cmd_path_flags: '',
+        auid: 'cube',
+        number_of_workers: '1',
+        cpu_limit: '1000',
+        memory_limit: '200',
+        gpu_limit: '0',
+        image: IMAGE,
+        selfexec: 'sh',
+        selfpath: '/bin',
+        execshell: '',
+        type: 'fs',
+        jid: id,
+      });
+      expect(res.status).toBe(201);
+      const done = await waitTerminal(id);
+      expect(done.status).toBe('finishedSuccessfully');
+      expect(String(done.logs)).toContain('legacy-ok');
+    });
+
+    it('reports a non-zero exit as finishedWithError with the code, and non-ASCII logs', async () => {
+      const id = jid();
+      const res = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await pfconBody(id, "printf 'héllo ✓\\n'; exit 3"),
+      );
+      expect(res.status).toBe(201);
+      const done = await waitTerminal(id);
+      expect(done.status).toBe('finishedWithError');
+      expect(String(done.message)).toMatch(/3/);
+      expect(String(done.logs)).toContain('héllo ✓');
+      const raw = (await call(`${server.url}/api/v1/${id}/`, 'GET')).text;
+      expect(raw).toContain('h\\u00e9llo \\u2713');
+    });
+
+    it('applies cpu and memory limits that docker inspect shows', async () => {
+      const id = jid();
+      const res = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await pfconBody(id, 'sleep 20', { cpu_limit: 500, memory_limit: 64 }),
+      );
+      expect(res.status).toBe(201);
+      if (backend === 'docker') {
+        const hc = JSON.parse(
+          docker('container', 'inspect', '--format', '{{json .HostConfig}}', id),
+        ) as Json;
+        expect(hc.NanoCpus).toBe(500_000_000);
+        expect(hc.Memory).toBe(64 * 2 ** 20);
+      } else {
+        const lim = JSON.parse(
+          docker(
+            'service',
+            'inspect',
+            '--format',
+            '{{json .Spec.TaskTemplate.Resources.Limits}}',
+            id,
+          ),
+        ) as Json;
+        expect(lim).toMatchObject({ NanoCPUs: 500_000_000, MemoryBytes: 64 * 2 ** 20 });
+      }
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+    });
+
+    it('refuses a duplicate jid with 409 and leaves the first job alone', async () => {
+      const id = jid();
+      const body = await pfconBody(id, 'sleep 10');
+      expect((await call(`${server.url}/api/v1/`, 'POST', body)).status).toBe(201);
+      const again = await call(`${server.url}/api/v1/`, 'POST', body);
+      expect(again.status).toBe(409);
+      expect(again.json).toEqual({ message: `job "${id}" already exists` });
+      expect((await call(`${server.url}/api/v1/${id}/`, 'GET')).status).toBe(200);
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+    });
+
+    it('refuses path escapes (.., symlinks out of storeBase) and a missing input dir with 400, creating nothing', async () => {
+      const id = jid();
+      const escape = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await pfconBody(id, 'true', { input_dir: '../../etc' }),
+      );
+      expect(escape.status).toBe(400);
+      expect(JSON.stringify(escape.json)).toContain('input_dir');
+      const outside = await mkdtemp(path.join(tmpdir(), 'pman-outside-'));
+      await symlink(outside, path.join(storeBase, `link-${id}`));
+      const sym = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await pfconBody(id, 'true', { output_dir: `link-${id}` }),
+      );
+      expect(sym.status).toBe(400);
+      const missing = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await pfconBody(id, 'true', { input_dir: `nope-${id}/incoming` }),
+      );
+      expect(missing.status).toBe(400);
+      expect(JSON.stringify(missing.json)).toContain('does not exist');
+      expect((await call(`${server.url}/api/v1/${id}/`, 'GET')).status).toBe(404);
+      await rm(outside, { recursive: true, force: true });
+    });
+
+    it('handles a missing image without an endless notstarted', async () => {
+      const id = jid();
+      const res = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await pfconBody(id, 'true', { image: `127.0.0.1:5999/pman-ts/no-such-image:${run}` }),
+      );
+      if (backend === 'docker') {
+        expect(res.status).toBe(400);
+        expect(String(res.json.message)).toContain('could not be pulled');
+        expect((await call(`${server.url}/api/v1/${id}/`, 'GET')).status).toBe(404);
+      } else {
+        expect(res.status).toBe(201);
+        const done = await waitTerminal(id);
+        expect(done.status).toBe('finishedWithError');
+        expect(String(done.message)).toMatch(/image/i);
+      }
+    });
+
+    it('finds a running job again after the server is killed and restarted', async () => {
+      const id = jid();
+      expect(
+        (await call(`${server.url}/api/v1/`, 'POST', await pfconBody(id, 'sleep 4; echo survived')))
+          .status,
+      ).toBe(201);
+      await server.stop('SIGKILL');
+      server = await startServer(env, [], { port: server.port });
+      const now = await call(`${server.url}/api/v1/${id}/`, 'GET');
+      expect(now.status).toBe(200);
+      expect(['notstarted', 'started', 'finishedSuccessfully']).toContain(now.json.status);
+      const done = await waitTerminal(id);
+      expect(done.status).toBe('finishedSuccessfully');
+      expect(String(done.logs)).toContain('survived');
+      const listed = await call(`${server.url}/api/v1/jobs/`, 'GET');
+      expect(JSON.stringify(listed.json)).toContain(id);
+    });
+
+    it('guards every /api/v1/ route when token auth is on, and /health stays open', async () => {
+      const tokens = path.join(storeBase, 'tokens.ini');
+      await writeFile(tokens, '[AUTH TOKENS]\nci = s3cret-token\n');
+      const authed = await startServer(env, ['--enableTokenAuth', '--tokenPath', tokens]);
+      try {
+        const none = await call(`${authed.url}/api/v1/`, 'GET');
+        expect(none.status).toBe(401);
+        expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        expect(none.json).toEqual({ message: 'Missing authorization header.' });
+        const bad = await call(`${authed.url}/api/v1/`, 'GET', undefined, {
+          authorization: 'Bearer nope',
+        });
+        expect(bad.json).toEqual({ message: 'Invalid authorization token.' });
+        const ok = await call(`${authed.url}/api/v1/`, 'GET', undefined, {
+          authorization: 'Bearer s3cret-token',
+        });
+        expect(ok.status).toBe(200);
+        expect(ok.json).toEqual({
+          server_version: expect.any(String),
+          container_env: backend,
+          storage_type: 'host',
+        });
+        expect((await call(`${authed.url}/health`, 'GET')).status).toBe(200);
+        expect(authed.output()).not.toContain('s3cret-token');
+      } finally {
+        await authed.stop();
+      }
+    });
+  });
+}
