@@ -1,7 +1,8 @@
 // What the API server adds on create (kubernetes.md §8.4), and Go's omitempty applied to request bodies.
 
 import { apiTime } from './clock.js';
-import type { Container, Job, JsonObject, KubeObject } from './types.js';
+import { canonicalQuantity } from './quantity.js';
+import type { Container, Job, JsonObject, KubeObject, Volume } from './types.js';
 
 /** Map-typed fields (Go maps with omitempty): dropped when empty. Struct pointers such as `securityContext: {}` stay. */
 const MAP_FIELDS = new Set([
@@ -41,9 +42,14 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+function canonical(map: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!map) return undefined;
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, String(canonicalQuantity(v))]));
+}
+
 function defaultContainer(c: Container): Container {
-  const limits = c.resources?.limits;
-  const requests = c.resources?.requests ?? (limits ? { ...limits } : undefined);
+  const limits = canonical(c.resources?.limits);
+  const requests = canonical(c.resources?.requests) ?? (limits ? { ...limits } : undefined);
   const out: Container = { ...c };
   out.resources = {
     ...(limits ? { limits } : {}),
@@ -53,6 +59,13 @@ function defaultContainer(c: Container): Container {
   out.terminationMessagePolicy ??= 'File';
   out.imagePullPolicy ??= defaultPullPolicy(c.image ?? '');
   return out;
+}
+
+/** emptyDir.sizeLimit is a Quantity too. */
+function canonicalVolume(v: Volume): Volume {
+  const emptyDir = v.emptyDir as { sizeLimit?: unknown } | undefined;
+  if (emptyDir?.sizeLimit === undefined) return v;
+  return { ...v, emptyDir: { ...emptyDir, sizeLimit: canonicalQuantity(emptyDir.sizeLimit) } };
 }
 
 /** Metadata the server owns on every created object. */
@@ -100,6 +113,7 @@ export function applyJobDefaults(input: Job, uid: string, namespace: string, now
       dnsPolicy: podSpec.dnsPolicy ?? 'ClusterFirst',
       securityContext: podSpec.securityContext ?? {},
       schedulerName: podSpec.schedulerName ?? 'default-scheduler',
+      ...(podSpec.volumes ? { volumes: podSpec.volumes.map(canonicalVolume) } : {}),
       containers: (podSpec.containers ?? []).map(defaultContainer),
       ...(podSpec.initContainers
         ? { initContainers: podSpec.initContainers.map(defaultContainer) }
