@@ -312,11 +312,8 @@ for (const backend of ['docker', 'swarm'] as const) {
           authorization: 'Bearer s3cret-token',
         });
         expect(ok.status).toBe(200);
-        expect(ok.json).toEqual({
-          server_version: expect.any(String),
-          container_env: backend,
-          storage_type: 'host',
-        });
+        expect(Object.keys(ok.json)).toEqual(['server_version', 'container_env', 'storage_type']);
+        expect(ok.json).toMatchObject({ container_env: backend, storage_type: 'host' });
         expect((await call(`${authed.url}/health`, 'GET')).status).toBe(200);
         expect(authed.output()).not.toContain('s3cret-token');
       } finally {
