@@ -232,6 +232,38 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       expect(done.message).toContain('bind source path does not exist');
     });
 
+    it('with SWARM_GPU_RESOURCE, GPUs become a generic-resource reservation the scheduler waits for', async () => {
+      const gpuBackend = await createSwarmBackend({ ...CFG, gpuResource: 'NVIDIA-GPU' }, deps());
+      expect(gpuBackend.capabilities.gpus).toBe(true);
+      const name = nextName();
+      const s = await spec(name, 'true', {
+        resources: { workers: 1, cpuMillicores: 100, memoryMiB: 16, gpus: 1 },
+      });
+      await gpuBackend.create(s);
+      const reservations = JSON.parse(
+        docker(
+          'service',
+          'inspect',
+          '--format',
+          '{{json .Spec.TaskTemplate.Resources.Reservations}}',
+          name,
+        ),
+      ) as unknown;
+      expect(reservations).toEqual({
+        GenericResources: [{ DiscreteResourceSpec: { Kind: 'NVIDIA-GPU', Value: 1 } }],
+      });
+      // This node advertises no GPUs: the task waits unscheduled, with the scheduler's reason.
+      const waiting = await until(
+        `${name} to be pending`,
+        () => gpuBackend.get(name),
+        (i) => /insufficient resources/.test(i.message),
+        30_000,
+      );
+      expect(waiting.status).toBe('notstarted');
+      await gpuBackend.delete(name);
+      await gpuBackend.close();
+    });
+
     it('a duplicate name → ConflictError, the first job untouched', async () => {
       const name = nextName();
       await backend.create(await spec(name, 'sleep 3'));
