@@ -136,7 +136,7 @@ function inClusterServer(env: InClusterOptions['env']): string | undefined {
 export interface WatchHandlers<T> {
   upsert(obj: T): void;
   remove(obj: T): void;
-  /** A list (initial or after 410) replaced everything; `items` is the full set. */
+  /** The informer stopped (a non-410 failure); the owner restarts it. Already a domain error. */
   error(err: unknown): void;
 }
 
