@@ -88,6 +88,12 @@ const child = spawn(process.execPath, [mainJs, ...process.argv.slice(2)], {
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));
 }
+// `kill <npm pid>` stops npm's `sh -c`, which does not pass the signal on and leaves us orphaned:
+// treat losing our parent as a SIGTERM, so the server never outlives `npm start`.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 1000).unref();
 child.on('exit', (code, signal) => {
   process.exit(code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)));
 });

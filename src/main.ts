@@ -3,11 +3,11 @@
 // createBackend (retried while unreachable) → records → authenticator → createApp → serve;
 // SIGTERM/SIGINT drain in-flight requests, close the backend and exit 0 (architecture.md §3, §8).
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
 import { isIP } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { Backend } from './backends/backend.js';
@@ -100,11 +100,31 @@ function logStartup(config: Config, log: Logger, created: CreatedBackend): void 
   }
 }
 
-function listen(
+/** The slice of @hono/node-server we use, typed here: its own .d.mts pulls in hono/ws types that
+ *  only compile with the DOM lib, which a Node service has no reason to load. */
+interface NodeServer {
+  serve: (
+    options: {
+      fetch: (req: Request) => Response | Promise<Response>;
+      hostname: string;
+      port: number;
+      serverOptions?: ServerOptions;
+    },
+    listening?: (info: AddressInfo) => void,
+  ) => Server;
+}
+
+async function loadNodeServer(): Promise<NodeServer> {
+  const specifier: string = '@hono/node-server';
+  return (await import(specifier)) as NodeServer;
+}
+
+async function listen(
   config: Config,
   log: Logger,
   fetch: (req: Request) => Response | Promise<Response>,
 ): Promise<Server> {
+  const { serve } = await loadNodeServer();
   return new Promise((resolve, reject) => {
     const server = serve(
       {
@@ -118,7 +138,7 @@ function listen(
         log.info({ address: info.address, port: info.port }, 'listening');
         resolve(server);
       },
-    ) as Server;
+    );
     server.once('error', (err) =>
       reject(
         new StartupError([
