@@ -1,0 +1,221 @@
+// The docker backend against a fake Engine API: the error paths a real engine rarely shows on
+// demand (500/409 on create, start refusals, calls that never answer) and the background pull.
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backends/backend.js';
+import { createDockerBackend } from '../../src/backends/docker/docker.js';
+import { toContainerCreate } from '../../src/backends/docker/manifest.js';
+import type { DockerBackendConfig } from '../../src/config.js';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  InvalidSpecError,
+  NotFoundError,
+} from '../../src/errors.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE, type JobSpec } from '../../src/job.js';
+import { startEngineFake, type EngineFake } from '../fakes/engine-api.js';
+import { until } from './backend.contract.js';
+
+const IMAGE = 'example.org/pman/job:1';
+const log = pino({ level: 'silent' });
+
+function spec(name: string, image = IMAGE): JobSpec {
+  return {
+    name,
+    image,
+    command: ['/bin/sh', '-c', 'true', 'sh', '/share/outgoing'],
+    env: { A: '1' },
+    resources: { workers: 1, cpuMillicores: 500, memoryMiB: 64, gpus: 0 },
+    mounts: [
+      {
+        kind: 'host',
+        source: '/sb',
+        subPath: `${name}/in`,
+        containerPath: '/share/incoming',
+        readOnly: true,
+      },
+      {
+        kind: 'host',
+        source: '/sb',
+        subPath: `${name}/out`,
+        containerPath: '/share/outgoing',
+        readOnly: false,
+      },
+    ],
+    labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+  };
+}
+
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+describe('docker backend against a fake Engine API', () => {
+  let fake: EngineFake;
+  let backend: Backend;
+
+  async function build(
+    overrides: Partial<DockerBackendConfig> = {},
+    timeoutMs = 5000,
+  ): Promise<Backend> {
+    const cfg: DockerBackendConfig = {
+      kind: 'docker',
+      alias: 'docker',
+      engine: { host: `tcp://${fake.url.host}:${fake.url.port}`, tlsVerify: false },
+      ignoreLimits: false,
+      memoryLimitMode: 'hard',
+      imagePullWaitSeconds: 5,
+      imagePullTimeoutSeconds: 30,
+      ...overrides,
+    };
+    return createDockerBackend(cfg, { log, timeoutMs });
+  }
+
+  beforeEach(async () => {
+    fake = await startEngineFake();
+    fake.images.add(IMAGE);
+    backend = await build();
+  });
+
+  afterEach(async () => {
+    await backend.close();
+    await fake.close();
+  });
+
+  it('sends the manifest as the create body and answers notstarted / created', async () => {
+    const s = spec('job-a');
+    const created = await backend.create(s);
+    expect(created).toMatchObject({
+      name: 'job-a',
+      image: IMAGE,
+      status: 'notstarted',
+      message: 'created',
+    });
+    const sent = fake.containers.get('job-a')?.body;
+    // dockerode sends the name in the query and also leaves it in the body; dockerd ignores the latter.
+    const expected = toContainerCreate(s, { ignoreLimits: false, memoryLimitMode: 'hard' });
+    expect(sent).toStrictEqual(JSON.parse(JSON.stringify(expected)));
+    expect((await backend.get('job-a')).status).toBe('started');
+  });
+
+  it('capabilities come from /info', () => {
+    expect(backend.capabilities).toMatchObject({ maxCpuMillicores: 4000, maxMemoryMiB: 8192 });
+  });
+
+  it('engine 400 on create → InvalidSpecError with the engine text, nothing left', async () => {
+    fake.failCreate = { status: 400, message: 'Minimum memory limit allowed is 6MB' };
+    await expect(backend.create(spec('job-b'))).rejects.toThrow(
+      new InvalidSpecError('Minimum memory limit allowed is 6MB'),
+    );
+    expect(fake.containers.size).toBe(0);
+  });
+
+  it('engine 500 on create for an engine fault → BackendUnavailableError (503)', async () => {
+    fake.failCreate = { status: 500, message: 'devmapper: thin pool is full' };
+    await expect(backend.create(spec('job-c'))).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(fake.containers.size).toBe(0);
+  });
+
+  it('engine 409 on create (a lost race) → ConflictError', async () => {
+    fake.conflictOnCreate = true;
+    await expect(backend.create(spec('job-d'))).rejects.toThrow(
+      new ConflictError('job "job-d" already exists'),
+    );
+  });
+
+  it('start refused with 500 → InvalidSpecError with the engine text, container removed', async () => {
+    fake.failStart = { status: 500, message: 'failed to create task: weird runtime problem' };
+    const err: unknown = await backend.create(spec('job-e')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidSpecError);
+    expect((err as Error).message).toBe('failed to create task: weird runtime problem');
+    expect(fake.containers.has('job-e')).toBe(false);
+  });
+
+  it('an engine that never answers → BackendUnavailableError after the call timeout', async () => {
+    const quick = await build({}, 300);
+    try {
+      fake.hang.add('/containers/');
+      await expect(quick.get('job-f')).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(quick.create(spec('job-f'))).rejects.toBeInstanceOf(BackendUnavailableError);
+    } finally {
+      fake.hang.clear();
+      await quick.close();
+    }
+  });
+
+  it('a pull failing in its progress stream within the wait → InvalidSpecError naming the image', async () => {
+    const image = 'example.org/pman/missing:2';
+    fake.pulls.set(image, { kind: 'stream-error', message: 'manifest unknown' });
+    await expect(backend.create(spec('job-g', image))).rejects.toThrow(
+      new InvalidSpecError(`image "${image}" could not be pulled: manifest unknown`),
+    );
+    expect(fake.containers.size).toBe(0);
+  });
+
+  it('a pull refused by the engine within the wait → InvalidSpecError with the engine text', async () => {
+    const image = 'example.org/pman/denied:3';
+    fake.pulls.set(image, { kind: 'http-error', status: 404, message: 'pull access denied' });
+    await expect(backend.create(spec('job-h', image))).rejects.toThrow(
+      new InvalidSpecError(`image "${image}" could not be pulled: pull access denied`),
+    );
+  });
+
+  it('a slow pull: 201 pulling image, then the container is created and started when it lands', async () => {
+    const slow = await build({ imagePullWaitSeconds: 0.05 });
+    try {
+      const image = 'example.org/pman/slow:4';
+      const g = gate();
+      fake.pulls.set(image, { kind: 'wait', gate: g.promise, then: 'ok' });
+      const created = await slow.create(spec('job-i', image));
+      expect(created).toMatchObject({ status: 'notstarted', message: 'pulling image' });
+      expect(await slow.get('job-i')).toMatchObject({
+        status: 'notstarted',
+        message: 'pulling image',
+      });
+      await expect(slow.create(spec('job-i', image))).rejects.toBeInstanceOf(ConflictError);
+      expect(fake.containers.has('job-i')).toBe(false);
+      g.open();
+      const running = await until(
+        'job-i to start',
+        () => slow.get('job-i'),
+        (i) => i.status === 'started',
+        5000,
+      );
+      expect(running).toMatchObject({ name: 'job-i', image, message: 'running' });
+      expect(fake.containers.get('job-i')?.body.Image).toBe(image);
+      await slow.delete('job-i');
+      await expect(slow.get('job-i')).rejects.toBeInstanceOf(NotFoundError);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a slow pull that then fails → finishedWithError "image pull failed: …" until DELETE', async () => {
+    const slow = await build({ imagePullWaitSeconds: 0.05 });
+    try {
+      const image = 'example.org/pman/slow-fail:5';
+      const g = gate();
+      fake.pulls.set(image, { kind: 'wait', gate: g.promise, then: { error: 'unauthorized' } });
+      expect((await slow.create(spec('job-j', image))).message).toBe('pulling image');
+      g.open();
+      const failed = await until(
+        'job-j to fail',
+        () => slow.get('job-j'),
+        (i) => i.status === 'finishedWithError',
+        5000,
+      );
+      expect(failed.message).toBe('image pull failed: unauthorized');
+      expect((await slow.list()).find((j) => j.name === 'job-j')?.status).toBe('finishedWithError');
+      expect(await slow.logs('job-j', { tail: 10, maxBytes: 100 })).toBe('');
+      await slow.delete('job-j');
+      await expect(slow.get('job-j')).rejects.toBeInstanceOf(NotFoundError);
+      expect(fake.containers.size).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+});
