@@ -78,8 +78,18 @@ async function createBackendPatiently(config: Config, log: Logger): Promise<Crea
   }
 }
 
-function logStartup(config: Config, log: Logger, created: CreatedBackend): void {
+/** Configuration notes, logged before any backend call so they show even if start-up fails. */
+function logConfig(config: Config, log: Logger): void {
   for (const warning of config.warnings) log.warn(warning);
+  if (!config.auth.enabled && !isLoopback(config.listen.ip)) {
+    log.warn(
+      { ip: config.listen.ip },
+      'LISTENING ON A NON-LOOPBACK ADDRESS WITHOUT AUTHENTICATION: anyone who can reach this port can run any image (enable --enableTokenAuth or put pman behind a trusted network)',
+    );
+  }
+}
+
+function logBackend(config: Config, log: Logger, created: CreatedBackend): void {
   const { jobName, ...caps } = created.backend.capabilities;
   log.info(
     {
@@ -92,12 +102,6 @@ function logStartup(config: Config, log: Logger, created: CreatedBackend): void 
     },
     'backend ready',
   );
-  if (!config.auth.enabled && !isLoopback(config.listen.ip)) {
-    log.warn(
-      { ip: config.listen.ip },
-      'LISTENING ON A NON-LOOPBACK ADDRESS WITHOUT AUTHENTICATION: anyone who can reach this port can run any image (enable --enableTokenAuth or put pman behind a trusted network)',
-    );
-  }
 }
 
 /** The slice of @hono/node-server we use, typed here: its own .d.mts pulls in hono/ws types that
@@ -181,11 +185,13 @@ async function drain(server: Server, backend: Backend, log: Logger): Promise<voi
 
 async function serveUntilSignal(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
+  logConfig(config, log);
   try {
-    const created = await createBackendPatiently(config, log);
-    logStartup(config, log, created);
-    const records = await JobRecords.open(config.stateDir);
+    // Local start-up steps first: a bad token file should fail before the backend is dialled.
     const authenticator = config.auth.enabled ? await loadAuthenticator(config.auth) : undefined;
+    const records = await JobRecords.open(config.stateDir);
+    const created = await createBackendPatiently(config, log);
+    logBackend(config, log, created);
     const app = createApp({
       backend: created.backend,
       records,
@@ -203,7 +209,10 @@ async function serveUntilSignal(config: Config): Promise<number> {
     return 0;
   } catch (err) {
     const lines = startupLines(err);
-    log.fatal({ err }, lines.join('; '));
+    // Expected start-up failures are stated, not traced; anything else is our bug: keep the stack.
+    const expected = err instanceof StartupError || err instanceof ConfigError;
+    if (expected) log.fatal(lines.join('; '));
+    else log.fatal({ err }, lines.join('; '));
     for (const line of lines) process.stderr.write(`${line}\n`);
     return 1;
   }

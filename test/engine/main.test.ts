@@ -129,6 +129,37 @@ describe('token subcommand', () => {
   });
 });
 
+describe('an unreachable backend', () => {
+  it('is retried with backoff instead of failing start-up at once', async () => {
+    const proc = spawn(process.execPath, ['--import', tsxLoader, mainTs, '--port', '0'], {
+      cwd: workDir,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        CONTAINER_ENV: 'docker',
+        STORAGE_TYPE: 'host',
+        STOREBASE: workDir,
+        // Port 1 on loopback: refused at once, like an engine that is still starting.
+        DOCKER_HOST: 'tcp://127.0.0.1:1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    try {
+      await until(() => (out.includes('backend unavailable, retrying') ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'a retry log line',
+      });
+      expect(proc.exitCode).toBeNull();
+    } finally {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  });
+});
+
 /** Opens a raw connection so the test controls exactly when each byte of a request arrives. */
 function openSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
