@@ -136,7 +136,9 @@ function fieldDefs(jobName: JobNameRule, backend: BackendName) {
       location: 'default',
       schema: aString
         .min(1, { error: 'must not be empty' })
-        .regex(/^\S+$/, { error: 'must not contain whitespace' }),
+        .regex(/^\S+$/, { error: 'must not contain whitespace' })
+        // Control characters cannot even be put into the engine's URL (a TypeError, so a 500).
+        .regex(/^\P{Cc}+$/u, { error: 'must not contain control characters' }),
     },
     entrypoint: { location: 'json', schema: listOfStrings },
     type: {
