@@ -245,7 +245,8 @@ export class DockerBackend implements Backend {
   async #imagePresent(image: string): Promise<boolean> {
     try {
       // Image inspect takes no abort signal; engineCall's race still bounds it.
-      await this.#call({}, () => this.#docker.getImage(image).inspect());
+      // specCall: the engine's 400 here is about the reference the caller sent (invalid format).
+      await this.#call({ specCall: true }, () => this.#docker.getImage(image).inspect());
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
