@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The deployment proof that .ci/run runs after `npm ci && npm run build` (architecture.md §11):
+# The deployment proof that .ci/run runs after `npm ci` (architecture.md §11); it builds dist/ itself:
 #  1. the image: CI base image, a PREBUILT=1 build, its user, health check and `pman --version`;
 #  2. swarm, for real: make.sh -O swarm (its own smoke job) → our own job through the published
 #     port → unmake.sh → nothing of ours left (services, containers, networks, volumes, secrets,
@@ -18,7 +18,10 @@ image="127.0.0.1:5999/pman-ts:proof-$run_id"
 stack=pman_dev_stack
 export PMAN_PUBLISH_MODE="${PMAN_PUBLISH_MODE:-host}" # the routing mesh does not work in CI sandboxes
 
-[ -f dist/src/main.js ] || fail "dist/src/main.js missing: run npm run build first"
+# Always build: the image ships dist/ as it is, so a stale one would prove the wrong code.
+log "npm run build"
+npm run build >/dev/null || fail "npm run build failed"
+[ -f dist/src/main.js ] || fail "npm run build produced no dist/src/main.js"
 [ ! -e .make-state ] || fail ".make-state exists: a make.sh environment is up here; run ./unmake.sh first"
 if docker stack ls --format '{{.Name}}' | grep -qx "$stack"; then fail "stack $stack already deployed"; fi
 
