@@ -1,0 +1,242 @@
+// `npm run bench`: starts the real server on each backend and drives create / status / delete at
+// c = 1, 10, 50, next to the same calls made directly with dockerode; RSS idle and with 10 000
+// jobs and submits/s on the in-process fake (memory) backend. Writes results/<name>.json and .md.
+// Flags: --backends memory,docker,swarm   --name latest   --seconds 3 (per status run)
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { dockerOps, removeLabelled, swarmOps } from './engine.js';
+import type { DirectOps, JobShape } from './engine.js';
+import { drive, httpClient } from './load.js';
+import type { Summary } from './load.js';
+import { toMarkdown } from './report.js';
+import type { BenchResult, OpResult } from './report.js';
+import { ROOT, prepareEntry, startServer } from './server.js';
+import type { Entry, RunningServer } from './server.js';
+
+const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
+const COMMAND = ['/bin/sh', '-c', 'echo bench job; exec sleep 600'];
+const CONCURRENCIES = [1, 10, 50] as const;
+/** Engine jobs created per concurrency (each side): enough for stable percentiles, few enough for 2 cores. */
+const CREATES: Record<(typeof CONCURRENCIES)[number], number> = { 1: 10, 10: 30, 50: 50 };
+const FAKE_JOBS = 10_000;
+
+type BackendKind = 'memory' | 'docker' | 'swarm';
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const run = `bench-${randomBytes(3).toString('hex')}`;
+const runLabel = `pman-bench=${run}`;
+const backends = flag('backends', 'memory,docker,swarm').split(',') as BackendKind[];
+const resultName = flag('name', 'latest');
+const statusMs = Number(flag('seconds', '3')) * 1000;
+
+function body(jid: string): Record<string, unknown> {
+  return {
+    jid,
+    args: [],
+    auid: 'bench',
+    number_of_workers: 1,
+    cpu_limit: 100,
+    memory_limit: 50,
+    gpu_limit: 0,
+    image: IMAGE,
+    entrypoint: COMMAND,
+    type: 'fs',
+    env: [],
+    input_dir: 'bench/in',
+    output_dir: 'bench/out',
+  };
+}
+
+async function serverOps(
+  server: RunningServer,
+  backend: BackendKind,
+  c: number,
+  names: string[],
+): Promise<{ create: Summary; status: Summary; delete: Summary }> {
+  const client = httpClient(server.url, c);
+  try {
+    const create = await drive(c, names.length, async (i) => {
+      const res = await client.request('POST', '/api/v1/', body(names[i] ?? ''));
+      return res.status === 201;
+    });
+    const status = await drive(
+      c,
+      names.length,
+      async (i) => (await client.request('GET', `/api/v1/${names[i]}/`)).status === 200,
+      statusMs,
+    );
+    const del = await drive(c, names.length, async (i) => {
+      const res = await client.request('DELETE', `/api/v1/${names[i]}/`);
+      return res.status === 204 || res.status === 200;
+    });
+    void backend;
+    return { create, status, delete: del };
+  } finally {
+    client.close();
+  }
+}
+
+async function directOps(
+  ops: DirectOps,
+  c: number,
+  names: string[],
+): Promise<{ create: Summary; status: Summary; delete: Summary }> {
+  const ok = (p: Promise<void>): Promise<boolean> => p.then(() => true);
+  const create = await drive(c, names.length, (i) => ok(ops.create(names[i] ?? '')));
+  const status = await drive(c, names.length, (i) => ok(ops.status(names[i] ?? '')), statusMs);
+  const del = await drive(c, names.length, (i) => ok(ops.delete(names[i] ?? '')));
+  return { create, status, delete: del };
+}
+
+async function benchEngine(
+  kind: 'docker' | 'swarm',
+  entry: Entry,
+  docker: Docker,
+  storeBase: string,
+  result: BenchResult,
+): Promise<void> {
+  const server = await startServer(entry, env(kind, storeBase));
+  try {
+    result.rss.push({ backend: kind, idleMiB: await server.rssMiB() });
+    const shape: JobShape = {
+      image: IMAGE,
+      command: COMMAND,
+      storeBase,
+      labels: { 'pman-bench': run },
+    };
+    const ops = kind === 'docker' ? dockerOps(docker, shape) : swarmOps(docker, shape);
+    for (const c of CONCURRENCIES) {
+      const n = CREATES[c];
+      const ours = Array.from({ length: n }, (_, i) => `${run}-${kind.slice(0, 2)}-c${c}-${i}`);
+      const direct = ours.map((name) => `${name}-d`);
+      process.stderr.write(`${kind} c=${c}: server…`);
+      const s = await serverOps(server, kind, c, ours);
+      process.stderr.write(' direct…');
+      const d = await directOps(ops, c, direct);
+      process.stderr.write(
+        ` done (status ${s.status.throughput} req/s vs ${d.status.throughput})\n`,
+      );
+      for (const op of ['create', 'status', 'delete'] as const) {
+        result.ops.push({ backend: kind, op, concurrency: c, server: s[op], direct: d[op] });
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function benchFake(entry: Entry, storeBase: string, result: BenchResult): Promise<void> {
+  const server = await startServer(entry, env('memory', storeBase));
+  try {
+    const idle = await server.rssMiB();
+    for (const c of CONCURRENCIES) {
+      const names = Array.from({ length: 500 }, (_, i) => `${run}-m-c${c}-${i}`);
+      const s = await serverOps(server, 'memory', c, names);
+      for (const op of ['create', 'status', 'delete'] as const) {
+        result.ops.push({
+          backend: 'memory',
+          op,
+          concurrency: c,
+          server: s[op],
+        } satisfies OpResult);
+      }
+    }
+    const client = httpClient(server.url, 50);
+    try {
+      const names = Array.from({ length: FAKE_JOBS }, (_, i) => `${run}-scale-${i}`);
+      const summary = await drive(50, names.length, async (i) => {
+        return (await client.request('POST', '/api/v1/', body(names[i] ?? ''))).status === 201;
+      });
+      result.fake = { submits: FAKE_JOBS, concurrency: 50, summary };
+      // Every job read once, so whatever per-job state a GET builds is there too.
+      await drive(
+        10,
+        names.length,
+        async (i) => (await client.request('GET', `/api/v1/${names[i]}/`)).status === 200,
+      );
+      result.rss.push({
+        backend: 'memory',
+        idleMiB: idle,
+        withJobsMiB: await server.rssMiB(),
+        jobs: FAKE_JOBS,
+      });
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+function env(kind: BackendKind, storeBase: string): Record<string, string> {
+  return {
+    CONTAINER_ENV: kind,
+    STORAGE_TYPE: 'host',
+    STOREBASE: storeBase,
+    JOB_LABELS: runLabel,
+    IMAGE_PULL_WAIT_SECONDS: '10',
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const storeBase = await mkdtemp(path.join(os.tmpdir(), `${run}-`));
+  await mkdir(path.join(storeBase, 'bench/in'), { recursive: true });
+  await mkdir(path.join(storeBase, 'bench/out'), { recursive: true });
+  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  const version = await docker.version().catch(() => undefined);
+  const cpus = os.cpus();
+  const result: BenchResult = {
+    when: new Date().toISOString(),
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      node: process.version,
+      ...(version !== undefined && { engine: `${version.Version} (API ${version.ApiVersion})` }),
+    },
+    serverEntry: 'tsx',
+    ops: [],
+    rss: [],
+    notes: [
+      'status = GET /api/v1/<jid>/ (status and log tail) on running jobs; direct status = container inspect (docker) or service inspect + task list (swarm).',
+      'RSS with jobs: the memory backend holding every job in the server process.',
+    ],
+  };
+  const cleanup = async (): Promise<void> => {
+    if (version !== undefined) await removeLabelled(docker, runLabel).catch(() => 0);
+    await rm(storeBase, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+  try {
+    process.stderr.write('building the server…\n');
+    const entry = await prepareEntry();
+    result.serverEntry = entry.kind;
+    for (const kind of backends) {
+      if (kind === 'memory') await benchFake(entry, storeBase, result);
+      else if (version === undefined)
+        result.notes.push(`${kind}: skipped, no engine at /var/run/docker.sock`);
+      else await benchEngine(kind, entry, docker, storeBase, result);
+    }
+  } finally {
+    await cleanup();
+  }
+  result.notes.push(`bench took ${Math.round((Date.now() - started) / 1000)} s`);
+  const dir = path.join(ROOT, 'bench/results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `${resultName}.json`), JSON.stringify(result, null, 2) + '\n');
+  const md = toMarkdown(result);
+  await writeFile(path.join(dir, `${resultName}.md`), md);
+  process.stdout.write(md);
+}
+
+await main();
