@@ -15,14 +15,37 @@ export function isJsonContentType(header: string | null | undefined): boolean {
   return mediaType === 'application/json' || /^application\/[^/\s]+\+json$/.test(mediaType);
 }
 
+/**
+ * How much of an oversized body is read and dropped before the 413 goes out. The 413 closes the
+ * connection, and closing a socket with unread bytes makes the kernel send a reset that destroys
+ * the answer before a client such as python-requests (still writing) has read it. Beyond this
+ * many bytes the reset is accepted; the server's request timeout bounds a slow sender.
+ */
+const DISCARD_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
+
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, seen: number) {
+  for (let total = seen; total <= DISCARD_LIMIT_BYTES;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    total += value.length;
+  }
+  await reader.cancel().catch(() => undefined);
+}
+
 /** Reads at most MAX_BODY_BYTES; counting the stream catches chunked bodies and lying lengths. */
 async function readCapped(request: Request): Promise<Uint8Array> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > MAX_BODY_BYTES)
-    throw new BodyTooLargeError(TOO_LARGE);
-  if (request.body === null) return new Uint8Array(0);
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (request.body === null) {
+    if (declared > MAX_BODY_BYTES) throw new BodyTooLargeError(TOO_LARGE);
+    return new Uint8Array(0);
+  }
   // Node's Request types the stream's chunks loosely; the body is bytes.
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  if (declared > MAX_BODY_BYTES) {
+    if (declared <= DISCARD_LIMIT_BYTES) await discardRest(reader, 0);
+    else await reader.cancel().catch(() => undefined);
+    throw new BodyTooLargeError(TOO_LARGE);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -30,7 +53,7 @@ async function readCapped(request: Request): Promise<Uint8Array> {
     if (done) break;
     size += value.length;
     if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
+      await discardRest(reader, size);
       throw new BodyTooLargeError(TOO_LARGE);
     }
     chunks.push(value);
