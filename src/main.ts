@@ -2,16 +2,16 @@
 // The `pman` bin and the only composition root: parseCli → read .env → loadConfig → logger →
 // createBackend (retried while unreachable) → records → authenticator → createApp → serve;
 // SIGTERM/SIGINT drain in-flight requests, close the backend and exit 0 (architecture.md §3, §8).
+import { serve } from '@hono/node-server';
 import { readFile } from 'node:fs/promises';
-import type { Server, ServerOptions } from 'node:http';
+import type { Server } from 'node:http';
 import { isIP } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import type { Backend } from './backends/backend.js';
-import { createBackend } from './backends/index.js';
+import { createBackend, type BackendHooks } from './backends/index.js';
 import type { CreatedBackend } from './backends/index.js';
 import { parseCli, signToken } from './cli.js';
 import type { Config } from './config.js';
@@ -57,7 +57,11 @@ function isLoopback(ip: string): boolean {
 }
 
 /** Retries while the backend is unreachable (an engine or API server still starting). */
-async function createBackendPatiently(config: Config, log: Logger): Promise<CreatedBackend> {
+async function createBackendPatiently(
+  config: Config,
+  log: Logger,
+  hooks: BackendHooks,
+): Promise<CreatedBackend> {
   const deps = {
     log: log.child({ backend: config.containerEnv }),
     timeoutMs: config.backendTimeoutSeconds * 1000,
@@ -65,7 +69,7 @@ async function createBackendPatiently(config: Config, log: Logger): Promise<Crea
   const deadline = Date.now() + STARTUP_RETRY_MS;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await createBackend(config, deps);
+      return await createBackend(config, deps, hooks);
     } catch (err) {
       if (!(err instanceof BackendUnavailableError)) throw err;
       const wait = Math.min(1000 * 2 ** attempt, MAX_RETRY_DELAY_MS);
@@ -104,31 +108,11 @@ function logBackend(config: Config, log: Logger, created: CreatedBackend): void 
   );
 }
 
-/** The slice of @hono/node-server we use, typed here: its own .d.mts pulls in hono/ws types that
- *  only compile with the DOM lib, which a Node service has no reason to load. */
-interface NodeServer {
-  serve: (
-    options: {
-      fetch: (req: Request) => Response | Promise<Response>;
-      hostname: string;
-      port: number;
-      serverOptions?: ServerOptions;
-    },
-    listening?: (info: AddressInfo) => void,
-  ) => Server;
-}
-
-async function loadNodeServer(): Promise<NodeServer> {
-  const specifier: string = '@hono/node-server';
-  return (await import(specifier)) as NodeServer;
-}
-
 async function listen(
   config: Config,
   log: Logger,
   fetch: (req: Request) => Response | Promise<Response>,
 ): Promise<Server> {
-  const { serve } = await loadNodeServer();
   return new Promise((resolve, reject) => {
     const server = serve(
       {
@@ -142,7 +126,8 @@ async function listen(
         log.info({ address: info.address, port: info.port }, 'listening');
         resolve(server);
       },
-    );
+      // Without createServer/serverOptions.http2 the server is a plain node:http Server.
+    ) as Server;
     server.once('error', (err) =>
       reject(
         new StartupError([
@@ -190,7 +175,11 @@ async function serveUntilSignal(config: Config): Promise<number> {
     // Local start-up steps first: a bad token file should fail before the backend is dialled.
     const authenticator = config.auth.enabled ? await loadAuthenticator(config.auth) : undefined;
     const records = await JobRecords.open(config.stateDir);
-    const created = await createBackendPatiently(config, log);
+    const created = await createBackendPatiently(config, log, {
+      onTerminal: (info, logs) =>
+        records.pin(info.name, { info, logs, at: new Date().toISOString() }),
+      recordLimits: { tail: config.logsTail, maxBytes: config.logsMaxBytes },
+    });
     logBackend(config, log, created);
     const app = createApp({
       backend: created.backend,

@@ -2,7 +2,7 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Storage } from './config.js';
-import { ValidationError } from './errors.js';
+import { BackendRefusedError, ValidationError } from './errors.js';
 import { INCOMING, OUTGOING } from './job.js';
 import type { Mount } from './job.js';
 
@@ -68,7 +68,7 @@ async function inspectDir(realRoot: string, dir: string): Promise<DirState> {
       real = await realpath(candidate);
     } catch (err) {
       if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) continue;
-      throw err;
+      throw storageFault(err, 'inspect', candidate);
     }
     const full = existing === segments.length;
     if (full ? !isStrictlyUnder(realRoot, real) : !isUnderOrSame(realRoot, real)) {
@@ -96,7 +96,7 @@ async function createUnder(
     try {
       await mkdir(next);
     } catch (err) {
-      if (!isCode(err, 'EEXIST')) throw err;
+      if (!isCode(err, 'EEXIST')) throw storageFault(err, `create ${field}`, current);
     }
     // A dangling symlink makes mkdir say EEXIST and realpath fail: it points somewhere we do not own.
     const real = await realpath(next).catch((err: unknown) => {
@@ -123,4 +123,21 @@ async function isDirectory(p: string): Promise<boolean> {
 
 function isCode(err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+}
+
+/**
+ * A storeBase the server itself cannot read or write is a deployment fault, not the caller's:
+ * answered 500 with a message that names the directory and the missing permission, instead of a
+ * bare "Internal Server Error".
+ */
+function storageFault(err: unknown, action: string, dir: string): unknown {
+  for (const code of ['EACCES', 'EPERM', 'EROFS'] as const) {
+    if (isCode(err, code)) {
+      return new BackendRefusedError(
+        `cannot ${action} under storeBase: ${code} on ${dir} (the server's user needs read and write access there)`,
+        { cause: err },
+      );
+    }
+  }
+  return err;
 }

@@ -2,6 +2,7 @@
 // deployment never loads the Kubernetes client) and resolves storage once, before any job runs.
 import { stat } from 'node:fs/promises';
 import type { Config, Storage } from '../config.js';
+import type { JobInfo, LogLimits } from '../job.js';
 import type { Backend, BackendDeps } from './backend.js';
 
 export interface CreatedBackend {
@@ -12,7 +13,20 @@ export interface CreatedBackend {
   storeBaseCheck?: string;
 }
 
-async function openBackend(config: Config, deps: BackendDeps): Promise<Backend> {
+/** Optional hooks the composition root hands to backends that can use them. */
+export interface BackendHooks {
+  /** Kubernetes: snapshot a job the moment its informer sees it finish, so a job nobody polled
+   *  is still answered after the TTL controller deleted it (api.md §16 row 13). */
+  onTerminal?: (info: JobInfo, logs: string) => void | Promise<void>;
+  /** Log bounds for that snapshot. */
+  recordLimits?: LogLimits;
+}
+
+async function openBackend(
+  config: Config,
+  deps: BackendDeps,
+  hooks: BackendHooks,
+): Promise<Backend> {
   const cfg = config.backend;
   switch (cfg.kind) {
     case 'docker':
@@ -21,7 +35,7 @@ async function openBackend(config: Config, deps: BackendDeps): Promise<Backend> 
       return (await import('./swarm/swarm.js')).createSwarmBackend(cfg, deps);
     case 'kubernetes':
     case 'openshift':
-      return (await import('./kubernetes/kubernetes.js')).createKubernetesBackend(cfg, deps);
+      return (await import('./kubernetes/kubernetes.js')).createKubernetesBackend(cfg, deps, hooks);
     case 'memory':
       return (await import('./memory.js')).createMemoryBackend();
   }
@@ -55,9 +69,13 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-export async function createBackend(config: Config, deps: BackendDeps): Promise<CreatedBackend> {
+export async function createBackend(
+  config: Config,
+  deps: BackendDeps,
+  hooks: BackendHooks = {},
+): Promise<CreatedBackend> {
   const storage = await resolveStorage(config, deps);
-  const backend = await openBackend(config, deps);
+  const backend = await openBackend(config, deps, hooks);
   if (storage.type !== 'host') return { backend, storage };
   if (await isDirectory(storage.storeBase)) {
     return { backend, storage, storeBaseCheck: storage.storeBase };

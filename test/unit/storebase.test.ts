@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -232,5 +232,20 @@ describe('verifyDirs (local filesystem)', () => {
     await symlink(root, alias);
     expect(await problems({ input: 'key-j/incoming', output: 'key-j/o' }, alias)).toEqual({});
     expect(await isDir(path.join(root, 'key-j', 'o'))).toBe(true);
+  });
+});
+
+describe('verifyDirs on a storeBase the server cannot write', () => {
+  // Root ignores directory permissions, so this runs on non-root developer machines only.
+  it.skipIf(process.getuid?.() === 0)('names the directory and the permission', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pman-eacces-'));
+    await mkdir(path.join(root, 'in'));
+    await chmod(root, 0o555);
+    try {
+      await expect(verifyDirs(root, { input: 'in', output: 'out' })).rejects.toThrow(/EACCES/);
+    } finally {
+      await chmod(root, 0o755);
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
