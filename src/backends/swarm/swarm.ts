@@ -7,6 +7,11 @@ import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../job.js';
 import { collectTail } from '../../logs.js';
 import { createDockerClient, engineCall, type ErrorContext } from '../engine/client.js';
+import { watchEvents } from '../engine/events.js';
+import type { EngineEvent, EventWatch } from '../engine/events.js';
+import { LogsCache } from '../engine/logs-cache.js';
+import { JobView } from '../../view.js';
+import type { Ticket } from '../../view.js';
 import { assertSwarmManager, largestReadyNode } from './capacity.js';
 import { toServiceSpec } from './manifest.js';
 import type { SwarmServiceSpec } from './manifest.js';
@@ -28,6 +33,22 @@ const GPU_UNAVAILABLE =
 const TASK_FILTER_CHUNK = 50;
 
 const MANAGED_FILTER = `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+/** Full re-read of services and tasks; also catches task transitions that raise no event. */
+const RESYNC_MS = 30_000;
+/** Log tails of running jobs are reused this long (CUBE polls every few seconds). */
+const LOGS_TTL_MS = 1_000;
+/** The container label swarm puts on a task's container: which service it belongs to. */
+const SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
+/** After a task's container dies the manager may still list the task as running for a moment. */
+const SETTLE_RETRY_MS = 200;
+const SETTLE_TRIES = 25;
+
+/** What the job view keeps per service: its id (for logs) and the job as last read. */
+interface SwarmEntry {
+  serviceId: string;
+  info: JobInfo;
+}
 
 /** Connects, checks that the engine is an active swarm manager, and reads the node capacity. */
 export async function createSwarmBackend(
@@ -52,7 +73,9 @@ export async function createSwarmBackend(
     mountKinds: ['host'],
     jobName: SWARM_JOB_NAME,
   };
-  return new SwarmBackend(docker, cfg, deps, capabilities);
+  const backend = new SwarmBackend(docker, cfg, deps, capabilities);
+  backend.watch();
+  return backend;
 }
 
 export class SwarmBackend implements Backend {
@@ -62,6 +85,12 @@ export class SwarmBackend implements Backend {
   private readonly docker: Docker;
   private readonly cfg: SwarmBackendConfig;
   private readonly deps: BackendDeps;
+  /** Our services as the engine last reported them; answers status GETs while fresh. */
+  private readonly view = new JobView<SwarmEntry>({ maxAgeMs: 2 * RESYNC_MS });
+  private readonly logsCache = new LogsCache(LOGS_TTL_MS);
+  /** Services whose container died: only a terminal read may settle them in the view. */
+  private readonly settling = new Set<string>();
+  private watcher: EventWatch | undefined;
 
   constructor(docker: Docker, cfg: SwarmBackendConfig, deps: BackendDeps, caps: Capabilities) {
     this.docker = docker;
@@ -84,19 +113,23 @@ export class SwarmBackend implements Backend {
     );
     this.deps.log.debug({ jid: spec.name }, 'swarm service created');
     // The engine is the source of truth: answer with what it now reports (usually no task yet).
-    return this.get(spec.name);
+    return (await this.read(spec.name)).info;
   }
 
   async get(name: string): Promise<JobInfo> {
-    const service = await this.inspect(name);
-    return fromService(service, await this.tasks([service.ID], name));
+    return (this.fromView(name) ?? (await this.read(name))).info;
   }
 
   async logs(name: string, limits: LogLimits): Promise<string> {
-    const service = await this.inspect(name);
-    return this.call({ name }, async (signal) =>
-      collectTail(await openServiceLogs(this.docker, service.ID, limits.tail, signal), limits),
-    );
+    const cached = this.fromView(name);
+    const serviceId = cached?.serviceId ?? (await this.inspect(name)).ID;
+    const read = (): Promise<string> =>
+      this.call({ name }, async (signal) =>
+        collectTail(await openServiceLogs(this.docker, serviceId, limits.tail, signal), limits),
+      );
+    // Only a running job's tail is reused: a terminal one is read once, complete, and pinned.
+    if (cached?.info.status !== 'started') return read();
+    return this.logsCache.get(name, `${limits.tail}:${limits.maxBytes}`, read);
   }
 
   async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
@@ -129,20 +162,11 @@ export class SwarmBackend implements Backend {
     await this.call({ name }, (signal) =>
       this.docker.getService(service.ID).remove({ abortSignal: signal }),
     );
+    this.forget(name);
   }
 
   async list(): Promise<JobInfo[]> {
-    const raw: unknown = await this.call({}, (signal) =>
-      this.docker.listServices({ filters: { label: [MANAGED_FILTER] }, abortSignal: signal }),
-    );
-    const services = (Array.isArray(raw) ? raw : []).map((s: unknown) => parseService(s));
-    const tasks = await this.tasks(services.map((s) => s.ID));
-    const byService = new Map<string, SwarmTask[]>();
-    for (const task of tasks) {
-      const list = byService.get(task.ServiceID) ?? [];
-      list.push(task);
-      byService.set(task.ServiceID, list);
-    }
+    const { services, byService } = await this.readAll();
     return services
       .map((s) => fromService(s, byService.get(s.ID) ?? []))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -153,8 +177,116 @@ export class SwarmBackend implements Backend {
   }
 
   close(): Promise<void> {
-    // No watches or background work: every answer comes from the engine when asked.
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.view.markDown();
     return Promise.resolve();
+  }
+
+  /** Starts the event-fed job view (called once by the factory; a backend without it asks the
+   *  engine for every answer). */
+  watch(): void {
+    if (this.watcher !== undefined) return;
+    this.watcher = watchEvents({
+      docker: this.docker,
+      // Service events carry only the service name, and task containers carry swarm's labels,
+      // not ours: both are filtered here by the names the view holds.
+      filters: { type: ['service', 'container'] },
+      onEvent: (event) => this.onEvent(event),
+      resync: () => this.resync(),
+      onDown: () => this.view.markDown(),
+      log: this.deps.log.child({ backend: 'swarm', component: 'view' }),
+      resyncMs: RESYNC_MS,
+    });
+  }
+
+  /** The view's entry when it may answer (fresh, settled, and past the task states that can
+   *  change without an event); undefined means "ask the engine". */
+  private fromView(name: string): SwarmEntry | undefined {
+    const entry = this.view.lookup(name);
+    if (entry === undefined) return undefined;
+    // Pending → rejected and similar transitions raise no event: those states are read directly.
+    return entry.info.status === 'notstarted' || entry.info.status === 'undefined'
+      ? undefined
+      : entry;
+  }
+
+  /** One service and its tasks from the engine, stored in the view unless overtaken meanwhile. */
+  private async read(name: string): Promise<SwarmEntry> {
+    const ticket = this.view.ticket();
+    const service = await this.inspect(name);
+    const entry = {
+      serviceId: service.ID,
+      info: fromService(service, await this.tasks([service.ID], name)),
+    };
+    this.remember(name, entry, ticket);
+    return entry;
+  }
+
+  private remember(name: string, entry: SwarmEntry, ticket: Ticket): void {
+    const terminal =
+      entry.info.status === 'finishedSuccessfully' || entry.info.status === 'finishedWithError';
+    if (this.settling.has(name)) {
+      if (!terminal) return;
+      this.settling.delete(name);
+    }
+    this.view.store(name, entry, ticket);
+  }
+
+  private forget(name: string): void {
+    this.view.remove(name);
+    this.settling.delete(name);
+    this.logsCache.forget(name);
+  }
+
+  private onEvent(event: EngineEvent): void {
+    const name =
+      event.type === 'service' ? event.attributes.name : event.attributes[SERVICE_NAME_LABEL];
+    // Only services the view already holds: a new one of ours is added by create() or a resync.
+    if (name === undefined || !this.view.has(name)) return;
+    if (event.type === 'service' && event.action === 'remove') {
+      this.forget(name);
+      return;
+    }
+    if (event.type === 'container' && event.action.startsWith('exec_')) return;
+    this.view.invalidate(name);
+    this.logsCache.forget(name);
+    const died =
+      event.type === 'container' &&
+      (event.action === 'die' || event.action === 'oom' || event.action === 'kill');
+    if (died) this.settling.add(name);
+    void this.refresh(name, died ? SETTLE_TRIES : 1);
+  }
+
+  /** Re-reads one job after its event; a dead container's task may need a moment to turn final. */
+  private async refresh(name: string, tries: number): Promise<void> {
+    try {
+      await this.read(name);
+    } catch (err) {
+      if (err instanceof NotFoundError) this.forget(name);
+      return;
+    }
+    if (this.settling.has(name) && tries > 1) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS).unref());
+      if (this.settling.has(name)) await this.refresh(name, tries - 1);
+    }
+  }
+
+  /** Every service of ours and its tasks in two calls; the view is live again afterwards. */
+  private async resync(): Promise<void> {
+    const ticket = this.view.ticket();
+    const { services, byService } = await this.readAll();
+    const entries = new Map<string, SwarmEntry>();
+    for (const s of services) {
+      const entry = { serviceId: s.ID, info: fromService(s, byService.get(s.ID) ?? []) };
+      const terminal =
+        entry.info.status === 'finishedSuccessfully' || entry.info.status === 'finishedWithError';
+      // A service still settling keeps waiting for its final read (a direct GET meanwhile).
+      if (this.settling.has(s.Spec.Name) && !terminal) continue;
+      this.settling.delete(s.Spec.Name);
+      entries.set(s.Spec.Name, entry);
+    }
+    this.view.replaceAll(entries, ticket);
   }
 
   /**
@@ -178,6 +310,25 @@ export class SwarmBackend implements Backend {
       throw notFound();
     }
     return service;
+  }
+
+  /** Our services and their tasks, grouped by service id. */
+  private async readAll(): Promise<{
+    services: SwarmService[];
+    byService: Map<string, SwarmTask[]>;
+  }> {
+    const raw: unknown = await this.call({}, (signal) =>
+      this.docker.listServices({ filters: { label: [MANAGED_FILTER] }, abortSignal: signal }),
+    );
+    const services = (Array.isArray(raw) ? raw : []).map((s: unknown) => parseService(s));
+    const tasks = await this.tasks(services.map((s) => s.ID));
+    const byService = new Map<string, SwarmTask[]>();
+    for (const task of tasks) {
+      const list = byService.get(task.ServiceID) ?? [];
+      list.push(task);
+      byService.set(task.ServiceID, list);
+    }
+    return { services, byService };
   }
 
   /** Tasks of the given services (by id), all states. */
