@@ -20,6 +20,10 @@ import type { EngineInfo } from '../engine/capabilities.js';
 import { createDockerClient, engineCall, engineMessage } from '../engine/client.js';
 import type { ErrorContext } from '../engine/client.js';
 import { demux } from '../engine/demux.js';
+import { watchEvents } from '../engine/events.js';
+import type { EngineEvent, EventWatch } from '../engine/events.js';
+import { LogsCache } from '../engine/logs-cache.js';
+import { JobView } from '../../view.js';
 import { openLogStream } from './log-stream.js';
 import { toContainerCreate } from './manifest.js';
 import { PullFailure, startPull, waitForPull } from './pull.js';
@@ -37,6 +41,11 @@ interface PendingJob {
 }
 
 const LIST_CONCURRENCY = 8;
+/** Full re-read of our containers (only changed ones are inspected); also after reconnects. */
+const RESYNC_MS = 30_000;
+/** Log tails of running jobs are reused this long (CUBE polls every few seconds). */
+const LOGS_TTL_MS = 1_000;
+const MANAGED_FILTER = `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
 /** Probes the engine (ping, /info) and builds the backend. Engine unreachable → BackendUnavailableError. */
 export async function createDockerBackend(
@@ -48,7 +57,9 @@ export async function createDockerBackend(
   const info = (await engineCall(deps.timeoutMs, {}, () => docker.info() as Promise<unknown>)) as
     EngineInfo | undefined;
   const capabilities = dockerCapabilities(info ?? {}, { ignoreLimits: cfg.ignoreLimits });
-  return new DockerBackend(docker, cfg, capabilities, deps);
+  const backend = new DockerBackend(docker, cfg, capabilities, deps);
+  backend.watch();
+  return backend;
 }
 
 export class DockerBackend implements Backend {
@@ -64,6 +75,10 @@ export class DockerBackend implements Backend {
   readonly #pending = new Map<string, PendingJob>();
   /** Names inside a create() call right now, so two concurrent creates cannot both pass the check. */
   readonly #reserved = new Set<string>();
+  /** Our containers as the engine last reported them; answers status GETs while fresh. */
+  readonly #view = new JobView<ContainerView>({ maxAgeMs: 2 * RESYNC_MS });
+  readonly #logsCache = new LogsCache(LOGS_TTL_MS);
+  #watcher: EventWatch | undefined;
 
   constructor(
     docker: Docker,
@@ -99,13 +114,24 @@ export class DockerBackend implements Backend {
   async get(name: string): Promise<JobInfo> {
     const pending = this.#pending.get(name);
     if (pending !== undefined) return fromPending(pending.view);
-    return fromContainer(await this.#ours(name));
+    return fromContainer(this.#view.lookup(name) ?? (await this.#read(name)));
   }
 
   async logs(name: string, limits: LogLimits): Promise<string> {
     if (this.#pending.has(name)) return '';
-    const container = await this.#ours(name);
+    const cached = this.#view.lookup(name);
+    const container = cached ?? (await this.#read(name));
     if (!hasStarted(container) || limits.tail <= 0 || limits.maxBytes <= 0) return '';
+    // Only a running job's tail is reused: a terminal one is read once, complete, and pinned.
+    if (cached === undefined || fromContainer(cached).status !== 'started') {
+      return this.#readLogs(name, limits);
+    }
+    return this.#logsCache.get(name, `${limits.tail}:${limits.maxBytes}`, () =>
+      this.#readLogs(name, limits),
+    );
+  }
+
+  async #readLogs(name: string, limits: LogLimits): Promise<string> {
     // One bound for the whole read: the tail is small, and a hung engine must not hang a GET.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.#timeoutMs);
@@ -152,6 +178,7 @@ export class DockerBackend implements Backend {
     }
     await this.#ours(name);
     await this.#remove(name);
+    this.#forget(name);
   }
 
   async list(): Promise<JobInfo[]> {
@@ -178,6 +205,9 @@ export class DockerBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#view.markDown();
     const jobs = [...this.#pending.values()];
     for (const job of jobs) {
       job.cancelled = true;
@@ -187,7 +217,77 @@ export class DockerBackend implements Backend {
     await Promise.allSettled(jobs.map((j) => j.task));
   }
 
+  /** Starts the event-fed job view (called once by the factory; a backend without it asks the
+   *  engine for every answer). */
+  watch(): void {
+    if (this.#watcher !== undefined) return;
+    this.#watcher = watchEvents({
+      docker: this.#docker,
+      filters: { type: ['container'], label: [MANAGED_FILTER] },
+      onEvent: (event) => this.#onEvent(event),
+      resync: () => this.#resync(),
+      onDown: () => this.#view.markDown(),
+      log: this.#log.child({ component: 'view' }),
+      resyncMs: RESYNC_MS,
+    });
+  }
+
   // ---------------------------------------------------------------------------------------------
+
+  /** Our container from the engine, stored in the view unless an event overtook the read. */
+  async #read(name: string): Promise<ContainerView> {
+    const ticket = this.#view.ticket();
+    const c = await this.#ours(name);
+    this.#view.store(name, trim(c), ticket);
+    return c;
+  }
+
+  #forget(name: string): void {
+    this.#view.remove(name);
+    this.#logsCache.forget(name);
+  }
+
+  /** One inspect per event, for that container only; never a full relist. */
+  #onEvent(event: EngineEvent): void {
+    const name = event.attributes.name;
+    if (name === undefined || event.action.startsWith('exec_')) return;
+    if (event.action === 'destroy') {
+      this.#forget(name);
+      return;
+    }
+    this.#view.invalidate(name);
+    this.#logsCache.forget(name);
+    this.#read(name).catch((err: unknown) => {
+      // Gone meanwhile: forget it. Other failures leave it unsettled (direct reads) until a resync.
+      if (err instanceof NotFoundError) this.#forget(name);
+    });
+  }
+
+  /** One list call; only containers whose state differs from the view's are inspected again. */
+  async #resync(): Promise<void> {
+    const ticket = this.#view.ticket();
+    const summaries = await this.#call({}, (signal) =>
+      this.#docker.listContainers({
+        all: true,
+        filters: { label: [MANAGED_FILTER] },
+        abortSignal: signal,
+      }),
+    );
+    const entries = new Map<string, ContainerView>();
+    const changed: string[] = [];
+    for (const s of summaries) {
+      const name = (s.Names[0] ?? '').replace(/^\/+/, '');
+      if (name === '') continue;
+      const known = this.#view.peek(name);
+      if (known !== undefined && known.State.Status === s.State) entries.set(name, known);
+      else changed.push(name);
+    }
+    await mapLimited(changed, LIST_CONCURRENCY, async (name) => {
+      const c = await this.#inspectOurs(name);
+      if (c !== undefined) entries.set(name, trim(c));
+    });
+    this.#view.replaceAll(entries, ticket);
+  }
 
   #call<T>(ctx: ErrorContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return engineCall(this.#timeoutMs, ctx, fn);
@@ -355,6 +455,32 @@ export class DockerBackend implements Backend {
     }
     return fromContainer(created);
   }
+}
+
+/** Only what status and logs read, so 10 000 tracked jobs stay small in memory. */
+function trim(c: ContainerView): ContainerView {
+  const s = c.State;
+  return {
+    Name: c.Name,
+    Created: c.Created,
+    State: {
+      Status: s.Status,
+      Running: s.Running,
+      Paused: s.Paused,
+      Restarting: s.Restarting,
+      OOMKilled: s.OOMKilled,
+      Dead: s.Dead,
+      ExitCode: s.ExitCode,
+      ...(s.Error !== undefined && { Error: s.Error }),
+      StartedAt: s.StartedAt,
+      FinishedAt: s.FinishedAt,
+    },
+    Config: {
+      Image: c.Config.Image,
+      Entrypoint: c.Config.Entrypoint ?? null,
+      Labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    },
+  };
 }
 
 function conflict(name: string): ConflictError {
