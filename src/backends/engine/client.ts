@@ -11,6 +11,7 @@ import {
   InvalidSpecError,
   NotFoundError,
 } from '../../errors.js';
+import { unreachableCodes } from '../../net-errors.js';
 
 /** Builds a dockerode client. No request is made here. */
 export async function createDockerClient(engine: EngineConnection): Promise<Docker> {
@@ -41,7 +42,8 @@ interface ModemError {
 }
 
 function asModemError(err: unknown): ModemError {
-  return typeof err === 'object' && err !== null ? (err as ModemError) : { message: String(err) };
+  // docker-modem's errors are plain Errors with extra fields; anything else carries only its text.
+  return typeof err === 'object' && err !== null ? err : { message: String(err) };
 }
 
 /** The engine's own message (`{"message": "..."}`), without docker-modem's "(HTTP code …)" prefix. */
@@ -49,24 +51,16 @@ export function engineMessage(err: unknown): string {
   const e = asModemError(err);
   const json = e.json;
   if (typeof json === 'object' && json !== null && 'message' in json) {
-    const m = (json as { message: unknown }).message;
+    const m = json.message;
     if (typeof m === 'string') return m.trim();
   }
-  if (json instanceof Uint8Array && json.length > 0) return Buffer.from(json).toString('utf8').trim();
+  if (json instanceof Uint8Array && json.length > 0)
+    return Buffer.from(json).toString('utf8').trim();
   return (e.message ?? 'unknown engine error').trim();
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
+// ENOENT: the unix socket of the engine is not there.
+const NETWORK_CODES = unreachableCodes('ENOENT');
 
 export interface ErrorContext {
   /** The job name, for 404/409 messages. */
@@ -102,6 +96,7 @@ export function toDomainError(err: unknown, ctx: ErrorContext = {}): Error {
       return ctx.specCall === true && looksLikeSpecProblem(msg)
         ? new InvalidSpecError(msg, { cause: err })
         : new BackendUnavailableError(`docker engine error: ${msg}`, { cause: err });
+    case undefined:
     default:
       break;
   }
@@ -115,7 +110,9 @@ export function toDomainError(err: unknown, ctx: ErrorContext = {}): Error {
     return new BackendUnavailableError('docker engine did not answer in time', { cause: err });
   }
   if (e.statusCode !== undefined) {
-    return new BackendUnavailableError(`docker engine error (${e.statusCode}): ${msg}`, { cause: err });
+    return new BackendUnavailableError(`docker engine error (${e.statusCode}): ${msg}`, {
+      cause: err,
+    });
   }
   if (/socket hang up|connect|EOF/i.test(msg)) {
     return new BackendUnavailableError(`docker engine unreachable: ${msg}`, { cause: err });
