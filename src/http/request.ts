@@ -121,6 +121,19 @@ interface FieldDef<T> {
   schema: z.ZodType<T>;
 }
 
+/** Building the zod schemas costs more than a whole parse; a backend's rule never changes. */
+type FieldDefs = ReturnType<typeof fieldDefs>;
+const defsCache = new WeakMap<JobNameRule, Map<BackendName, FieldDefs>>();
+
+function cachedFieldDefs(jobName: JobNameRule, backend: BackendName) {
+  let byBackend = defsCache.get(jobName);
+  if (byBackend === undefined)
+    defsCache.set(jobName, (byBackend = new Map<BackendName, FieldDefs>()));
+  let defs = byBackend.get(backend);
+  if (defs === undefined) byBackend.set(backend, (defs = fieldDefs(jobName, backend)));
+  return defs;
+}
+
 function fieldDefs(jobName: JobNameRule, backend: BackendName) {
   return {
     jid: { location: 'default', schema: jidSchema(jobName, backend) },
@@ -168,7 +181,7 @@ export function parseCreateRequest(
 ): CreateRequest {
   const mapping = toV6Body(body, query);
   const v6 = mapping.body;
-  const defs = fieldDefs(jobName, backend);
+  const defs = cachedFieldDefs(jobName, backend);
 
   const values: Partial<Record<V6Field, unknown>> = {};
   const errors = new Map<V6Field, string>();
