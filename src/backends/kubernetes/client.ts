@@ -31,6 +31,7 @@ import {
   JobError,
   NotFoundError,
 } from '../../errors.js';
+import { unreachableCodes } from '../../net-errors.js';
 
 export type {
   CoreV1Event,
@@ -337,17 +338,8 @@ function retryAfter(
   return seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'UND_ERR_SOCKET',
-]);
+// UND_ERR_SOCKET: undici's name for a socket that failed under a request.
+const NETWORK_CODES = unreachableCodes('UND_ERR_SOCKET');
 
 /**
  * Every client-node failure → a domain error, the original kept as `cause` (kubernetes.md §7.5):
