@@ -8,7 +8,7 @@ import type { AppDeps } from '../src/app.js';
 import { MemoryBackend } from '../src/backends/memory.js';
 import type { Config, Storage } from '../src/config.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../src/job.js';
-import type { JobSpec } from '../src/job.js';
+import type { JobSpec, Mount } from '../src/job.js';
 import { JobRecords } from '../src/records.js';
 
 /** A logger that writes nothing. */
@@ -62,6 +62,29 @@ export function sampleBody(overrides: Record<string, unknown> = {}): Record<stri
   };
 }
 
+/**
+ * The host mounts of sampleSpec(). `outgoingSource` lets a manifest test spell the store base with a
+ * trailing slash, which the built bind must not double.
+ */
+export function sampleHostMounts(outgoingSource = '/var/local/storeBase'): Mount[] {
+  return [
+    {
+      kind: 'host',
+      source: '/var/local/storeBase',
+      subPath: 'key-chris-jid-42/incoming',
+      containerPath: '/share/incoming',
+      readOnly: true,
+    },
+    {
+      kind: 'host',
+      source: outgoingSource,
+      subPath: 'key-chris-jid-42/outgoing',
+      containerPath: '/share/outgoing',
+      readOnly: false,
+    },
+  ];
+}
+
 /** A JobSpec as toJobSpec would build it for sampleBody(). */
 export function sampleSpec(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -70,22 +93,7 @@ export function sampleSpec(overrides: Partial<JobSpec> = {}): JobSpec {
     command: ['simpledsapp', '--prefix', 'hello_', '/share/incoming', '/share/outgoing'],
     env: {},
     resources: { workers: 1, cpuMillicores: 1000, memoryMiB: 200, gpus: 0 },
-    mounts: [
-      {
-        kind: 'host',
-        source: '/var/local/storeBase',
-        subPath: 'key-chris-jid-42/incoming',
-        containerPath: '/share/incoming',
-        readOnly: true,
-      },
-      {
-        kind: 'host',
-        source: '/var/local/storeBase',
-        subPath: 'key-chris-jid-42/outgoing',
-        containerPath: '/share/outgoing',
-        readOnly: false,
-      },
-    ],
+    mounts: sampleHostMounts(),
     labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
     ...overrides,
   };

@@ -3,36 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { toContainerCreate } from '../../src/backends/docker/manifest.js';
 import { UnsupportedError } from '../../src/errors.js';
 import type { JobSpec } from '../../src/job.js';
+import { sampleHostMounts, sampleSpec } from '../fixtures.js';
 
 const MIB = 2 ** 20;
 const HARD = { ignoreLimits: false, memoryLimitMode: 'hard' } as const;
 
+/** sampleSpec() with an env, a second label and a trailing slash on the outgoing store base. */
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
-  return {
-    name: 'chris-jid-42',
-    image: 'ghcr.io/fnndsc/pl-simpledsapp:2.1.0',
-    command: ['simpledsapp', '--prefix', 'hello_', '/share/incoming', '/share/outgoing'],
+  return sampleSpec({
     env: { CHRIS_JID: 'chris-jid-42', A: 'b=c' },
-    resources: { workers: 1, cpuMillicores: 1000, memoryMiB: 200, gpus: 0 },
-    mounts: [
-      {
-        kind: 'host',
-        source: '/var/local/storeBase',
-        subPath: 'key-chris-jid-42/incoming',
-        containerPath: '/share/incoming',
-        readOnly: true,
-      },
-      {
-        kind: 'host',
-        source: '/var/local/storeBase/',
-        subPath: 'key-chris-jid-42/outgoing',
-        containerPath: '/share/outgoing',
-        readOnly: false,
-      },
-    ],
+    mounts: sampleHostMounts('/var/local/storeBase/'),
     labels: { 'org.chrisproject.managed-by': 'pman', team: 'x' },
     ...overrides,
-  };
+  });
 }
 
 describe('toContainerCreate', () => {

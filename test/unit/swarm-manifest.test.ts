@@ -3,33 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { toServiceSpec } from '../../src/backends/swarm/manifest.js';
 import { UnsupportedError } from '../../src/errors.js';
 import type { JobSpec } from '../../src/job.js';
+import { sampleHostMounts, sampleSpec } from '../fixtures.js';
 
+/** sampleSpec() with a Docker Hub image, an env, a second label and "storeBase/" for outgoing. */
 function baseSpec(extra: Partial<JobSpec> = {}): JobSpec {
-  return {
-    name: 'chris-jid-42',
+  return sampleSpec({
     image: 'fnndsc/pl-simpledsapp:2.1.0',
-    command: ['simpledsapp', '--prefix', 'hello_', '/share/incoming', '/share/outgoing'],
     env: { CHRIS_JID: 'chris-jid-42', B: 'x=y', A: '' },
-    resources: { workers: 1, cpuMillicores: 1000, memoryMiB: 200, gpus: 0 },
-    mounts: [
-      {
-        kind: 'host',
-        source: '/var/local/storeBase',
-        subPath: 'key-chris-jid-42/incoming',
-        containerPath: '/share/incoming',
-        readOnly: true,
-      },
-      {
-        kind: 'host',
-        source: '/var/local/storeBase/',
-        subPath: 'key-chris-jid-42/outgoing',
-        containerPath: '/share/outgoing',
-        readOnly: false,
-      },
-    ],
+    mounts: sampleHostMounts('/var/local/storeBase/'),
     labels: { 'org.chrisproject.managed-by': 'pman', team: 'fnndsc' },
     ...extra,
-  };
+  });
 }
 
 describe('toServiceSpec', () => {
