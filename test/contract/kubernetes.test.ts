@@ -7,10 +7,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
-import type {
-  KubernetesBackend,
-  KubernetesExtras,
-} from '../../src/backends/kubernetes/kubernetes.js';
+import type { KubernetesExtras } from '../../src/backends/kubernetes/kubernetes.js';
 import type { KubernetesBackendConfig } from '../../src/config.js';
 import {
   BackendRefusedError,
@@ -19,109 +16,28 @@ import {
   InvalidSpecError,
   NotFoundError,
 } from '../../src/errors.js';
-import type { JobInfo, JobSpec, Mount } from '../../src/job.js';
+import type { JobInfo, JobSpec } from '../../src/job.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
-import type { FakeKubeApi, FakeKubeApiOptions, Step } from '../fakes/kube-api/index.js';
+import type { FakeKubeApi, FakeKubeApiOptions } from '../fakes/kube-api/index.js';
 import { describeBackend, runPrefix, until } from './backend.contract.js';
-import type { Harness, Outcome } from './backend.contract.js';
+import { kubeConfig, kubeHarness, pvcMounts, startKubeRig } from './kube-rig.js';
+import type { KubeRig } from './kube-rig.js';
 
 const NS = 'chris';
 const silent = pino({ level: 'silent' });
 
-function config(
+const config = (
   kubeconfig: string,
   extra: Partial<KubernetesBackendConfig> = {},
-): KubernetesBackendConfig {
-  return {
-    kind: 'kubernetes',
-    namespace: NS,
-    kubeconfig,
-    inCluster: false,
-    nodeSelector: {},
-    tolerations: [],
-    imagePullSecrets: [],
-    ttlSecondsAfterFinished: 86400,
-    activeDeadlineSeconds: 604800,
-    pullFailureSeconds: 300,
-    admissionFailureSeconds: 60,
-    gpuResourceName: 'nvidia.com/gpu',
-    requestRatio: 1,
-    runAsNonRoot: false,
-    ...extra,
-  };
-}
+): KubernetesBackendConfig => kubeConfig(NS, kubeconfig, extra);
 
-function pvcMounts(name: string): Mount[] {
-  return [
-    {
-      kind: 'volume',
-      source: 'storebase',
-      subPath: `${name}/in`,
-      containerPath: '/share/incoming',
-      readOnly: true,
-    },
-    {
-      kind: 'volume',
-      source: 'storebase',
-      subPath: `${name}/out`,
-      containerPath: '/share/outgoing',
-      readOnly: false,
-    },
-  ];
-}
-
-/** The steps a finished pod goes through, ending with the requested outcome. */
-export function outcomeSteps(outcome: Outcome): Step[] {
-  const start: Step[] = [{ pod: 'create' }, { schedule: true }, { waiting: 'ContainerCreating' }];
-  if (outcome === 'oom') return [...start, { running: true }, { exit: 137, reason: 'OOMKilled' }];
-  return [
-    ...start,
-    { running: true, ...(outcome.logs !== undefined && { log: outcome.logs }) },
-    { exit: outcome.exitCode, reason: outcome.exitCode === 0 ? 'Completed' : 'Error' },
-  ];
-}
-
-interface Rig {
-  fake: FakeKubeApi;
-  backend: KubernetesBackend;
-  dir: string;
-  kubeconfigPath: string;
-  close(): Promise<void>;
-}
-
-async function rig(
+const rig = (
   fakeOpts: FakeKubeApiOptions = {},
   cfg: Partial<KubernetesBackendConfig> = {},
   extras: KubernetesExtras = {},
   timeoutMs = 5_000,
-): Promise<Rig> {
-  const fake = await startFakeKubeApi({ namespaces: [NS], ...fakeOpts });
-  const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
-  const kubeconfigPath = path.join(dir, 'kubeconfig');
-  await writeFile(kubeconfigPath, fake.kubeconfig({ namespace: NS }));
-  try {
-    const backend = await createKubernetesBackend(
-      config(kubeconfigPath, cfg),
-      { log: silent, timeoutMs, now: () => fake.clock.now() },
-      { home: dir, ...extras },
-    );
-    return {
-      fake,
-      backend,
-      dir,
-      kubeconfigPath,
-      async close() {
-        await backend.close();
-        await fake.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await fake.close();
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-}
+): Promise<KubeRig> =>
+  startKubeRig({ namespace: NS, fake: fakeOpts, config: cfg, extras, timeoutMs });
 
 function jobSpec(name: string, extra: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -136,27 +52,10 @@ function jobSpec(name: string, extra: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
-export async function fakeHarness(
-  fakeOpts: FakeKubeApiOptions,
-  cfg: Partial<KubernetesBackendConfig>,
-): Promise<Harness> {
-  const r = await rig(fakeOpts, cfg);
-  return {
-    backend: r.backend,
-    image: 'busybox',
-    mounts: (name) => Promise.resolve(pvcMounts(name)),
-    async finish(name, outcome) {
-      r.fake.scenario(name, outcomeSteps(outcome));
-      await r.fake.runToEnd(NS, name);
-    },
-    cleanup: () => r.close(),
-  };
-}
-
-describeBackend('kubernetes (fake API)', () => fakeHarness({}, {}));
+describeBackend('kubernetes (fake API)', () => kubeHarness({ namespace: NS }));
 
 describe('kubernetes backend against the fake API', () => {
-  let r: Rig;
+  let r: KubeRig;
   const prefix = runPrefix('k8s');
   let n = 0;
   const next = () => `${prefix}-${++n}`;
@@ -366,7 +265,7 @@ describe('kubernetes backend against the fake API', () => {
 });
 
 describe('informers and records', () => {
-  let r: Rig;
+  let r: KubeRig;
   const records: JobInfo[] = [];
   const recordLogs: string[] = [];
   afterEach(async () => {

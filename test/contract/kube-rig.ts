@@ -1,0 +1,140 @@
+// The Kubernetes backend with the real @kubernetes/client-node against the fake API server, as the
+// kubernetes and openshift suites both set it up: config, PVC mounts, pod outcomes, rig and harness.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
+import type {
+  KubernetesBackend,
+  KubernetesExtras,
+} from '../../src/backends/kubernetes/kubernetes.js';
+import type { KubernetesBackendConfig } from '../../src/config.js';
+import type { Mount } from '../../src/job.js';
+import { startFakeKubeApi } from '../fakes/kube-api/index.js';
+import type { FakeKubeApi, FakeKubeApiOptions, Step } from '../fakes/kube-api/index.js';
+import type { Harness, Outcome } from './backend.contract.js';
+
+const silent = pino({ level: 'silent' });
+
+/** A complete kubernetes-profile config for `namespace`; `extra` replaces top-level keys. */
+export function kubeConfig(
+  namespace: string,
+  kubeconfig: string,
+  extra: Partial<KubernetesBackendConfig> = {},
+): KubernetesBackendConfig {
+  return {
+    kind: 'kubernetes',
+    namespace,
+    kubeconfig,
+    inCluster: false,
+    nodeSelector: {},
+    tolerations: [],
+    imagePullSecrets: [],
+    ttlSecondsAfterFinished: 86400,
+    activeDeadlineSeconds: 604800,
+    pullFailureSeconds: 300,
+    admissionFailureSeconds: 60,
+    gpuResourceName: 'nvidia.com/gpu',
+    requestRatio: 1,
+    runAsNonRoot: false,
+    ...extra,
+  };
+}
+
+/** The job's incoming/outgoing as subPaths of the storebase PVC. */
+export function pvcMounts(name: string): Mount[] {
+  return [
+    {
+      kind: 'volume',
+      source: 'storebase',
+      subPath: `${name}/in`,
+      containerPath: '/share/incoming',
+      readOnly: true,
+    },
+    {
+      kind: 'volume',
+      source: 'storebase',
+      subPath: `${name}/out`,
+      containerPath: '/share/outgoing',
+      readOnly: false,
+    },
+  ];
+}
+
+/** The steps a finished pod goes through, ending with the requested outcome. */
+export function outcomeSteps(outcome: Outcome): Step[] {
+  const start: Step[] = [{ pod: 'create' }, { schedule: true }, { waiting: 'ContainerCreating' }];
+  if (outcome === 'oom') return [...start, { running: true }, { exit: 137, reason: 'OOMKilled' }];
+  return [
+    ...start,
+    { running: true, ...(outcome.logs !== undefined && { log: outcome.logs }) },
+    { exit: outcome.exitCode, reason: outcome.exitCode === 0 ? 'Completed' : 'Error' },
+  ];
+}
+
+export interface KubeRig {
+  fake: FakeKubeApi;
+  backend: KubernetesBackend;
+  dir: string;
+  kubeconfigPath: string;
+  close(): Promise<void>;
+}
+
+export interface KubeRigOptions {
+  namespace: string;
+  /** Added to the fake's options; the namespace always exists. */
+  fake?: FakeKubeApiOptions;
+  config?: Partial<KubernetesBackendConfig>;
+  extras?: KubernetesExtras;
+  timeoutMs?: number;
+  /** Runs first on close, e.g. to check what the suite sent to the fake. */
+  beforeClose?: (fake: FakeKubeApi) => void;
+}
+
+/** A fake API with `namespace`, a kubeconfig for it in a fresh home dir, and a backend on both. */
+export async function startKubeRig(options: KubeRigOptions): Promise<KubeRig> {
+  const { namespace, timeoutMs = 5_000 } = options;
+  const fake = await startFakeKubeApi({ namespaces: [namespace], ...options.fake });
+  const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
+  const kubeconfigPath = path.join(dir, 'kubeconfig');
+  await writeFile(kubeconfigPath, fake.kubeconfig({ namespace }));
+  try {
+    const backend = await createKubernetesBackend(
+      kubeConfig(namespace, kubeconfigPath, options.config),
+      { log: silent, timeoutMs, now: () => fake.clock.now() },
+      { home: dir, ...options.extras },
+    );
+    return {
+      fake,
+      backend,
+      dir,
+      kubeconfigPath,
+      async close() {
+        options.beforeClose?.(fake);
+        await backend.close();
+        await fake.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The conformance harness over a rig: PVC mounts, outcomes played by the fake to the end. */
+export async function kubeHarness(options: KubeRigOptions): Promise<Harness> {
+  const r = await startKubeRig(options);
+  return {
+    backend: r.backend,
+    image: 'busybox',
+    mounts: (name) => Promise.resolve(pvcMounts(name)),
+    async finish(name, outcome) {
+      r.fake.scenario(name, outcomeSteps(outcome));
+      await r.fake.runToEnd(options.namespace, name);
+    },
+    cleanup: () => r.close(),
+  };
+}
