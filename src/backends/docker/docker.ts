@@ -229,6 +229,7 @@ export class DockerBackend implements Backend {
       onDown: () => this.#view.markDown(),
       log: this.#log.child({ component: 'view' }),
       resyncMs: RESYNC_MS,
+      heartbeat: () => this.ping(),
     });
   }
 

@@ -27,6 +27,11 @@ export interface EventWatchOptions {
   onDown: () => void;
   log: Logger;
   resyncMs: number;
+  /** A cheap engine call (ping). A connection that dies silently (a half-open TCP link, a hung
+   *  engine) never ends the stream, so while it is up this runs every heartbeatMs and a failure,
+   *  or no answer within heartbeatMs, counts as the stream being down. */
+  heartbeat?: () => Promise<void>;
+  heartbeatMs?: number;
   /** First reconnect delay; doubles up to maxBackoffMs (milliseconds). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -39,6 +44,7 @@ export interface EventWatch {
 
 const DEFAULT_INITIAL_BACKOFF_MS = 250;
 const DEFAULT_MAX_BACKOFF_MS = 10_000;
+const DEFAULT_HEARTBEAT_MS = 5_000;
 
 /** dockerode types the events stream as a plain ReadableStream; the real one is a Node stream. */
 function destroy(stream: NodeJS.ReadableStream): void {
@@ -101,6 +107,33 @@ export function watchEvents(options: EventWatchOptions): EventWatch {
     if (stream !== undefined) void resync();
   }, options.resyncMs);
   resyncTimer.unref();
+
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  let beating = false;
+  const heartbeatTimer = setInterval(() => {
+    const beat = options.heartbeat;
+    if (beat === undefined || stream === undefined || beating) return;
+    const s = stream;
+    beating = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${heartbeatMs} ms`)),
+        heartbeatMs,
+      );
+    });
+    Promise.race([beat(), late])
+      .catch((err: unknown) => {
+        if (stream !== s) return;
+        log.warn({ err }, 'docker engine heartbeat failed; the job view falls back to the engine');
+        drop();
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        beating = false;
+      });
+  }, heartbeatMs);
+  heartbeatTimer.unref();
 
   const scheduleReconnect = (): void => {
     if (closed || retryTimer !== undefined) return;
@@ -170,6 +203,7 @@ export function watchEvents(options: EventWatchOptions): EventWatch {
     close() {
       closed = true;
       clearInterval(resyncTimer);
+      clearInterval(heartbeatTimer);
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       const s = stream;
       stream = undefined;

@@ -197,6 +197,7 @@ export class SwarmBackend implements Backend {
       onDown: () => this.view.markDown(),
       log: this.deps.log.child({ backend: 'swarm', component: 'view' }),
       resyncMs: RESYNC_MS,
+      heartbeat: () => this.ping(),
     });
   }
 
