@@ -3,6 +3,7 @@
 // jobs and submits/s on the in-process fake (memory) backend. Writes results/<name>.json and .md.
 // Flags: --backends memory,docker,swarm   --name latest   --seconds 3 (per status run)
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,9 @@ const CONCURRENCIES = [1, 10, 50] as const;
 /** Engine jobs created per concurrency (each side): enough for stable percentiles, few enough for 2 cores. */
 const CREATES: Record<(typeof CONCURRENCIES)[number], number> = { 1: 10, 10: 30, 50: 50 };
 const FAKE_JOBS = 10_000;
+const RUNNING_WAIT_MS = 120_000;
+/** Run notes collected along the way (jobs that never started, skipped backends). */
+const notes: string[] = [];
 
 type BackendKind = 'memory' | 'docker' | 'swarm';
 
@@ -66,6 +70,8 @@ async function serverOps(
       const res = await client.request('POST', '/api/v1/', body(names[i] ?? ''));
       return res.status === 201;
     });
+    // CUBE polls jobs that run: measure status once they left notstarted (swarm tasks take a moment).
+    if (backend !== 'memory') await untilRunning(client, names);
     const status = await drive(
       c,
       names.length,
@@ -76,11 +82,29 @@ async function serverOps(
       const res = await client.request('DELETE', `/api/v1/${names[i]}/`);
       return res.status === 204 || res.status === 200;
     });
-    void backend;
     return { create, status, delete: del };
   } finally {
     client.close();
   }
+}
+
+/** Bounded wait until no job answers notstarted; a job still waiting is reported, not fatal. */
+async function untilRunning(client: ReturnType<typeof httpClient>, names: string[]): Promise<void> {
+  const deadline = Date.now() + RUNNING_WAIT_MS;
+  let waiting = names;
+  while (waiting.length > 0 && Date.now() < deadline) {
+    const still: string[] = [];
+    for (const name of waiting) {
+      const res = await client.request('GET', `/api/v1/${name}/`);
+      if (res.status !== 200 || res.body.includes('"notstarted"')) still.push(name);
+    }
+    waiting = still;
+    if (waiting.length > 0) await delay(500);
+  }
+  if (waiting.length > 0)
+    notes.push(
+      `${waiting.length} job(s) still notstarted after ${RUNNING_WAIT_MS / 1000} s: ${waiting[0]}`,
+    );
 }
 
 async function directOps(
@@ -230,6 +254,7 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+  result.notes.push(...notes);
   result.notes.push(`bench took ${Math.round((Date.now() - started) / 1000)} s`);
   const dir = path.join(ROOT, 'bench/results');
   await mkdir(dir, { recursive: true });
