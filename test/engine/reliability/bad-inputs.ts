@@ -213,13 +213,19 @@ function handPicked(ctx: CorpusContext): BadRequest[] {
       cases.push(post(`${field} = ${shown.slice(0, 40)} (#${i})`, bodyWith({ [field]: value })));
     });
   }
+  // Swarm answers a missing image with 201 and a failed job later (api.md §9.2), not a 400.
+  cases.push({
+    ...post('image that does not exist', bodyWith({ image: ctx.missingImage })),
+    dockerOnly: true,
+  });
   for (const image of [
-    ctx.missingImage,
     `${ctx.image}${'x'.repeat(200_000)}`,
     'UPPER/Case:Bad',
     '::::',
+    'é',
+    'a\u007fb',
   ]) {
-    cases.push({ ...post(`image ${image.slice(0, 40)}`, bodyWith({ image })), dockerOnly: true });
+    cases.push(post(`image reference ${JSON.stringify(image).slice(0, 40)}`, bodyWith({ image })));
   }
   for (const field of REQUIRED) {
     cases.push(post(`missing ${field}`, bodyWith({}, [field])));
