@@ -279,6 +279,9 @@ for (const backend of ['docker', 'swarm'] as const) {
       const create = await call(s.url, 'POST', '/api/v1/', job(site, jid('during'), 'true'));
       expect(create.status).toBe(503);
       expect(create.headers['retry-after']).toMatch(/^\d+$/);
+      const remove = await call(s.url, 'DELETE', `/api/v1/${survivor}/`);
+      expect(remove.status).toBe(503);
+      expect(remove.headers['retry-after']).toMatch(/^\d+$/);
       const health = await call(s.url, 'GET', '/health');
       expect(health.status).toBe(200);
       expect(health.json.status).toBe('ok');
