@@ -2,7 +2,7 @@
 // (inspect of the create body, pulls, start failures, foreign containers, restarts).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,13 +24,13 @@ import {
   INCOMING,
   MANAGED_BY_VALUE,
   OUTGOING,
-  TERMINAL_STATUSES,
   type JobInfo,
   type JobSpec,
 } from '../../src/job.js';
-import { describeBackend, until } from '../contract/backend.contract.js';
+import { describeBackend } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { requireEngine } from './engine-available.js';
+import { hostJobSpec, untilFinished } from './host-job.js';
 
 const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
 const engineUp = await requireEngine();
@@ -89,49 +89,21 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     await rm(storeBase, { recursive: true, force: true });
   });
 
-  async function spec(
-    name: string,
-    script: string,
-    extra: Partial<JobSpec> = {},
-  ): Promise<JobSpec> {
-    await mkdir(path.join(storeBase, name, 'incoming'), { recursive: true });
-    await mkdir(path.join(storeBase, name, 'outgoing'), { recursive: true });
-    await writeFile(path.join(storeBase, name, 'incoming', 'input.txt'), 'data from pfcon\n');
-    return {
-      name,
-      image: IMAGE,
-      // As toJobSpec builds it for an `ds` plugin: the dirs come last, as positional args.
-      command: ['/bin/sh', '-c', script, 'sh', INCOMING, OUTGOING],
-      env: {},
-      resources: { workers: 1, cpuMillicores: 500, memoryMiB: 64, gpus: 0 },
-      mounts: [
-        {
-          kind: 'host',
-          source: storeBase,
-          subPath: `${name}/incoming`,
-          containerPath: INCOMING,
-          readOnly: true,
-        },
-        {
-          kind: 'host',
-          source: storeBase,
-          subPath: `${name}/outgoing`,
-          containerPath: OUTGOING,
-          readOnly: false,
-        },
-      ],
-      labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'org.example.team': 'pman-tests' },
-      ...extra,
-    };
-  }
-
-  const finished = (name: string, b: Backend = backend): Promise<JobInfo> =>
-    until(
-      `${name} to finish`,
-      () => b.get(name),
-      (i) => TERMINAL_STATUSES.has(i.status),
-      60_000,
+  const spec = (name: string, script: string, extra: Partial<JobSpec> = {}): Promise<JobSpec> =>
+    hostJobSpec(
+      {
+        storeBase,
+        name,
+        image: IMAGE,
+        // As toJobSpec builds it for an `ds` plugin: the dirs come last, as positional args.
+        command: ['/bin/sh', '-c', script, 'sh', INCOMING, OUTGOING],
+        labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'org.example.team': 'pman-tests' },
+        input: { file: 'input.txt', content: 'data from pfcon\n' },
+      },
+      extra,
     );
+
+  const finished = (name: string, b: Backend = backend): Promise<JobInfo> => untilFinished(b, name);
 
   it('copies incoming to outgoing through real bind mounts', async () => {
     const name = nextName();

@@ -2,7 +2,7 @@
 // then what only Swarm shows (limits in the ServiceSpec, TTY logs, rejected tasks, our label).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -13,9 +13,7 @@ import type { SwarmBackendConfig } from '../../src/config.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import {
   DOCKER_MANAGED_BY_LABEL,
-  INCOMING,
   MANAGED_BY_VALUE,
-  OUTGOING,
   TERMINAL_STATUSES,
   type JobInfo,
   type JobSpec,
@@ -23,6 +21,7 @@ import {
 import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { requireEngine } from './engine-available.js';
+import { hostJobSpec, untilFinished } from './host-job.js';
 
 const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
 const CFG: SwarmBackendConfig = {
@@ -71,48 +70,21 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       if (storeBase !== undefined) await rm(storeBase, { recursive: true, force: true });
     });
 
-    async function spec(
-      name: string,
-      script: string,
-      extra: Partial<JobSpec> = {},
-    ): Promise<JobSpec> {
-      await mkdir(path.join(storeBase, name, 'incoming'), { recursive: true });
-      await mkdir(path.join(storeBase, name, 'outgoing'), { recursive: true });
-      await writeFile(path.join(storeBase, name, 'incoming', 'data.txt'), `payload of ${name}\n`);
-      return {
-        name,
-        image: IMAGE,
-        command: ['/bin/sh', '-c', script],
-        env: {},
-        resources: { workers: 1, cpuMillicores: 500, memoryMiB: 64, gpus: 0 },
-        mounts: [
-          {
-            kind: 'host',
-            source: storeBase,
-            subPath: `${name}/incoming`,
-            containerPath: INCOMING,
-            readOnly: true,
-          },
-          {
-            kind: 'host',
-            source: storeBase,
-            subPath: `${name}/outgoing`,
-            containerPath: OUTGOING,
-            readOnly: false,
-          },
-        ],
-        labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'pman-test-run': prefix },
-        ...extra,
-      };
-    }
+    const spec = (name: string, script: string, extra: Partial<JobSpec> = {}): Promise<JobSpec> =>
+      hostJobSpec(
+        {
+          storeBase,
+          name,
+          image: IMAGE,
+          command: ['/bin/sh', '-c', script],
+          labels: { [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'pman-test-run': prefix },
+          input: { file: 'data.txt', content: `payload of ${name}\n` },
+        },
+        extra,
+      );
 
     const terminal = (name: string, ms = 60_000): Promise<JobInfo> =>
-      until(
-        `${name} to finish`,
-        () => backend.get(name),
-        (i) => TERMINAL_STATUSES.has(i.status),
-        ms,
-      );
+      untilFinished(backend, name, ms);
 
     it('reports the capabilities of this engine: one worker, the node size, no GPUs without a resource', () => {
       const caps = backend.capabilities;
