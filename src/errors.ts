@@ -11,7 +11,11 @@ export class JobError extends Error {
 export class ValidationError extends JobError {
   readonly fields: Readonly<Record<string, string>>;
   constructor(fields: Record<string, string>) {
-    super(Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; '));
+    super(
+      Object.entries(fields)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; '),
+    );
     this.fields = fields;
   }
 }

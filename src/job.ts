@@ -2,11 +2,7 @@
 
 /** The five states pfcon and CUBE understand, spelled exactly as pman sent them (api.md §9). */
 export type JobStatus =
-  | 'notstarted'
-  | 'started'
-  | 'finishedSuccessfully'
-  | 'finishedWithError'
-  | 'undefined';
+  'notstarted' | 'started' | 'finishedSuccessfully' | 'finishedWithError' | 'undefined';
 
 export const JOB_STATUSES = [
   'notstarted',

@@ -27,7 +27,8 @@ function boundedSuffix(window: Uint8Array, truncated: boolean, limits: LogLimits
   const starts = lineStarts(window);
   let first = Math.max(0, starts.length - limits.tail);
   // The cap drops whole lines from the start until the rest fits.
-  while (first < starts.length - 1 && window.length - (starts[first] ?? 0) > limits.maxBytes) first++;
+  while (first < starts.length - 1 && window.length - (starts[first] ?? 0) > limits.maxBytes)
+    first++;
   // A partial first line never fits whole (its hidden part pushes it over the cap), unless it is
   // the only line left, where the cap keeps its last bytes anyway.
   if (truncated && first === 0 && starts.length > 1) first = 1;
@@ -72,7 +73,8 @@ export async function collectTail(
   }
   if (truncated && window[0] !== undefined) {
     // If the byte before the cap is a newline, the window's first line is complete after it.
-    if (window[0] === NEWLINE) return decoder().decode(boundedSuffix(window.subarray(1), false, limits));
+    if (window[0] === NEWLINE)
+      return decoder().decode(boundedSuffix(window.subarray(1), false, limits));
     return decoder().decode(boundedSuffix(window, true, limits));
   }
   return decoder().decode(boundedSuffix(window, false, limits));

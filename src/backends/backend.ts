@@ -91,7 +91,9 @@ export function assertSupported(spec: JobSpec, caps: Capabilities, backend: Back
     );
   }
   if (spec.user !== undefined && !caps.runAsUser) {
-    problems.push(`this ${backend} backend does not run jobs as a fixed user (unset CONTAINER_USER)`);
+    problems.push(
+      `this ${backend} backend does not run jobs as a fixed user (unset CONTAINER_USER)`,
+    );
   }
   for (const mount of spec.mounts) {
     if (!caps.mountKinds.includes(mount.kind)) {

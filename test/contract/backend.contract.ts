@@ -61,7 +61,12 @@ export function describeBackend(
 ): void {
   describe(`conformance: ${title}`, () => {
     let h: Harness;
-    const prefix = runPrefix(title.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8));
+    const prefix = runPrefix(
+      title
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(0, 8),
+    );
     let counter = 0;
     const nextName = (): string => `${prefix}-${++counter}`;
 
@@ -72,7 +77,11 @@ export function describeBackend(
       await h?.cleanup();
     });
 
-    async function spec(name: string, script: string, extra: Partial<JobSpec> = {}): Promise<JobSpec> {
+    async function spec(
+      name: string,
+      script: string,
+      extra: Partial<JobSpec> = {},
+    ): Promise<JobSpec> {
       const managed =
         h.backend.name === 'kubernetes' || h.backend.name === 'openshift'
           ? KUBE_MANAGED_BY_LABEL
@@ -95,28 +104,38 @@ export function describeBackend(
       else it(label, fn);
     };
 
-    test('create', 'create answers notstarted and get shows the same name, image and command', async () => {
-      const name = nextName();
-      const s = await spec(name, 'sleep 2; echo done');
-      const created = await h.backend.create(s);
-      expect(created).toMatchObject({ name, image: s.image, status: 'notstarted' });
-      expect(created.command).toEqual(s.command);
-      expect(created.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-      const got = await h.backend.get(name);
-      expect(got).toMatchObject({ name, image: s.image });
-      expect(got.command).toEqual(s.command);
-      expect(['notstarted', 'started', 'finishedSuccessfully']).toContain(got.status);
-      await h.backend.delete(name);
-    });
+    test(
+      'create',
+      'create answers notstarted and get shows the same name, image and command',
+      async () => {
+        const name = nextName();
+        const s = await spec(name, 'sleep 2; echo done');
+        const created = await h.backend.create(s);
+        expect(created).toMatchObject({ name, image: s.image, status: 'notstarted' });
+        expect(created.command).toEqual(s.command);
+        expect(created.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+        const got = await h.backend.get(name);
+        expect(got).toMatchObject({ name, image: s.image });
+        expect(got.command).toEqual(s.command);
+        expect(['notstarted', 'started', 'finishedSuccessfully']).toContain(got.status);
+        await h.backend.delete(name);
+      },
+    );
 
-    test('conflict', 'creating a name twice is a ConflictError and leaves the first job alone', async () => {
-      const name = nextName();
-      await h.backend.create(await spec(name, 'sleep 5'));
-      await expect(h.backend.create(await spec(name, 'exit 7'))).rejects.toBeInstanceOf(ConflictError);
-      const got = await h.backend.get(name);
-      expect(got.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
-      await h.backend.delete(name);
-    });
+    test(
+      'conflict',
+      'creating a name twice is a ConflictError and leaves the first job alone',
+      async () => {
+        const name = nextName();
+        await h.backend.create(await spec(name, 'sleep 5'));
+        await expect(h.backend.create(await spec(name, 'exit 7'))).rejects.toBeInstanceOf(
+          ConflictError,
+        );
+        const got = await h.backend.get(name);
+        expect(got.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
+        await h.backend.delete(name);
+      },
+    );
 
     test('unknown', 'get, logs and delete of an unknown name are NotFoundError', async () => {
       const name = `${prefix}-never`;
@@ -178,18 +197,24 @@ export function describeBackend(
       await h.backend.delete(name);
     });
 
-    test('logs-bounded', 'logs hold what the job printed, bounded by tail and maxBytes', async () => {
-      const name = nextName();
-      const lines = Array.from({ length: 50 }, (_, i) => `line-${i + 1}`);
-      await h.backend.create(await spec(name, 'i=1; while [ $i -le 50 ]; do echo line-$i; i=$((i+1)); done'));
-      await h.finish(name, { exitCode: 0, logs: lines.map((l) => `${l}\n`).join('') });
-      const tail = await h.backend.logs(name, { tail: 3, maxBytes: 10_000 });
-      expect(tail.replace(/\r/g, '')).toBe('line-48\nline-49\nline-50\n');
-      const capped = await h.backend.logs(name, { tail: 1000, maxBytes: 20 });
-      expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(20);
-      expect(capped).toContain('line-50');
-      await h.backend.delete(name);
-    });
+    test(
+      'logs-bounded',
+      'logs hold what the job printed, bounded by tail and maxBytes',
+      async () => {
+        const name = nextName();
+        const lines = Array.from({ length: 50 }, (_, i) => `line-${i + 1}`);
+        await h.backend.create(
+          await spec(name, 'i=1; while [ $i -le 50 ]; do echo line-$i; i=$((i+1)); done'),
+        );
+        await h.finish(name, { exitCode: 0, logs: lines.map((l) => `${l}\n`).join('') });
+        const tail = await h.backend.logs(name, { tail: 3, maxBytes: 10_000 });
+        expect(tail.replace(/\r/g, '')).toBe('line-48\nline-49\nline-50\n');
+        const capped = await h.backend.logs(name, { tail: 1000, maxBytes: 20 });
+        expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(20);
+        expect(capped).toContain('line-50');
+        await h.backend.delete(name);
+      },
+    );
 
     test('env', 'env reaches the job', async () => {
       const name = nextName();
@@ -218,7 +243,9 @@ export function describeBackend(
       await h.backend.create(await spec(name, script));
       await h.finish(name, { exitCode: 0, logs: 'incoming-readonly\n' });
       expect((await h.backend.get(name)).status).toBe('finishedSuccessfully');
-      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain('incoming-readonly');
+      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain(
+        'incoming-readonly',
+      );
       if (h.readOutput !== undefined) {
         expect((await h.readOutput(name, 'result.txt')).trim()).toBe('out');
       }
@@ -241,7 +268,9 @@ export async function until<T>(
     last = await probe();
     if (pred(last)) return last;
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 1000);

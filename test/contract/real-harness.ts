@@ -24,8 +24,20 @@ export async function realHarness(
       await mkdir(path.join(root, name, 'out'), { recursive: true });
       await writeFile(path.join(root, name, 'in', 'input.txt'), 'input\n');
       return [
-        { kind: 'host', source: root, subPath: `${name}/in`, containerPath: INCOMING, readOnly: true },
-        { kind: 'host', source: root, subPath: `${name}/out`, containerPath: OUTGOING, readOnly: false },
+        {
+          kind: 'host',
+          source: root,
+          subPath: `${name}/in`,
+          containerPath: INCOMING,
+          readOnly: true,
+        },
+        {
+          kind: 'host',
+          source: root,
+          subPath: `${name}/out`,
+          containerPath: OUTGOING,
+          readOnly: false,
+        },
       ];
     },
     async finish(name: string): Promise<void> {
