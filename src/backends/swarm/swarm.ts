@@ -112,8 +112,14 @@ export class SwarmBackend implements Backend {
       this.docker.createService(withSignal(body, signal)),
     );
     this.deps.log.debug({ jid: spec.name }, 'swarm service created');
-    // The engine is the source of truth: answer with what it now reports (usually no task yet).
-    return (await this.read(spec.name)).info;
+    // The engine is the source of truth for the service (name, image, command, creation time).
+    // Its task is not scheduled yet this early, so the task list is not read: the answer is
+    // notstarted either way, and the view follows the task through its events.
+    const ticket = this.view.ticket();
+    const service = await this.inspect(spec.name);
+    const entry = { serviceId: service.ID, info: fromService(service, []) };
+    this.remember(spec.name, entry, ticket);
+    return entry.info;
   }
 
   async get(name: string): Promise<JobInfo> {
