@@ -1,7 +1,13 @@
 // JobView: answers only when live and fresh, never stores a read an event overtook, and a resync
 // replaces what changed without undoing newer reads. LogsCache: single flight, TTL, forget.
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { watchEvents } from '../../src/backends/engine/events.js';
+import type { EngineEvent } from '../../src/backends/engine/events.js';
 import { LogsCache } from '../../src/backends/engine/logs-cache.js';
+import { until } from '../contract/backend.contract.js';
 import { JobView } from '../../src/view.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
@@ -115,5 +121,131 @@ describe('LogsCache', () => {
     );
     await Promise.resolve();
     expect(await cache.get('a', 'v', () => Promise.resolve('up'))).toBe('up');
+  });
+});
+
+/** A stand-in for dockerode's getEvents: each call opens the next stream, or fails when told to. */
+function fakeEngine() {
+  const streams: PassThrough[] = [];
+  let refuse = false;
+  const docker = {
+    getEvents(): Promise<NodeJS.ReadableStream> {
+      if (refuse)
+        return Promise.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+      const s = new PassThrough();
+      streams.push(s);
+      return Promise.resolve(s);
+    },
+  } as unknown as Docker;
+  return {
+    docker,
+    streams,
+    setRefuse: (v: boolean) => {
+      refuse = v;
+    },
+  };
+}
+
+describe('watchEvents', () => {
+  it('parses events split across chunks, resyncs on connect, and reconnects after the stream ends', async () => {
+    const engine = fakeEngine();
+    const events: EngineEvent[] = [];
+    let resyncs = 0;
+    let downs = 0;
+    const watch = watchEvents({
+      docker: engine.docker,
+      filters: { type: ['container'] },
+      onEvent: (e) => events.push(e),
+      resync: () => {
+        resyncs++;
+        return Promise.resolve();
+      },
+      onDown: () => downs++,
+      log: pino({ level: 'silent' }),
+      resyncMs: 60_000,
+      initialBackoffMs: 1,
+      maxBackoffMs: 4,
+    });
+    try {
+      await until(
+        'connected',
+        () => Promise.resolve(resyncs),
+        (n) => n === 1,
+        5_000,
+      );
+      const first = engine.streams[0];
+      const line = JSON.stringify({
+        Type: 'container',
+        Action: 'die',
+        Actor: { ID: 'abc', Attributes: { name: 'job-ü', exitCode: '0' } },
+      });
+      const bytes = Buffer.from(`${line}\nnot json\n`);
+      const cut = bytes.indexOf(0xbc); // inside the two bytes of "ü"
+      first?.write(bytes.subarray(0, cut));
+      first?.write(bytes.subarray(cut));
+      await until(
+        'event',
+        () => Promise.resolve(events.length),
+        (n) => n === 1,
+        5_000,
+      );
+      expect(events[0]).toEqual({
+        type: 'container',
+        action: 'die',
+        id: 'abc',
+        attributes: { name: 'job-ü', exitCode: '0' },
+      });
+      engine.setRefuse(true);
+      first?.end();
+      await until(
+        'down',
+        () => Promise.resolve(downs),
+        (n) => n >= 2,
+        5_000,
+      );
+      engine.setRefuse(false);
+      await until(
+        'reconnected',
+        () => Promise.resolve(resyncs),
+        (n) => n === 2,
+        5_000,
+      );
+      expect(engine.streams).toHaveLength(2);
+    } finally {
+      watch.close();
+    }
+  });
+
+  it('a failing heartbeat drops the stream and reconnects', async () => {
+    const engine = fakeEngine();
+    let resyncs = 0;
+    let healthy = false;
+    const watch = watchEvents({
+      docker: engine.docker,
+      filters: {},
+      onEvent: () => undefined,
+      resync: () => {
+        resyncs++;
+        return Promise.resolve();
+      },
+      onDown: () => undefined,
+      log: pino({ level: 'silent' }),
+      resyncMs: 60_000,
+      heartbeat: () => (healthy ? Promise.resolve() : Promise.reject(new Error('no engine'))),
+      heartbeatMs: 20,
+      initialBackoffMs: 1,
+    });
+    try {
+      await until(
+        'dropped and reconnected',
+        () => Promise.resolve(resyncs),
+        (n) => n >= 2,
+        5_000,
+      );
+      healthy = true;
+      expect(engine.streams[0]?.destroyed).toBe(true);
+    } finally {
+      watch.close();
+    }
   });
 });
