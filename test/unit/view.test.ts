@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { watchEvents } from '../../src/backends/engine/events.js';
+import { Refresher, watchEvents } from '../../src/backends/engine/events.js';
 import type { EngineEvent } from '../../src/backends/engine/events.js';
 import { LogsCache } from '../../src/backends/engine/logs-cache.js';
 import { until } from '../contract/backend.contract.js';
@@ -247,5 +247,30 @@ describe('watchEvents', () => {
     } finally {
       watch.close();
     }
+  });
+});
+
+describe('Refresher', () => {
+  it('runs one read per job at a time and at most one more, the latest asked for', async () => {
+    const refresher = new Refresher();
+    const ran: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    refresher.run('a', async () => {
+      ran.push('first');
+      await gate;
+    });
+    refresher.run('a', () => Promise.resolve(void ran.push('second')));
+    refresher.run('a', () => Promise.resolve(void ran.push('third')));
+    refresher.run('b', () => Promise.resolve(void ran.push('other job')));
+    expect(ran).toEqual(['first', 'other job']);
+    release();
+    await until(
+      're-run',
+      () => Promise.resolve(ran.length),
+      (n) => n === 3,
+      5_000,
+    );
+    expect(ran).toEqual(['first', 'other job', 'third']);
   });
 });

@@ -20,7 +20,7 @@ import type { EngineInfo } from '../engine/capabilities.js';
 import { createDockerClient, engineCall, engineMessage } from '../engine/client.js';
 import type { ErrorContext } from '../engine/client.js';
 import { demux } from '../engine/demux.js';
-import { watchEvents } from '../engine/events.js';
+import { Refresher, watchEvents } from '../engine/events.js';
 import type { EngineEvent, EventWatch } from '../engine/events.js';
 import { LogsCache } from '../engine/logs-cache.js';
 import { JobView } from '../../view.js';
@@ -46,6 +46,19 @@ const RESYNC_MS = 30_000;
 /** Log tails of running jobs are reused this long (CUBE polls every few seconds). */
 const LOGS_TTL_MS = 1_000;
 const MANAGED_FILTER = `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+/** Container events that can change a job's status ("destroy" is handled apart; exec, attach,
+ *  resize, health and copy events cannot). */
+const STATE_EVENTS = new Set([
+  'create',
+  'start',
+  'restart',
+  'die',
+  'oom',
+  'pause',
+  'unpause',
+  'rename',
+  'update',
+]);
 
 /** Probes the engine (ping, /info) and builds the backend. Engine unreachable → BackendUnavailableError. */
 export async function createDockerBackend(
@@ -78,6 +91,7 @@ export class DockerBackend implements Backend {
   /** Our containers as the engine last reported them; answers status GETs while fresh. */
   readonly #view = new JobView<ContainerView>({ maxAgeMs: 2 * RESYNC_MS });
   readonly #logsCache = new LogsCache(LOGS_TTL_MS);
+  readonly #refresher = new Refresher();
   #watcher: EventWatch | undefined;
 
   constructor(
@@ -251,17 +265,23 @@ export class DockerBackend implements Backend {
   /** One inspect per event, for that container only; never a full relist. */
   #onEvent(event: EngineEvent): void {
     const name = event.attributes.name;
-    if (name === undefined || event.action.startsWith('exec_')) return;
+    if (name === undefined) return;
     if (event.action === 'destroy') {
       this.#forget(name);
       return;
     }
+    if (!STATE_EVENTS.has(event.action)) return;
     this.#view.invalidate(name);
     this.#logsCache.forget(name);
-    this.#read(name).catch((err: unknown) => {
-      // Gone meanwhile: forget it. Other failures leave it unsettled (direct reads) until a resync.
-      if (err instanceof NotFoundError) this.#forget(name);
-    });
+    this.#refresher.run(name, () =>
+      this.#read(name).then(
+        () => undefined,
+        (err: unknown) => {
+          // Gone meanwhile: forget it. Other failures leave it unsettled (direct reads) until a resync.
+          if (err instanceof NotFoundError) this.#forget(name);
+        },
+      ),
+    );
   }
 
   /** One list call; only containers whose state differs from the view's are inspected again. */

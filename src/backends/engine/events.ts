@@ -211,3 +211,33 @@ export function watchEvents(options: EventWatchOptions): EventWatch {
     },
   };
 }
+
+/**
+ * Per-job single flight with one pending re-run: a burst of events for one job (create, start, die
+ * within milliseconds) costs at most two reads, not one per event. The re-run uses the latest
+ * read asked for; reads must handle their own errors.
+ */
+export class Refresher {
+  /** Jobs with a read in flight → the read to run once it is done (undefined: none asked). */
+  readonly #inFlight = new Map<string, (() => Promise<void>) | undefined>();
+
+  run(name: string, read: () => Promise<void>): void {
+    if (this.#inFlight.has(name)) {
+      this.#inFlight.set(name, read);
+      return;
+    }
+    this.#inFlight.set(name, undefined);
+    void this.#loop(name, read);
+  }
+
+  async #loop(name: string, read: () => Promise<void>): Promise<void> {
+    let next: (() => Promise<void>) | undefined = read;
+    while (next !== undefined) {
+      const current: () => Promise<void> = next;
+      this.#inFlight.set(name, undefined);
+      await current().catch(() => undefined);
+      next = this.#inFlight.get(name);
+    }
+    this.#inFlight.delete(name);
+  }
+}

@@ -7,7 +7,7 @@ import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../job.js';
 import { collectTail } from '../../logs.js';
 import { createDockerClient, engineCall, type ErrorContext } from '../engine/client.js';
-import { watchEvents } from '../engine/events.js';
+import { Refresher, watchEvents } from '../engine/events.js';
 import type { EngineEvent, EventWatch } from '../engine/events.js';
 import { LogsCache } from '../engine/logs-cache.js';
 import { JobView } from '../../view.js';
@@ -88,6 +88,7 @@ export class SwarmBackend implements Backend {
   /** Our services as the engine last reported them; answers status GETs while fresh. */
   private readonly view = new JobView<SwarmEntry>({ maxAgeMs: 2 * RESYNC_MS });
   private readonly logsCache = new LogsCache(LOGS_TTL_MS);
+  private readonly refresher = new Refresher();
   /** Services whose container died: only a terminal read may settle them in the view. */
   private readonly settling = new Set<string>();
   private watcher: EventWatch | undefined;
@@ -255,14 +256,18 @@ export class SwarmBackend implements Backend {
       this.forget(name);
       return;
     }
-    if (event.type === 'container' && event.action.startsWith('exec_')) return;
+    // A task's status moves with its container's start and death; a service update (e.g. a
+    // forced re-deploy) replaces its task. Other events (create, attach, exec, …) change nothing.
+    const relevant =
+      event.type === 'service'
+        ? event.action === 'update'
+        : event.action === 'start' || event.action === 'die' || event.action === 'oom';
+    if (!relevant) return;
     this.view.invalidate(name);
     this.logsCache.forget(name);
-    const died =
-      event.type === 'container' &&
-      (event.action === 'die' || event.action === 'oom' || event.action === 'kill');
+    const died = event.type === 'container' && event.action !== 'start';
     if (died) this.settling.add(name);
-    void this.refresh(name, died ? SETTLE_TRIES : 1);
+    this.refresher.run(name, () => this.refresh(name, died ? SETTLE_TRIES : 1));
   }
 
   /** Re-reads one job after its event; a dead container's task may need a moment to turn final. */
