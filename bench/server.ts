@@ -3,10 +3,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/engine/server-process.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Inside node_modules so the build resolves our dependencies and git ignores it. */
@@ -33,18 +33,6 @@ export async function prepareEntry(): Promise<Entry> {
   const main = path.join(BUILD_DIR, 'src/main.js');
   if (existsSync(main)) return { args: [main], kind: 'build' };
   return { args: ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], kind: 'tsx' };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RunningServer {
