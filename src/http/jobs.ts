@@ -146,16 +146,12 @@ export class JobFlows {
   async read(jid: string): Promise<JobView> {
     const { backend, records } = this.#deps;
     this.#assertPlausible(jid);
+    // A pinned job's status is final, so only its logs are read again (api.md §9); create refuses
+    // a jid while its record exists, so the backend cannot hold a different job of that name.
     const record = records.get(jid);
-    let info: JobInfo;
-    try {
-      info = await backend.get(jid);
-    } catch (err) {
-      if (err instanceof NotFoundError && record !== undefined) return record;
-      throw err instanceof NotFoundError ? notFound(jid, err) : err;
-    }
     if (record !== undefined)
       return { info: record.info, logs: await this.#logsOr(jid, record.logs) };
+    const info = await orNotFound(jid, backend.get(jid));
     const logs =
       info.status === 'notstarted' ? '' : await orNotFound(jid, backend.logs(jid, this.#limits));
     if (TERMINAL_STATUSES.has(info.status)) {
