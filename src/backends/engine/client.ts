@@ -2,7 +2,7 @@
 // from process.env), per-call timeouts, and the one translation of engine errors into domain errors.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { EngineConnection } from '../../config.js';
 import {
   BackendRefusedError,
@@ -12,25 +12,29 @@ import {
   NotFoundError,
 } from '../../errors.js';
 import { unreachableCodes } from '../../net-errors.js';
+import { loadDockerode } from './no-ssh.js';
+
+const DockerClient = loadDockerode();
 
 /** Builds a dockerode client. No request is made here. */
 export async function createDockerClient(engine: EngineConnection): Promise<Docker> {
   const host = engine.host;
-  if (host === undefined || host === '') return new Docker({ socketPath: '/var/run/docker.sock' });
+  if (host === undefined || host === '')
+    return new DockerClient({ socketPath: '/var/run/docker.sock' });
   const url = new URL(host);
-  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
+  if (url.protocol === 'unix:') return new DockerClient({ socketPath: url.pathname });
   if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new BackendRefusedError(`DOCKER_HOST: unsupported scheme "${url.protocol}"`);
   }
   const tls = engine.tlsVerify || url.protocol === 'https:' || url.port === '2376';
   const port = url.port === '' ? (tls ? 2376 : 2375) : Number(url.port);
-  if (!tls) return new Docker({ protocol: 'http', host: url.hostname, port });
+  if (!tls) return new DockerClient({ protocol: 'http', host: url.hostname, port });
   const certs = engine.certPath;
-  if (certs === undefined) return new Docker({ protocol: 'https', host: url.hostname, port });
+  if (certs === undefined) return new DockerClient({ protocol: 'https', host: url.hostname, port });
   const [ca, cert, key] = await Promise.all(
     ['ca.pem', 'cert.pem', 'key.pem'].map((f) => readFile(path.join(certs, f))),
   );
-  return new Docker({ protocol: 'https', host: url.hostname, port, ca, cert, key });
+  return new DockerClient({ protocol: 'https', host: url.hostname, port, ca, cert, key });
 }
 
 /** What an engine error looks like once docker-modem has built it. */
