@@ -13,6 +13,7 @@ import type { KubernetesBackendConfig } from '../../src/config.js';
 import type { Mount } from '../../src/job.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import type { FakeKubeApi, FakeKubeApiOptions, Step } from '../fakes/kube-api/index.js';
+import { until } from './backend.contract.js';
 import type { Harness, Outcome } from './backend.contract.js';
 
 const silent = pino({ level: 'silent' });
@@ -71,6 +72,36 @@ export function outcomeSteps(outcome: Outcome): Step[] {
     { running: true, ...(outcome.logs !== undefined && { log: outcome.logs }) },
     { exit: outcome.exitCode, reason: outcome.exitCode === 0 ? 'Completed' : 'Error' },
   ];
+}
+
+/**
+ * Resolves once the backend's informers hold the Job and its pods at the versions the fake
+ * stores: get() answers from them, and the fake's changes reach them over the watch, not at once.
+ */
+export async function viewCaughtUp(
+  backend: KubernetesBackend,
+  fake: FakeKubeApi,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  const canonical = (job: string | undefined, pods: [string, string][]) =>
+    JSON.stringify({ job, pods: pods.sort(([a], [b]) => a.localeCompare(b)) });
+  const stored = () =>
+    canonical(
+      fake.getJob(namespace, name)?.metadata.resourceVersion,
+      fake
+        .pods(namespace, name)
+        .map((p) => [p.metadata.name ?? '', p.metadata.resourceVersion ?? '']),
+    );
+  await until(
+    `the informers to catch up with ${name}`,
+    () => {
+      const seen = backend.viewVersions(name);
+      return Promise.resolve(canonical(seen.job, Object.entries(seen.pods)));
+    },
+    (seen) => seen === stored(),
+    10_000,
+  );
 }
 
 export interface KubeRig {
@@ -134,6 +165,7 @@ export async function kubeHarness(options: KubeRigOptions): Promise<Harness> {
     async finish(name, outcome) {
       r.fake.scenario(name, outcomeSteps(outcome));
       await r.fake.runToEnd(options.namespace, name);
+      await viewCaughtUp(r.backend, r.fake, options.namespace, name);
     },
     cleanup: () => r.close(),
   };

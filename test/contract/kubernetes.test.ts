@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
+import {
+  createKubernetesBackend,
+  podsExplainJob,
+} from '../../src/backends/kubernetes/kubernetes.js';
 import type { KubernetesExtras } from '../../src/backends/kubernetes/kubernetes.js';
 import type { KubernetesBackendConfig } from '../../src/config.js';
 import {
@@ -20,7 +23,14 @@ import type { JobInfo, JobSpec } from '../../src/job.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import type { FakeKubeApi, FakeKubeApiOptions } from '../fakes/kube-api/index.js';
 import { describeBackend, runPrefix, until } from './backend.contract.js';
-import { kubeConfig, kubeHarness, pvcMounts, startKubeRig } from './kube-rig.js';
+import {
+  kubeConfig,
+  kubeHarness,
+  outcomeSteps,
+  pvcMounts,
+  startKubeRig,
+  viewCaughtUp,
+} from './kube-rig.js';
 import type { KubeRig } from './kube-rig.js';
 
 const NS = 'chris';
@@ -77,6 +87,7 @@ describe('kubernetes backend against the fake API', () => {
     ]);
     await r.backend.create(jobSpec(name, { image: 'nope' }));
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     const early = await r.backend.get(name);
     expect(early).toMatchObject({
       status: 'notstarted',
@@ -99,6 +110,7 @@ describe('kubernetes backend against the fake API', () => {
       jobSpec(name, { resources: { workers: 1, cpuMillicores: 500, memoryMiB: 128, gpus: 1 } }),
     );
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     r.fake.clock.tick(3_600_000);
     expect(await r.backend.get(name)).toMatchObject({
       status: 'notstarted',
@@ -123,6 +135,7 @@ describe('kubernetes backend against the fake API', () => {
     ]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     expect(await r.backend.get(name)).toMatchObject({
       status: 'finishedWithError',
       message: 'DeadlineExceeded: Job was active longer than specified deadline',
@@ -139,6 +152,7 @@ describe('kubernetes backend against the fake API', () => {
     ]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     expect((await r.backend.get(name)).message).toBe('OOMKilled (exit code 137)');
     expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe(
       'allocating\n\nOOMKilled',
@@ -156,6 +170,7 @@ describe('kubernetes backend against the fake API', () => {
     await r.backend.create(jobSpec(name));
     expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('');
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('');
     const logReads = r.fake.requests.filter(
       (q) => q.path.endsWith('/log') && q.path.includes(name),
@@ -173,6 +188,7 @@ describe('kubernetes backend against the fake API', () => {
       jobSpec(name, { resources: { workers: 2, cpuMillicores: 500, memoryMiB: 128, gpus: 0 } }),
     );
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     expect((await r.backend.get(name)).status).toBe('finishedSuccessfully');
     expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('w\nw\n');
     await r.backend.delete(name);
@@ -183,6 +199,7 @@ describe('kubernetes backend against the fake API', () => {
     r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'a\nb\nc\n' }, { exit: 0 }]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     let text = '';
     for await (const chunk of r.backend.streamLogs(name, 2))
       text += Buffer.from(chunk).toString('utf8');
@@ -195,6 +212,7 @@ describe('kubernetes backend against the fake API', () => {
     r.fake.scenario(name, [{ pod: 'create' }, { running: true }]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     expect(r.fake.pods(NS, name)).toHaveLength(1);
     await r.backend.delete(name);
     const del = r.fake.requests.filter(
@@ -295,6 +313,7 @@ describe('informers and records', () => {
     r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'done\n' }, { exit: 0 }]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     await until(
       'a record',
       () => Promise.resolve(records.length),
@@ -305,6 +324,7 @@ describe('informers and records', () => {
     expect(recordLogs[0]).toBe('done\n');
     r.fake.clock.tick(61_000);
     await r.fake.settle();
+    await viewCaughtUp(r.backend, r.fake, NS, name);
     await expect(r.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
     expect(records).toHaveLength(1);
   });
@@ -393,6 +413,172 @@ describe('informers and records', () => {
       (k) => k >= watches + 2,
       15_000,
     );
+  });
+});
+
+describe('get() answers from the informers while their watches are live', () => {
+  let r: KubeRig;
+  afterEach(async () => {
+    await r?.close();
+  });
+
+  /** The direct reads made since request `since`: the Job itself, a pod list, an event list. */
+  const directReads = (fake: FakeKubeApi, since: number, name: string): string[] =>
+    fake.requests
+      .slice(since)
+      .filter((q) => q.method === 'GET' && q.query.watch === undefined)
+      .map((q) =>
+        q.path.endsWith(`/jobs/${name}`)
+          ? 'job'
+          : q.path.endsWith('/pods')
+            ? 'pods'
+            : q.path.endsWith('/events')
+              ? 'events'
+              : q.path,
+      );
+  const podWatches = (fake: FakeKubeApi) =>
+    fake.requests.filter((q) => q.path.endsWith('/pods') && q.query.watch === 'true').length;
+  const bothWatching = (fake: FakeKubeApi) =>
+    until(
+      'both watches open',
+      () => Promise.resolve(fake.openWatches),
+      (k) => k >= 2,
+      10_000,
+    );
+
+  it('repeated get() neither reads the Job nor lists pods, and the status tracks every step', async () => {
+    r = await rig();
+    await bothWatching(r.fake);
+    const name = 'viewed-1';
+    const steps = outcomeSteps({ exitCode: 0, logs: 'ok\n' });
+    r.fake.scenario(name, steps);
+    await r.backend.create(jobSpec(name));
+    const statuses: string[] = [];
+    const reads: string[][] = [];
+    for (let step = 0; ; step++) {
+      await viewCaughtUp(r.backend, r.fake, NS, name);
+      const since = r.fake.requests.length;
+      const answers = [
+        await r.backend.get(name),
+        await r.backend.get(name),
+        await r.backend.get(name),
+      ];
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[2]).toEqual(answers[0]);
+      statuses.push(answers[0]?.status ?? '');
+      reads.push(directReads(r.fake, since, name));
+      if (step === steps.length) break;
+      await r.fake.advance(NS, name);
+    }
+    expect(statuses).toEqual([
+      'notstarted', // created
+      'notstarted', // pod created
+      'notstarted', // scheduled
+      'notstarted', // ContainerCreating
+      'started',
+      'finishedSuccessfully',
+    ]);
+    // Only a Job without pods needs its events, and those are always read directly.
+    expect(reads).toEqual([['events', 'events', 'events'], [], [], [], [], []]);
+  });
+
+  it('while the pod watch is refused, get() reads directly and is right at once', async () => {
+    r = await rig();
+    await bothWatching(r.fake);
+    const name = 'direct-1';
+    r.fake.scenario(name, outcomeSteps({ exitCode: 3 }));
+    await r.backend.create(jobSpec(name));
+    await r.fake.advance(NS, name, 4);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
+    expect((await r.backend.get(name)).status).toBe('started');
+    r.fake.deny({ verb: 'watch', resource: 'pods' });
+    const watches = podWatches(r.fake);
+    r.fake.closeWatches();
+    await until(
+      'a refused pod re-watch',
+      () => Promise.resolve(podWatches(r.fake)),
+      (k) => k > watches,
+      10_000,
+    );
+    // The exit reaches no watch: only a direct read can know it.
+    await r.fake.advance(NS, name);
+    const since = r.fake.requests.length;
+    expect(await r.backend.get(name)).toMatchObject({
+      status: 'finishedWithError',
+      message: expect.stringContaining('3') as unknown,
+    });
+    expect(directReads(r.fake, since, name)).toEqual(['job', 'pods']);
+  });
+
+  it('after a failed watch is restarted, get() answers from the view again', async () => {
+    r = await rig();
+    await bothWatching(r.fake);
+    const name = 'restarted-1';
+    r.fake.scenario(name, outcomeSteps({ exitCode: 0 }));
+    await r.backend.create(jobSpec(name));
+    await r.fake.advance(NS, name, 4);
+    const watches = podWatches(r.fake);
+    r.fake.failNext({ method: 'GET', path: /\/pods$/ }, { code: 500 });
+    r.fake.closeWatches();
+    await until(
+      'the pod watch restarted after its error',
+      () => Promise.resolve(podWatches(r.fake)),
+      (k) => k >= watches + 2,
+      15_000,
+    );
+    await r.fake.advance(NS, name);
+    await viewCaughtUp(r.backend, r.fake, NS, name);
+    const answer = await until(
+      'get() to answer without direct reads',
+      async () => {
+        const since = r.fake.requests.length;
+        const info = await r.backend.get(name);
+        return { status: info.status, reads: directReads(r.fake, since, name) };
+      },
+      (v) => v.reads.length === 0,
+      10_000,
+    );
+    expect(answer.status).toBe('finishedSuccessfully');
+  });
+
+  it('a job unknown to a live view is read once directly before NotFound', async () => {
+    r = await rig();
+    await bothWatching(r.fake);
+    const since = r.fake.requests.length;
+    await expect(r.backend.get('no-such-job')).rejects.toBeInstanceOf(NotFoundError);
+    expect(directReads(r.fake, since, 'no-such-job')).toEqual(['job']);
+  });
+
+  it('a job another process just created is found even before the watch delivers it', async () => {
+    r = await rig();
+    await bothWatching(r.fake);
+    const other = await createKubernetesBackend(
+      config(r.kubeconfigPath),
+      { log: silent, timeoutMs: 5_000, now: () => r.fake.clock.now() },
+      { home: r.dir },
+    );
+    try {
+      await other.create(jobSpec('elsewhere-1'));
+      expect(await r.backend.get('elsewhere-1')).toMatchObject({
+        name: 'elsewhere-1',
+        status: 'notstarted',
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('pods the Job status counts must be in the view, else get() lists them directly', () => {
+    const pod = (uid: string, phase: string) => ({ metadata: { uid }, status: { phase } });
+    expect(podsExplainJob({}, [])).toBe(true);
+    expect(podsExplainJob({ status: { active: 1 } }, [])).toBe(false);
+    expect(podsExplainJob({ status: { active: 1 } }, [pod('a', 'Pending')])).toBe(true);
+    expect(podsExplainJob({ status: { succeeded: 1 } }, [pod('a', 'Running')])).toBe(false);
+    expect(podsExplainJob({ status: { succeeded: 1 } }, [pod('a', 'Succeeded')])).toBe(true);
+    expect(podsExplainJob({ status: { active: 2 } }, [pod('a', 'Running')])).toBe(false);
+    const uncounted = { status: { uncountedTerminatedPods: { failed: ['b'] } } };
+    expect(podsExplainJob(uncounted, [pod('a', 'Failed')])).toBe(false);
+    expect(podsExplainJob(uncounted, [pod('b', 'Failed')])).toBe(true);
   });
 });
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/job.js';
 import { describeBackend } from './backend.contract.js';
-import { kubeHarness, outcomeSteps, pvcMounts, startKubeRig } from './kube-rig.js';
+import { kubeHarness, outcomeSteps, pvcMounts, startKubeRig, viewCaughtUp } from './kube-rig.js';
 import type { KubeRig, KubeRigOptions } from './kube-rig.js';
 
 const NS = 'chris-project';
@@ -63,6 +63,7 @@ describe('openshift profile', () => {
     await r.backend.create(spec('ocp-admitted', { user: { uid: 1000, gid: 1000 } }));
     r.fake.scenario('ocp-admitted', outcomeSteps({ exitCode: 0, logs: '1000620000\n' }));
     await r.fake.runToEnd(NS, 'ocp-admitted');
+    await viewCaughtUp(r.backend, r.fake, NS, 'ocp-admitted');
     const [pod] = r.fake.pods(NS, 'ocp-admitted');
     expect(pod?.metadata.annotations?.['openshift.io/scc']).toBe('restricted-v2');
     const ctx = pod?.spec.containers?.[0]?.securityContext;
@@ -83,6 +84,7 @@ describe('openshift admission refusal', () => {
     try {
       await r.backend.create(spec('ocp-refused', { user: { uid: 1000, gid: 1000 } }));
       await r.fake.advance(NS, 'ocp-refused', 2);
+      await viewCaughtUp(r.backend, r.fake, NS, 'ocp-refused');
       const early = await r.backend.get('ocp-refused');
       expect(early.status).toBe('notstarted');
       expect(early.message).toMatch(

@@ -9,11 +9,12 @@ import {
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
+  ListWatch,
   Log,
   ServerConfiguration,
   VersionApi,
+  Watch,
   createConfiguration,
-  makeInformer,
 } from '@kubernetes/client-node';
 import type {
   CoreV1Event,
@@ -139,6 +140,38 @@ export interface WatchHandlers<T> {
   remove(obj: T): void;
   /** The informer stopped (a non-410 failure); the owner restarts it. Already a domain error. */
   error(err: unknown): void;
+  /**
+   * The watch stream opened (true) or ended (false, before any re-list or re-watch). The owner
+   * trusts its copy only while the stream is open: between the two, changes may be missed.
+   */
+  watching?(open: boolean): void;
+}
+
+/** client-node's Watch, reporting when a stream is open: ListWatch has no such event. */
+class ReportingWatch extends Watch {
+  readonly #report: (open: boolean) => void;
+
+  constructor(kc: KubeConfig, report: (open: boolean) => void) {
+    super(kc);
+    this.#report = report;
+  }
+
+  override async watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    let ended = false;
+    const controller = await super.watch(path, queryParams, callback, (err: unknown) => {
+      ended = true;
+      this.#report(false);
+      done(err);
+    });
+    // A refused watch (non-200) has called done already, before super.watch resolved.
+    if (!ended) this.#report(true);
+    return controller;
+  }
 }
 
 export interface KubeInformer {
@@ -210,7 +243,9 @@ export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeC
     list: () => Promise<KubernetesListObject<T>>,
     handlers: WatchHandlers<T>,
   ): KubeInformer {
-    const inf = makeInformer<T>(kc, path, list, labelSelector);
+    const watch = new ReportingWatch(kc, (open) => handlers.watching?.(open));
+    // What makeInformer builds, with a Watch that reports open/closed streams.
+    const inf = new ListWatch<T>(path, watch, list, false, labelSelector);
     inf.on('add', (o) => handlers.upsert(o));
     inf.on('update', (o) => handlers.upsert(o));
     inf.on('delete', (o) => handlers.remove(o));

@@ -1,5 +1,6 @@
 // KubernetesBackend (kubernetes.md §1): batch/v1 Jobs on Kubernetes, and on OpenShift as a profile.
-// get and logs read the API directly; list() and the recorder are fed by Job and Pod informers.
+// list(), the recorder and (while the watches are live) get() are fed by Job and Pod informers;
+// logs, and get() while a watch is down, read the API directly.
 import { homedir } from 'node:os';
 import type { KubernetesBackendConfig } from '../../config.js';
 import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE, TERMINAL_STATUSES } from '../../job.js';
@@ -119,9 +120,17 @@ export class KubernetesBackend implements Backend {
     };
   }
 
+  /**
+   * From the informers' copy while both watches are live (kubernetes.md §1), else directly.
+   * A Job missing from a live view is read once directly before NotFound: the watch may lag a
+   * create made by another process.
+   */
   async get(name: string): Promise<JobInfo> {
-    const job = await this.#client.readJob(name);
-    const pods = await this.#podsOf(job);
+    const viewed = this.#view.live ? this.#view.job(name) : undefined;
+    const job = viewed ?? (await this.#client.readJob(name));
+    let pods = viewed === undefined ? undefined : this.#view.podsMatching(viewed);
+    // The pod watch may lag the Job watch: pods the Job's status counts must be in the copy.
+    if (pods === undefined || !podsExplainJob(job, pods)) pods = await this.#podsOf(job);
     const terminal = (job.status?.conditions ?? []).some(
       (c) =>
         c.status === 'True' &&
@@ -130,6 +139,21 @@ export class KubernetesBackend implements Backend {
     // Events only explain a Job without pods (admission refusals); skip the call otherwise.
     const events = pods.length === 0 && !terminal ? await this.#client.listJobEvents(name) : [];
     return fromJob(job, pods, events, this.#now(), this.#limits);
+  }
+
+  /**
+   * The resourceVersions the informers hold for a Job and its pods: tests wait on them to know
+   * the watches have delivered a change the fake API made.
+   */
+  viewVersions(name: string): { job?: string; pods: Record<string, string> } {
+    const job = this.#view.job(name);
+    const pods = job === undefined ? [] : this.#view.podsMatching(job);
+    return {
+      ...(job?.metadata?.resourceVersion !== undefined && { job: job.metadata.resourceVersion }),
+      pods: Object.fromEntries(
+        pods.map((p) => [p.metadata?.name ?? '', p.metadata?.resourceVersion ?? '']),
+      ),
+    };
   }
 
   async logs(name: string, limits: LogLimits): Promise<string> {
@@ -238,6 +262,30 @@ export class KubernetesBackend implements Backend {
       await hook(TERMINAL_STATUSES.has(final.status) ? final : info, logs);
     })().catch(() => undefined);
   }
+}
+
+/**
+ * Whether the pods in the informers' copy account for what the Job's status counts: every
+ * uncounted finished pod present, at least as many pods as counted, and at least as many
+ * Succeeded/Failed ones as counted as such. Otherwise the pod watch is behind (or pods were removed) and the
+ * caller lists them directly; that is never wrong, only one call dearer.
+ */
+export function podsExplainJob(job: V1Job, pods: readonly V1Pod[]): boolean {
+  const status = job.status ?? {};
+  const uncounted = [
+    ...(status.uncountedTerminatedPods?.succeeded ?? []),
+    ...(status.uncountedTerminatedPods?.failed ?? []),
+  ];
+  const counted =
+    (status.active ?? 0) + (status.succeeded ?? 0) + (status.failed ?? 0) + uncounted.length;
+  if (pods.length < counted) return false;
+  const uids = new Set(pods.map((p) => p.metadata?.uid));
+  const inPhase = (phase: string) => pods.filter((p) => p.status?.phase === phase).length;
+  return (
+    uncounted.every((uid) => uids.has(uid)) &&
+    inPhase('Succeeded') >= (status.succeeded ?? 0) &&
+    inPhase('Failed') >= (status.failed ?? 0)
+  );
 }
 
 /**

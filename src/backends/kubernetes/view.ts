@@ -1,5 +1,5 @@
-// The informer-fed view of our Jobs and pods (kubernetes.md §1): list() reads it, the recorder
-// watches it. Informers that fail are restarted with backoff (1 s doubling to 30 s, §7.7).
+// The informer-fed view of our Jobs and pods (kubernetes.md §1): list() and, while it is live,
+// get() read it; the recorder watches it. Informers that fail are restarted with backoff (1 s doubling to 30 s, §7.7).
 import type { Logger } from 'pino';
 import type { KubeClient, KubeInformer, V1Job, V1Pod } from './client.js';
 
@@ -35,6 +35,8 @@ interface InformerEntry {
   delay: number;
   /** Errors seen so far: start() resolves even when its list failed (client-node emits 'error'). */
   errors: number;
+  /** Whether its watch stream is open right now (not re-listing, re-watching or in backoff). */
+  watching: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -56,14 +58,20 @@ export class ClusterView {
       upsert: (job) => this.#upsertJob(job),
       remove: (job) => this.#removeJob(job),
       error: (err) => this.#failed('jobs', err),
+      watching: (open) => this.#watching('jobs', open),
     });
     const pods = client.podInformer(labelSelector, {
       upsert: (pod) => this.#upsertPod(pod),
       remove: (pod) => this.#removePod(pod),
       error: (err) => this.#failed('pods', err),
+      watching: (open) => this.#watching('pods', open),
     });
-    this.#informers.push({ name: 'jobs', informer: jobs, delay: FIRST_RETRY_MS, errors: 0 });
-    this.#informers.push({ name: 'pods', informer: pods, delay: FIRST_RETRY_MS, errors: 0 });
+    for (const [name, informer] of [
+      ['jobs', jobs],
+      ['pods', pods],
+    ] as const) {
+      this.#informers.push({ name, informer, delay: FIRST_RETRY_MS, errors: 0, watching: false });
+    }
   }
 
   /** Lists and starts watching; a failure is logged and retried in the background. */
@@ -76,6 +84,14 @@ export class ClusterView {
     return this.#synced.jobs && this.#synced.pods;
   }
 
+  /**
+   * Whether get() may answer from memory: both informers have listed and both watch streams are
+   * open. While a stream is down, re-listing or in backoff, changes can be missed.
+   */
+  get live(): boolean {
+    return !this.#closed && this.synced && this.#informers.every((e) => e.watching);
+  }
+
   jobs(): V1Job[] {
     return [...this.#jobs.values()];
   }
@@ -86,6 +102,17 @@ export class ClusterView {
 
   podsOf(jobName: string): V1Pod[] {
     return [...this.#pods.values()].filter((p) => jobNameOfPod(p) === jobName);
+  }
+
+  /**
+   * The pods the Job's own selector matches (as the direct pod list does), so pods of an earlier
+   * Job of the same name, still being garbage-collected, are not counted.
+   */
+  podsMatching(job: V1Job): V1Pod[] {
+    const name = job.metadata?.name;
+    const match = Object.entries(job.spec?.selector?.matchLabels ?? {});
+    if (name === undefined) return [];
+    return this.podsOf(name).filter((p) => match.every(([k, v]) => p.metadata?.labels?.[k] === v));
   }
 
   /** Our own create: visible to list() at once, before the watch delivers it. */
@@ -122,10 +149,16 @@ export class ClusterView {
     }
   }
 
+  #watching(name: InformerEntry['name'], open: boolean): void {
+    const entry = this.#informers.find((e) => e.name === name);
+    if (entry !== undefined) entry.watching = open;
+  }
+
   #failed(name: InformerEntry['name'], err: unknown): void {
     const entry = this.#informers.find((e) => e.name === name);
     if (entry === undefined || this.#closed) return;
     entry.errors++;
+    entry.watching = false;
     this.#opts.log.warn(
       { err, informer: name, retryMs: entry.delay },
       'kubernetes watch failed; restarting',
