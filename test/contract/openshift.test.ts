@@ -60,8 +60,9 @@ describe('openshift profile', () => {
   });
 
   it('an admitted pod runs with a UID from the range and the restricted security context', async () => {
-    await r.backend.create(spec('ocp-admitted', { user: { uid: 1000, gid: 1000 } }));
+    // The scenario first: the fake's controller may pick up the Job as soon as it exists.
     r.fake.scenario('ocp-admitted', outcomeSteps({ exitCode: 0, logs: '1000620000\n' }));
+    await r.backend.create(spec('ocp-admitted', { user: { uid: 1000, gid: 1000 } }));
     await r.fake.runToEnd(NS, 'ocp-admitted');
     await viewCaughtUp(r.backend, r.fake, NS, 'ocp-admitted');
     const [pod] = r.fake.pods(NS, 'ocp-admitted');
