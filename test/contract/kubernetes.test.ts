@@ -62,6 +62,16 @@ function jobSpec(name: string, extra: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
+/** The Job and Pod informers have listed and are watching (the fake counts open streams). */
+async function bothWatchesOpen(r: { fake: FakeKubeApi }): Promise<void> {
+  await until(
+    'both watches open',
+    () => Promise.resolve(r.fake.openWatches),
+    (k) => k >= 2,
+    10_000,
+  );
+}
+
 describeBackend('kubernetes (fake API)', () => kubeHarness({ namespace: NS }));
 
 describe('kubernetes backend against the fake API', () => {
@@ -331,12 +341,7 @@ describe('informers and records', () => {
 
   it('closeWatches() → the informers re-watch from their last resourceVersion without relisting', async () => {
     r = await rig();
-    await until(
-      'both watches open',
-      () => Promise.resolve(r.fake.openWatches),
-      (k) => k >= 2,
-      10_000,
-    );
+    await bothWatchesOpen(r);
     const lists = listRequests(r.fake, 'jobs').length;
     const watches = watchRequests(r.fake, 'jobs').length;
     await r.backend.create(jobSpec('rewatch-1'));
@@ -360,12 +365,7 @@ describe('informers and records', () => {
 
   it('a 410 Expired → the informer relists', async () => {
     r = await rig();
-    await until(
-      'both watches open',
-      () => Promise.resolve(r.fake.openWatches),
-      (k) => k >= 2,
-      10_000,
-    );
+    await bothWatchesOpen(r);
     const lists = listRequests(r.fake, 'jobs').length;
     r.fake.expireResourceVersions('event');
     r.fake.closeWatches();
@@ -379,12 +379,7 @@ describe('informers and records', () => {
 
   it('a 410 answered before streaming → the informer relists as well', async () => {
     r = await rig();
-    await until(
-      'both watches open',
-      () => Promise.resolve(r.fake.openWatches),
-      (k) => k >= 2,
-      10_000,
-    );
+    await bothWatchesOpen(r);
     const lists = listRequests(r.fake, 'pods').length;
     r.fake.expireResourceVersions('http');
     r.fake.closeWatches();
@@ -398,12 +393,7 @@ describe('informers and records', () => {
 
   it('a non-410 watch error stops the informer; the backend restarts it', async () => {
     r = await rig();
-    await until(
-      'both watches open',
-      () => Promise.resolve(r.fake.openWatches),
-      (k) => k >= 2,
-      10_000,
-    );
+    await bothWatchesOpen(r);
     const watches = watchRequests(r.fake, 'jobs').length;
     r.fake.failNext({ method: 'GET', path: /\/jobs$/ }, { code: 500 });
     r.fake.closeWatches();
