@@ -5,6 +5,7 @@ import { InvalidSpecError, ValidationError } from '../../src/errors.js';
 import { pyInt, pyRepr, pyStr } from '../../src/http/pyint.js';
 import { jidProblem, parseCreateRequest } from '../../src/http/request.js';
 import type { CreateRequest } from '../../src/http/request.js';
+import { sampleBody } from '../fixtures.js';
 
 const MISSING_ANY =
   'Missing required parameter in the JSON body or the post body or the query string';
@@ -38,25 +39,7 @@ const RULES: Record<BackendName, JobNameRule> = {
 };
 
 /** What pfcon 5.2 sends for a ds plugin. */
-function body(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    jid: 'chris-jid-42',
-    args: ['--saveinputmeta', '--saveoutputmeta', '--prefix', 'hello_'],
-    args_path_flags: [],
-    auid: 'cube',
-    number_of_workers: 1,
-    cpu_limit: 1000,
-    memory_limit: 200,
-    gpu_limit: 0,
-    image: 'ghcr.io/fnndsc/pl-simpledsapp:2.1.0',
-    entrypoint: ['simpledsapp'],
-    type: 'ds',
-    env: [],
-    input_dir: 'key-chris-jid-42/incoming',
-    output_dir: 'key-chris-jid-42/outgoing',
-    ...overrides,
-  };
-}
+const body = sampleBody;
 
 function parse(
   b: Record<string, unknown>,
