@@ -161,12 +161,15 @@ export class JobFlows {
     return { info, logs };
   }
 
-  /** Fresh logs of a pinned job, or the captured ones once the backend object is gone. */
+  /**
+   * Fresh logs of a pinned job, or the captured ones once the backend object is gone — or while the
+   * backend is unreachable: the status is final, so CUBE can go on fetching the job's outputs.
+   */
   async #logsOr(jid: string, captured: string): Promise<string> {
     try {
       return await this.#deps.backend.logs(jid, this.#limits);
     } catch (err) {
-      if (err instanceof NotFoundError) return captured;
+      if (err instanceof NotFoundError || err instanceof BackendUnavailableError) return captured;
       throw err;
     }
   }

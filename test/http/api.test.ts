@@ -687,6 +687,18 @@ describe('health and backend failures (§2, §13)', () => {
     }
   });
 
+  it('a job already reported finished is answered from its record while the backend is down', async () => {
+    const { app, backend } = await testApp();
+    await postJson(app, sampleBody());
+    backend.finish('chris-jid-42', 0, 'done\n');
+    expect((await app.request('/api/v1/chris-jid-42/')).status).toBe(200);
+    backend.setOutage('down');
+    const res = await app.request('/api/v1/chris-jid-42/');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'finishedSuccessfully', logs: 'done\n' });
+    expect((await app.request('/api/v1/other-jid/')).status).toBe(503);
+  });
+
   it('our own bug → 500 {"message": "Internal Server Error"}', async () => {
     const backend = new MemoryBackend();
     backend.get = () => Promise.reject(new TypeError('boom at line 3'));
