@@ -3,6 +3,7 @@ import type { BackendName } from '../../src/backends/backend.js';
 import type { Config, Storage } from '../../src/config.js';
 import type { CreateRequest } from '../../src/http/request.js';
 import { toJobSpec } from '../../src/spec.js';
+import { testConfig } from '../fixtures.js';
 
 const HOST: Storage = { type: 'host', storeBase: '/var/local/storeBase' };
 
@@ -26,26 +27,9 @@ function request(overrides: Partial<CreateRequest> = {}): CreateRequest {
   };
 }
 
+/** The fixture's memory-backend Config (its storage is HOST); `overrides` replace top-level keys. */
 function config(overrides: Partial<Config> = {}): Config {
-  return {
-    mode: 'production',
-    logLevel: 'silent',
-    serverVersion: '0.1.0',
-    listen: { ip: '127.0.0.1', port: 5010 },
-    auth: { enabled: false },
-    backend: { kind: 'memory' },
-    containerEnv: 'memory',
-    storageType: 'host',
-    storage: HOST,
-    homeWorkaround: false,
-    jobLabels: {},
-    logsTail: 1000,
-    logsMaxBytes: 1024 * 1024,
-    removeJobs: true,
-    backendTimeoutSeconds: 30,
-    warnings: [],
-    ...overrides,
-  };
+  return testConfig({ storage: HOST, ...overrides });
 }
 
 describe('toJobSpec', () => {
