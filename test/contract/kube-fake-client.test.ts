@@ -1,9 +1,5 @@
 // The real @kubernetes/client-node 1.4 against the fake API server: proves the fake speaks what the client expects.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ApiException,
   BatchV1Api,
@@ -17,6 +13,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../fakes/kube-api/tls.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../fakes/kube-api/index.js';
 
 const NS = 'chris';
@@ -394,43 +391,18 @@ describe('fake kube-api with client-node 1.4', () => {
   });
 
   it('serves https with its certificate as certificate-authority-data', async (ctx) => {
-    const dir = mkdtempSync(join(tmpdir(), 'fake-kube-tls-'));
+    let tls: { cert: string; key: string };
     try {
-      try {
-        execFileSync(
-          'openssl',
-          [
-            'req',
-            '-x509',
-            '-newkey',
-            'rsa:2048',
-            '-nodes',
-            '-days',
-            '1',
-            '-subj',
-            '/CN=127.0.0.1',
-            '-addext',
-            'subjectAltName=IP:127.0.0.1',
-            '-keyout',
-            join(dir, 'key.pem'),
-            '-out',
-            join(dir, 'cert.pem'),
-          ],
-          { stdio: 'ignore' },
-        );
-      } catch {
-        ctx.skip('openssl CLI not available to make a self-signed certificate');
-      }
-      const tls = {
-        cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-        key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      };
+      tls = selfSignedCert();
+    } catch {
+      ctx.skip('openssl CLI not available to make a self-signed certificate');
+      return;
+    }
+    {
       const { batch, fake } = await start({ tls });
       expect(fake.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(fake.kubeconfig()).toContain('certificate-authority-data');
       expect((await batch.listNamespacedJob({ namespace: NS })).kind).toBe('JobList');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

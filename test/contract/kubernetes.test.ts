@@ -1,6 +1,5 @@
 // The Kubernetes backend with the real @kubernetes/client-node against the fake API server
 // (kubernetes.md §9.2): the conformance suite, then the Kubernetes-specific cases.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import {
 } from '../../src/errors.js';
 import type { JobInfo, JobSpec } from '../../src/job.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
+import { selfSignedCert } from '../fakes/kube-api/tls.js';
 import type { FakeKubeApi, FakeKubeApiOptions } from '../fakes/kube-api/index.js';
 import { describeBackend, runPrefix, until } from './backend.contract.js';
 import {
@@ -649,7 +649,7 @@ describe('configuration and transport', () => {
 
   it('in a pod: loadFromCluster with the service-account token, CA and trimmed namespace', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'pman-sa-'));
-    const { cert, key } = selfSigned(dir);
+    const { cert, key } = selfSignedCert();
     const fake = await startFakeKubeApi({
       namespaces: [NS],
       token: 'sa-token',
@@ -688,7 +688,7 @@ describe('configuration and transport', () => {
 
   it('https with the fake certificate as certificate-authority-data', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'pman-tls-'));
-    const { cert, key } = selfSigned(dir);
+    const { cert, key } = selfSignedCert();
     const fake = await startFakeKubeApi({ namespaces: [NS], tls: { cert, key } });
     try {
       const file = path.join(dir, 'kubeconfig');
@@ -708,34 +708,3 @@ describe('configuration and transport', () => {
     }
   });
 });
-
-/** A throw-away certificate for 127.0.0.1 (loopback only). */
-function selfSigned(dir: string): { cert: string; key: string } {
-  const keyFile = path.join(dir, 'tls.key');
-  const certFile = path.join(dir, 'tls.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    cert: execFileSync('cat', [certFile]).toString(),
-    key: execFileSync('cat', [keyFile]).toString(),
-  };
-}
