@@ -3,8 +3,8 @@
 import type Docker from 'dockerode';
 import { toContainerCreate } from '../src/backends/docker/manifest.js';
 import { toServiceSpec } from '../src/backends/swarm/manifest.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../src/job.js';
-import type { JobSpec } from '../src/job.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../src/backends/shared/labels.js';
+import type { JobSpec } from '../src/domain/job.js';
 
 export interface DirectOps {
   create(name: string): Promise<void>;

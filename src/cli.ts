@@ -2,7 +2,7 @@
 // subcommand. Parsing only: it returns what to do; main.ts prints, signs and exits.
 import jwt from 'jsonwebtoken';
 import yargs from 'yargs';
-import type { Config, ConfigOverrides } from './config.js';
+import type { Config, ConfigOverrides } from './config/config.js';
 
 export type CliAction =
   | { kind: 'serve'; overrides: ConfigOverrides }

@@ -2,7 +2,7 @@
 // before a process.exit (a start-up failure, the end of a drain) are never lost.
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from './config/config.js';
 
 export function createLogger(level: Config['logLevel']): Logger {
   return pino(

@@ -9,17 +9,18 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { createApp } from './app.js';
+import { createApp } from './http/app.js';
 import type { Backend } from './backends/backend.js';
-import { createBackend, type BackendHooks } from './backends/index.js';
-import type { CreatedBackend } from './backends/index.js';
+import { createBackend } from './backends/registry.js';
+import type { CreatedBackend } from './backends/registry.js';
 import { parseCli, signToken } from './cli.js';
-import type { Config } from './config.js';
-import { loadConfig, parseDotEnv } from './config.js';
-import { BackendUnavailableError, ConfigError } from './errors.js';
+import type { Config } from './config/config.js';
+import { loadConfig, parseDotEnv } from './config/config.js';
+import { ConfigError } from './config/errors.js';
+import { BackendUnavailableError } from './domain/errors.js';
 import { loadAuthenticator } from './http/auth.js';
 import { createLogger } from './log.js';
-import { JobRecords } from './records.js';
+import { JobRecords } from './service/records.js';
 import { packageVersion } from './version.js';
 
 /** How long start-up keeps retrying an unreachable backend before giving up. */
@@ -57,11 +58,7 @@ function isLoopback(ip: string): boolean {
 }
 
 /** Retries while the backend is unreachable (an engine or API server still starting). */
-async function createBackendPatiently(
-  config: Config,
-  log: Logger,
-  hooks: BackendHooks,
-): Promise<CreatedBackend> {
+async function createBackendPatiently(config: Config, log: Logger): Promise<CreatedBackend> {
   const deps = {
     log: log.child({ backend: config.containerEnv }),
     timeoutMs: config.backendTimeoutSeconds * 1000,
@@ -69,7 +66,7 @@ async function createBackendPatiently(
   const deadline = Date.now() + STARTUP_RETRY_MS;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await createBackend(config, deps, hooks);
+      return await createBackend(config, deps);
     } catch (err) {
       if (!(err instanceof BackendUnavailableError)) throw err;
       const wait = Math.min(1000 * 2 ** attempt, MAX_RETRY_DELAY_MS);
@@ -175,11 +172,7 @@ async function serveUntilSignal(config: Config): Promise<number> {
     // Local start-up steps first: a bad token file should fail before the backend is dialled.
     const authenticator = config.auth.enabled ? await loadAuthenticator(config.auth) : undefined;
     const records = await JobRecords.open(config.stateDir);
-    const created = await createBackendPatiently(config, log, {
-      onTerminal: (info, logs) =>
-        records.pin(info.name, { info, logs, at: new Date().toISOString() }),
-      recordLimits: { tail: config.logsTail, maxBytes: config.logsMaxBytes },
-    });
+    const created = await createBackendPatiently(config, log);
     logBackend(config, log, created);
     const app = createApp({
       backend: created.backend,

@@ -3,13 +3,14 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Hono } from 'hono';
-import { createApp } from '../src/app.js';
-import type { AppDeps } from '../src/app.js';
+import { createApp } from '../src/http/app.js';
+import type { AppDeps } from '../src/http/app.js';
 import { MemoryBackend } from '../src/backends/memory.js';
-import type { Config, Storage } from '../src/config.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../src/job.js';
-import type { JobSpec, Mount } from '../src/job.js';
-import { JobRecords } from '../src/records.js';
+import type { Config, Storage } from '../src/config/config.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../src/backends/shared/labels.js';
+import type { JobInfo, JobSpec, LogLimits, Mount } from '../src/domain/job.js';
+import type { Backend } from '../src/backends/backend.js';
+import { JobRecords } from '../src/service/records.js';
 
 /** A logger that writes nothing. */
 export function silentLogger(): Logger {
@@ -153,4 +154,14 @@ export async function until<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A job's status as one read of the backend reports it (the Port's read without logs). */
+export async function statusOf(backend: Backend, name: string): Promise<JobInfo> {
+  return (await backend.read(name)).info;
+}
+
+/** A job's bounded log tail as one read of the backend reports it. */
+export async function logsOf(backend: Backend, name: string, limits: LogLimits): Promise<string> {
+  return (await backend.read(name, { logs: limits })).logs;
 }

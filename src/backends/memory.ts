@@ -1,9 +1,9 @@
 // MemoryBackend (api.md §9.4): the reference backend for CONTAINER_ENV=memory, demos and tests.
 // Jobs never run; tests move them with start() / finish() / oom().
-import { BackendUnavailableError, ConflictError, NotFoundError } from '../errors.js';
-import type { JobInfo, JobSpec, LogLimits } from '../job.js';
-import { boundLogText } from '../logs.js';
-import type { Backend, Capabilities } from './backend.js';
+import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
+import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
+import { boundLogText } from '../domain/logs.js';
+import type { Backend, Capabilities, JobRead, ReadOptions } from './backend.js';
 
 interface MemoryJob {
   spec: JobSpec;
@@ -29,7 +29,6 @@ export interface MemoryBackendOptions {
 export class MemoryBackend implements Backend {
   readonly name = 'memory' as const;
   readonly capabilities = MEMORY_CAPABILITIES;
-  readonly cmdStyle = 'plain' as const;
   readonly #jobs = new Map<string, MemoryJob>();
   readonly #now: () => Date;
   #outage: string | undefined;
@@ -52,6 +51,15 @@ export class MemoryBackend implements Backend {
       this.#jobs.set(spec.name, { spec, info, logs: '' });
       return { ...info };
     });
+  }
+
+  async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
+    const info = await this.get(name);
+    const logs =
+      options.logs === undefined || info.status === 'notstarted'
+        ? ''
+        : await this.logs(name, options.logs);
+    return { info, logs };
   }
 
   get(name: string): Promise<JobInfo> {

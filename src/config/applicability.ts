@@ -1,6 +1,6 @@
 // Start-up warnings: pman variables we do not support (naming the replacement) and options that do
 // not apply to the chosen backend or storage. Nothing set is ignored without a word (architecture.md §1).
-import type { StorageType } from '../config.js';
+import type { StorageType } from './config.js';
 import type { BackendName } from '../backends/backend.js';
 import type { EnvReader } from './env-reader.js';
 

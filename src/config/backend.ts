@@ -6,7 +6,7 @@ import type {
   KubernetesBackendConfig,
   StorageConfig,
   StorageType,
-} from '../config.js';
+} from './config.js';
 import type { BackendName } from '../backends/backend.js';
 import type { EnvReader } from './env-reader.js';
 import {

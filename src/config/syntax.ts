@@ -1,6 +1,6 @@
 // Parsers for the structured variables (CONTAINER_USER, k=v lists, tolerations, Kubernetes names).
 // Pure: each returns a value or one human-readable reason, never throws.
-import type { IdRange, Toleration } from '../config.js';
+import type { IdRange, Toleration } from './config.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 

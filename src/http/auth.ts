@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import jwt from 'jsonwebtoken';
-import type { AuthConfig } from '../config.js';
-import { ConfigError } from '../errors.js';
+import type { AuthConfig } from '../config/config.js';
+import { ConfigError } from '../config/errors.js';
 
 export interface Authenticator {
   /** Throws HTTPException(401) with one of the four texts unless the header carries a good token. */

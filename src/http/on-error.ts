@@ -5,15 +5,16 @@ import type { Logger } from 'pino';
 import {
   BackendRefusedError,
   BackendUnavailableError,
-  BodyTooLargeError,
   ConflictError,
+  DirectoryError,
   InvalidSpecError,
   NotFoundError,
   UnsupportedError,
-  UnsupportedMediaTypeError,
   ValidationError,
-} from '../errors.js';
-import { jsonResponse } from './response.js';
+} from '../domain/errors.js';
+import type { JobDir } from '../domain/errors.js';
+import { BodyTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { jsonResponse } from './wire/response.js';
 
 interface ErrorAnswer {
   status: number;
@@ -24,6 +25,7 @@ interface ErrorAnswer {
 /** Maps a thrown value to status, body message and headers; undefined = our bug (500). */
 export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
   if (err instanceof ValidationError) return { status: 400, message: err.fields };
+  if (err instanceof DirectoryError) return { status: 400, message: wireDirFields(err.problems) };
   if (err instanceof InvalidSpecError || err instanceof UnsupportedError) {
     return { status: 400, message: err.message };
   }
@@ -50,6 +52,21 @@ export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
     };
   }
   return undefined;
+}
+
+/** The wire names of a job's directories, in pman's field order (input before output). */
+const DIR_FIELDS = { input: 'input_dir', output: 'output_dir' } as const satisfies Record<
+  JobDir,
+  string
+>;
+
+function wireDirFields(problems: DirectoryError['problems']): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [dir, field] of Object.entries(DIR_FIELDS) as [JobDir, string][]) {
+    const text = problems[dir];
+    if (text !== undefined) fields[field] = text;
+  }
+  return fields;
 }
 
 /** Hono onError handler: every body is exactly {"message": …}; ≥ 500 is logged with its stack. */

@@ -2,15 +2,17 @@
 // (kubernetes.md §9.3). Skipped unless KUBECONFIG is set; REQUIRE_CLUSTER=1 makes that a failure.
 // Settings: TEST_NAMESPACE, TEST_VOLUME_NAME (an existing PVC), TEST_IMAGE (default busybox),
 // TEST_PROFILE (kubernetes | openshift), TEST_GPU=1 (only when a node advertises the GPU resource).
+import { statusOf, logsOf } from '../fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
-import type { KubernetesBackendConfig } from '../../src/config.js';
-import { NotFoundError } from '../../src/errors.js';
-import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE, TERMINAL_STATUSES } from '../../src/job.js';
-import type { JobInfo, JobSpec, Mount } from '../../src/job.js';
+import type { KubernetesBackendConfig } from '../../src/config/config.js';
+import { NotFoundError } from '../../src/domain/errors.js';
+import { TERMINAL_STATUSES } from '../../src/domain/job.js';
+import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/kubernetes/labels.js';
+import type { JobInfo, JobSpec, Mount } from '../../src/domain/job.js';
 import { describeBackend, until } from '../contract/backend.contract.js';
 import type { Harness } from '../contract/backend.contract.js';
 
@@ -77,13 +79,11 @@ function labelled(backend: Backend, names: Set<string>): Backend {
   return {
     name: backend.name,
     capabilities: backend.capabilities,
-    cmdStyle: backend.cmdStyle,
     create: (spec: JobSpec) => {
       names.add(spec.name);
       return backend.create({ ...spec, labels: { ...spec.labels, [RUN_LABEL]: RUN } });
     },
-    get: (n) => backend.get(n),
-    logs: (n, l) => backend.logs(n, l),
+    read: (n, o) => backend.read(n, o),
     streamLogs: (n, t) => backend.streamLogs(n, t),
     delete: (n) => backend.delete(n),
     list: () => backend.list(),
@@ -116,7 +116,7 @@ async function clusterHarness(): Promise<Harness> {
     async finish(name) {
       await until(
         `${name} to finish`,
-        () => backend.get(name),
+        () => statusOf(backend, name),
         (i) => TERMINAL_STATUSES.has(i.status),
         FINISH_MS,
       );
@@ -155,7 +155,7 @@ describe.skipIf(noCluster)(`real cluster (${profile})`, () => {
     const finished = (name: string): Promise<JobInfo> =>
       until(
         `${name} to finish`,
-        () => backend.get(name),
+        () => statusOf(backend, name),
         (i) => TERMINAL_STATUSES.has(i.status),
         FINISH_MS,
       );
@@ -190,7 +190,7 @@ describe.skipIf(noCluster)(`real cluster (${profile})`, () => {
         const name = `pt-${RUN}-uid`;
         await backend.create(spec(name, 'id -u'));
         expect((await finished(name)).status).toBe('finishedSuccessfully');
-        const uid = Number((await backend.logs(name, { tail: 5, maxBytes: 1000 })).trim());
+        const uid = Number((await logsOf(backend, name, { tail: 5, maxBytes: 1000 })).trim());
         expect(uid).toBeGreaterThan(0);
       },
     );

@@ -1,18 +1,14 @@
 // The conformance suite: the executable specification of a Backend (architecture.md §10).
 // Every backend runs it: memory in-process, Kubernetes/OpenShift against the fake API, Docker and
 // Swarm against the real engine. Fakes are *told* the outcome; real backends are *waited on*.
+import { statusOf, logsOf } from '../fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
-import { ConflictError, NotFoundError } from '../../src/errors.js';
-import {
-  DOCKER_MANAGED_BY_LABEL,
-  KUBE_MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  TERMINAL_STATUSES,
-  type JobSpec,
-  type Mount,
-} from '../../src/job.js';
+import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
+import { TERMINAL_STATUSES, type JobSpec, type Mount } from '../../src/domain/job.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
+import { KUBE_MANAGED_BY_LABEL } from '../../src/backends/kubernetes/labels.js';
 
 export type Outcome = { exitCode: number; logs?: string } | 'oom';
 
@@ -114,7 +110,7 @@ export function describeBackend(
         expect(created).toMatchObject({ name, image: s.image, status: 'notstarted' });
         expect(created.command).toEqual(s.command);
         expect(created.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-        const got = await h.backend.get(name);
+        const got = await statusOf(h.backend, name);
         expect(got).toMatchObject({ name, image: s.image });
         expect(got.command).toEqual(s.command);
         expect(['notstarted', 'started', 'finishedSuccessfully']).toContain(got.status);
@@ -131,7 +127,7 @@ export function describeBackend(
         await expect(h.backend.create(await spec(name, 'exit 7'))).rejects.toBeInstanceOf(
           ConflictError,
         );
-        const got = await h.backend.get(name);
+        const got = await statusOf(h.backend, name);
         expect(got.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
         await h.backend.delete(name);
       },
@@ -139,8 +135,8 @@ export function describeBackend(
 
     test('unknown', 'get, logs and delete of an unknown name are NotFoundError', async () => {
       const name = `${prefix}-never`;
-      await expect(h.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(h.backend.logs(name, { tail: 10, maxBytes: 1000 })).rejects.toBeInstanceOf(
+      await expect(statusOf(h.backend, name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).rejects.toBeInstanceOf(
         NotFoundError,
       );
       await expect(h.backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
@@ -150,7 +146,7 @@ export function describeBackend(
       const name = nextName();
       await h.backend.create(await spec(name, 'sleep 30'));
       await h.backend.delete(name);
-      await expect(h.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(statusOf(h.backend, name)).rejects.toBeInstanceOf(NotFoundError);
       await expect(h.backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
     });
 
@@ -167,10 +163,10 @@ export function describeBackend(
       const name = nextName();
       await h.backend.create(await spec(name, 'echo ok'));
       await h.finish(name, { exitCode: 0, logs: 'ok\n' });
-      const got = await h.backend.get(name);
+      const got = await statusOf(h.backend, name);
       expect(got.status).toBe('finishedSuccessfully');
-      expect(TERMINAL_STATUSES.has((await h.backend.get(name)).status)).toBe(true);
-      expect(await h.backend.logs(name, { tail: 100, maxBytes: 10_000 })).toContain('ok');
+      expect(TERMINAL_STATUSES.has((await statusOf(h.backend, name)).status)).toBe(true);
+      expect(await logsOf(h.backend, name, { tail: 100, maxBytes: 10_000 })).toContain('ok');
       await h.backend.delete(name);
     });
 
@@ -178,7 +174,7 @@ export function describeBackend(
       const name = nextName();
       await h.backend.create(await spec(name, 'echo failing; exit 3'));
       await h.finish(name, { exitCode: 3, logs: 'failing\n' });
-      const got = await h.backend.get(name);
+      const got = await statusOf(h.backend, name);
       expect(got.status).toBe('finishedWithError');
       expect(got.message).toMatch(/3/);
       await h.backend.delete(name);
@@ -191,7 +187,7 @@ export function describeBackend(
       });
       await h.backend.create(s);
       await h.finish(name, 'oom');
-      const got = await h.backend.get(name);
+      const got = await statusOf(h.backend, name);
       expect(got.status).toBe('finishedWithError');
       expect(got.message).toMatch(/OOM|out of memory|137/i);
       await h.backend.delete(name);
@@ -207,9 +203,9 @@ export function describeBackend(
           await spec(name, 'i=1; while [ $i -le 50 ]; do echo line-$i; i=$((i+1)); done'),
         );
         await h.finish(name, { exitCode: 0, logs: lines.map((l) => `${l}\n`).join('') });
-        const tail = await h.backend.logs(name, { tail: 3, maxBytes: 10_000 });
+        const tail = await logsOf(h.backend, name, { tail: 3, maxBytes: 10_000 });
         expect(tail.replace(/\r/g, '')).toBe('line-48\nline-49\nline-50\n');
-        const capped = await h.backend.logs(name, { tail: 1000, maxBytes: 20 });
+        const capped = await logsOf(h.backend, name, { tail: 1000, maxBytes: 20 });
         expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(20);
         expect(capped).toContain('line-50');
         await h.backend.delete(name);
@@ -223,7 +219,7 @@ export function describeBackend(
       });
       await h.backend.create(s);
       await h.finish(name, { exitCode: 0, logs: 'value=a=b c\n' });
-      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain('value=a=b c');
+      expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain('value=a=b c');
       await h.backend.delete(name);
     });
 
@@ -231,7 +227,7 @@ export function describeBackend(
       const name = nextName();
       await h.backend.create(await spec(name, "printf 'héllo ✓ 😀\\n'"));
       await h.finish(name, { exitCode: 0, logs: 'héllo ✓ 😀\n' });
-      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain('héllo ✓ 😀');
+      expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain('héllo ✓ 😀');
       await h.backend.delete(name);
     });
 
@@ -242,8 +238,8 @@ export function describeBackend(
         '(touch /share/incoming/x 2>/dev/null && echo incoming-writable || echo incoming-readonly)';
       await h.backend.create(await spec(name, script));
       await h.finish(name, { exitCode: 0, logs: 'incoming-readonly\n' });
-      expect((await h.backend.get(name)).status).toBe('finishedSuccessfully');
-      expect(await h.backend.logs(name, { tail: 10, maxBytes: 1000 })).toContain(
+      expect((await statusOf(h.backend, name)).status).toBe('finishedSuccessfully');
+      expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain(
         'incoming-readonly',
       );
       if (h.readOutput !== undefined) {

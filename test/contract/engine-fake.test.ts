@@ -1,18 +1,20 @@
 // The docker backend against a fake Engine API: the error paths a real engine rarely shows on
 // demand (500/409 on create, start refusals, calls that never answer) and the background pull.
+import { statusOf, logsOf } from '../fixtures.js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
 import { toContainerCreate } from '../../src/backends/docker/manifest.js';
-import type { DockerBackendConfig } from '../../src/config.js';
+import type { DockerBackendConfig } from '../../src/config/config.js';
 import {
   BackendUnavailableError,
   ConflictError,
   InvalidSpecError,
   NotFoundError,
-} from '../../src/errors.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE, type JobSpec } from '../../src/job.js';
+} from '../../src/domain/errors.js';
+import { type JobSpec } from '../../src/domain/job.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { startEngineFake, type EngineFake } from '../fakes/engine-api.js';
 import { until } from './backend.contract.js';
 
@@ -99,7 +101,7 @@ describe('docker backend against a fake Engine API', () => {
     // dockerode sends the name in the query and also leaves it in the body; dockerd ignores the latter.
     const expected = toContainerCreate(s, { ignoreLimits: false, memoryLimitMode: 'hard' });
     expect(sent).toStrictEqual(JSON.parse(JSON.stringify(expected)));
-    expect((await backend.get('job-a')).status).toBe('started');
+    expect((await statusOf(backend, 'job-a')).status).toBe('started');
   });
 
   it('capabilities come from /info', () => {
@@ -139,7 +141,7 @@ describe('docker backend against a fake Engine API', () => {
     const quick = await build({}, 300);
     try {
       fake.hang.add('/containers/');
-      await expect(quick.get('job-f')).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(statusOf(quick, 'job-f')).rejects.toBeInstanceOf(BackendUnavailableError);
       await expect(quick.create(spec('job-f'))).rejects.toBeInstanceOf(BackendUnavailableError);
     } finally {
       fake.hang.clear();
@@ -172,7 +174,7 @@ describe('docker backend against a fake Engine API', () => {
       fake.pulls.set(image, { kind: 'wait', gate: g.promise, then: 'ok' });
       const created = await slow.create(spec('job-i', image));
       expect(created).toMatchObject({ status: 'notstarted', message: 'pulling image' });
-      expect(await slow.get('job-i')).toMatchObject({
+      expect(await statusOf(slow, 'job-i')).toMatchObject({
         status: 'notstarted',
         message: 'pulling image',
       });
@@ -181,14 +183,14 @@ describe('docker backend against a fake Engine API', () => {
       g.open();
       const running = await until(
         'job-i to start',
-        () => slow.get('job-i'),
+        () => statusOf(slow, 'job-i'),
         (i) => i.status === 'started',
         5000,
       );
       expect(running).toMatchObject({ name: 'job-i', image, message: 'running' });
       expect(fake.containers.get('job-i')?.body.Image).toBe(image);
       await slow.delete('job-i');
-      await expect(slow.get('job-i')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(statusOf(slow, 'job-i')).rejects.toBeInstanceOf(NotFoundError);
     } finally {
       await slow.close();
     }
@@ -204,15 +206,15 @@ describe('docker backend against a fake Engine API', () => {
       g.open();
       const failed = await until(
         'job-j to fail',
-        () => slow.get('job-j'),
+        () => statusOf(slow, 'job-j'),
         (i) => i.status === 'finishedWithError',
         5000,
       );
       expect(failed.message).toBe('image pull failed: unauthorized');
       expect((await slow.list()).find((j) => j.name === 'job-j')?.status).toBe('finishedWithError');
-      expect(await slow.logs('job-j', { tail: 10, maxBytes: 100 })).toBe('');
+      expect(await logsOf(slow, 'job-j', { tail: 10, maxBytes: 100 })).toBe('');
       await slow.delete('job-j');
-      await expect(slow.get('job-j')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(statusOf(slow, 'job-j')).rejects.toBeInstanceOf(NotFoundError);
       expect(fake.containers.size).toBe(0);
     } finally {
       await slow.close();

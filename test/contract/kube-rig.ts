@@ -9,8 +9,8 @@ import type {
   KubernetesBackend,
   KubernetesExtras,
 } from '../../src/backends/kubernetes/kubernetes.js';
-import type { KubernetesBackendConfig } from '../../src/config.js';
-import type { Mount } from '../../src/job.js';
+import type { KubernetesBackendConfig } from '../../src/config/config.js';
+import type { Mount } from '../../src/domain/job.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import type { FakeKubeApi, FakeKubeApiOptions, Step } from '../fakes/kube-api/index.js';
 import { until } from './backend.contract.js';

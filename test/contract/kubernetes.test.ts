@@ -10,15 +10,15 @@ import {
   podsExplainJob,
 } from '../../src/backends/kubernetes/kubernetes.js';
 import type { KubernetesExtras } from '../../src/backends/kubernetes/kubernetes.js';
-import type { KubernetesBackendConfig } from '../../src/config.js';
+import type { KubernetesBackendConfig } from '../../src/config/config.js';
 import {
   BackendRefusedError,
   BackendUnavailableError,
   ConflictError,
   InvalidSpecError,
   NotFoundError,
-} from '../../src/errors.js';
-import type { JobInfo, JobSpec } from '../../src/job.js';
+} from '../../src/domain/errors.js';
+import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import { selfSignedCert } from '../fakes/kube-api/tls.js';
 import type { FakeKubeApi, FakeKubeApiOptions } from '../fakes/kube-api/index.js';
@@ -308,17 +308,11 @@ describe('informers and records', () => {
     );
 
   it('a job finishing while nobody polls gets a record with its logs; TTL deletion leaves it', async () => {
-    r = await rig(
-      {},
-      { ttlSecondsAfterFinished: 60 },
-      {
-        onTerminal: (info, logs) => {
-          records.push(info);
-          recordLogs.push(logs);
-        },
-        recordLimits: { tail: 10, maxBytes: 1000 },
-      },
-    );
+    r = await rig({}, { ttlSecondsAfterFinished: 60 });
+    r.backend.watchTerminal({ tail: 10, maxBytes: 1000 }, ({ info, logs }) => {
+      records.push(info);
+      recordLogs.push(logs);
+    });
     const name = `rec-${runPrefix('r')}`;
     r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'done\n' }, { exit: 0 }]);
     await r.backend.create(jobSpec(name));

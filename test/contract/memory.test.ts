@@ -1,5 +1,5 @@
 // The conformance suite against the reference in-memory backend.
-import { INCOMING, OUTGOING } from '../../src/job.js';
+import { INCOMING, OUTGOING } from '../../src/domain/job.js';
 import { createMemoryBackend } from '../../src/backends/memory.js';
 import { describeBackend } from './backend.contract.js';
 

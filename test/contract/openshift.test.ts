@@ -1,6 +1,6 @@
 // The OpenShift profile against the fake API in restricted-v2 admission mode (kubernetes.md §8.8, §9.2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobSpec } from '../../src/job.js';
+import type { JobSpec } from '../../src/domain/job.js';
 import { describeBackend } from './backend.contract.js';
 import { kubeHarness, outcomeSteps, pvcMounts, startKubeRig, viewCaughtUp } from './kube-rig.js';
 import type { KubeRig, KubeRigOptions } from './kube-rig.js';

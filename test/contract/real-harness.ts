@@ -1,11 +1,12 @@
 // A Harness for backends that really run jobs (Docker, Swarm, a real cluster with host storage):
 // fresh dirs under a temporary storeBase, outcomes waited on (bounded), everything removed after.
+import { statusOf } from '../fixtures.js';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../../src/backends/backend.js';
-import { NotFoundError } from '../../src/errors.js';
-import { INCOMING, OUTGOING, TERMINAL_STATUSES, type Mount } from '../../src/job.js';
+import { NotFoundError } from '../../src/domain/errors.js';
+import { INCOMING, OUTGOING, TERMINAL_STATUSES, type Mount } from '../../src/domain/job.js';
 import { until, type Harness } from './backend.contract.js';
 
 export async function realHarness(
@@ -43,7 +44,7 @@ export async function realHarness(
     async finish(name: string): Promise<void> {
       await until(
         `${name} to finish`,
-        () => backend.get(name),
+        () => statusOf(backend, name),
         (info) => TERMINAL_STATUSES.has(info.status),
         opts.finishTimeoutMs ?? 90_000,
       );

@@ -1,5 +1,6 @@
 // The Docker backend against the real engine: the conformance suite, then what only Docker shows
 // (inspect of the create body, pulls, start failures, foreign containers, restarts).
+import { statusOf, logsOf } from '../fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -10,23 +11,17 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
-import { resolveLocalVolume } from '../../src/backends/engine/local-volume.js';
-import type { DockerBackendConfig } from '../../src/config.js';
+import { resolveLocalVolume } from '../../src/backends/shared/local-volume.js';
+import type { DockerBackendConfig } from '../../src/config/config.js';
 import {
   BackendUnavailableError,
-  ConfigError,
   ConflictError,
   InvalidSpecError,
   NotFoundError,
-} from '../../src/errors.js';
-import {
-  DOCKER_MANAGED_BY_LABEL,
-  INCOMING,
-  MANAGED_BY_VALUE,
-  OUTGOING,
-  type JobInfo,
-  type JobSpec,
-} from '../../src/job.js';
+} from '../../src/domain/errors.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { INCOMING, OUTGOING, type JobInfo, type JobSpec } from '../../src/domain/job.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { describeBackend } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { requireEngine } from './engine-available.js';
@@ -124,7 +119,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
       status: 'finishedWithError',
       message: 'exited with code 3',
     });
-    const logs = await backend.logs(name, { tail: 100, maxBytes: 10_000 });
+    const logs = await logsOf(backend, name, { tail: 100, maxBytes: 10_000 });
     expect(logs.split('\n').sort()).toEqual(['', 'to-err', 'to-out']);
   });
 
@@ -132,7 +127,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     const name = nextName();
     await backend.create(await spec(name, "printf 'héllo ✓ 😀\\nzweite Zeile ü\\n'"));
     await finished(name);
-    expect(await backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe(
+    expect(await logsOf(backend, name, { tail: 10, maxBytes: 1000 })).toBe(
       'héllo ✓ 😀\nzweite Zeile ü\n',
     );
     const parts: Uint8Array[] = [];
@@ -203,7 +198,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     expect(containersNamed(name)).toEqual([name]);
     await backend.delete(name);
     expect(containersNamed(name)).toEqual([]);
-    await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
     await expect(backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -213,7 +208,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     const again = await spec(name, 'exit 9', { image: '127.0.0.1:5999/pman-ts/never-pulled:x' });
     await expect(backend.create(again)).rejects.toThrow(`job "${name}" already exists`);
     await expect(backend.create(again)).rejects.toBeInstanceOf(ConflictError);
-    expect((await backend.get(name)).status).toBe('started');
+    expect((await statusOf(backend, name)).status).toBe('started');
     await backend.delete(name);
   });
 
@@ -228,7 +223,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
       new RegExp(`^image "${image.replace(/[.]/g, '\\.')}" could not be pulled: .+`),
     );
     expect(containersNamed(name)).toEqual([]);
-    await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('a start failure (missing executable) → InvalidSpecError with the engine text, container removed', async () => {
@@ -280,7 +275,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     const name = nextName();
     docker('create', '--name', name, IMAGE, 'true');
     await expect(backend.create(await spec(name, 'true'))).rejects.toBeInstanceOf(ConflictError);
-    await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
     await expect(backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
     expect((await backend.list()).map((j) => j.name)).not.toContain(name);
     expect(containersNamed(name)).toEqual([name]);
@@ -292,13 +287,13 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     await finished(name);
     const restarted = await createDockerBackend(config(), deps);
     try {
-      expect(await restarted.get(name)).toMatchObject({
+      expect(await statusOf(restarted, name)).toMatchObject({
         name,
         image: IMAGE,
         status: 'finishedSuccessfully',
         message: 'exited',
       });
-      expect((await restarted.get(name)).command).toEqual([
+      expect((await statusOf(restarted, name)).command).toEqual([
         '/bin/sh',
         '-c',
         'echo before restart',
@@ -307,7 +302,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
         OUTGOING,
       ]);
       expect((await restarted.list()).map((j) => j.name)).toContain(name);
-      expect(await restarted.logs(name, { tail: 10, maxBytes: 100 })).toBe('before restart\n');
+      expect(await logsOf(restarted, name, { tail: 10, maxBytes: 100 })).toBe('before restart\n');
     } finally {
       await restarted.close();
     }
@@ -326,7 +321,6 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
       runAsUser: true,
       mountKinds: ['host'],
     });
-    expect(backend.cmdStyle).toBe('shell');
   });
 
   describe('a pull that outlasts IMAGE_PULL_WAIT_SECONDS (registry that never answers)', () => {
@@ -367,11 +361,11 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
         status: 'notstarted',
         message: 'pulling image',
       });
-      expect(await slow.get(name)).toMatchObject({
+      expect(await statusOf(slow, name)).toMatchObject({
         status: 'notstarted',
         message: 'pulling image',
       });
-      expect(await slow.logs(name, { tail: 10, maxBytes: 100 })).toBe('');
+      expect(await logsOf(slow, name, { tail: 10, maxBytes: 100 })).toBe('');
       expect((await slow.list()).map((j) => j.name)).toContain(name);
       await expect(slow.create(await spec(name, 'true'))).rejects.toBeInstanceOf(ConflictError);
       const done = await finished(name, slow);
@@ -381,7 +375,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
       });
       expect(containersNamed(name)).toEqual([]);
       await slow.delete(name);
-      await expect(slow.get(name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(statusOf(slow, name)).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('delete cancels a pending pull', async () => {
@@ -391,7 +385,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
         'pulling image',
       );
       await slow.delete(name);
-      await expect(slow.get(name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(statusOf(slow, name)).rejects.toBeInstanceOf(NotFoundError);
       expect(containersNamed(name)).toEqual([]);
     });
   });

@@ -1,7 +1,7 @@
 // Whether the engine tier can run: a reachable Docker engine. With CI=true or REQUIRE_ENGINE=1 a
 // missing engine is a failure (a CI run must never pass vacuously); on a developer machine the
 // tier is skipped with a loud notice.
-import { createDockerClient } from '../../src/backends/engine/client.js';
+import { createDockerClient } from '../../src/backends/shared/engine-client.js';
 
 function required(): boolean {
   const ci = (process.env.CI ?? '').toLowerCase();

@@ -1,10 +1,11 @@
 // What the docker and swarm suites both need on the real engine: a job whose incoming/outgoing are
 // bind mounts of a real storeBase, and a bounded wait for it to finish.
+import { statusOf } from '../fixtures.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend } from '../../src/backends/backend.js';
-import { INCOMING, OUTGOING, TERMINAL_STATUSES } from '../../src/job.js';
-import type { JobInfo, JobSpec } from '../../src/job.js';
+import { INCOMING, OUTGOING, TERMINAL_STATUSES } from '../../src/domain/job.js';
+import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { until } from '../contract/backend.contract.js';
 
 export interface HostJob {
@@ -57,7 +58,7 @@ export async function hostJobSpec(job: HostJob, extra: Partial<JobSpec> = {}): P
 export function untilFinished(backend: Backend, name: string, ms = 60_000): Promise<JobInfo> {
   return until(
     `${name} to finish`,
-    () => backend.get(name),
+    () => statusOf(backend, name),
     (i) => TERMINAL_STATUSES.has(i.status),
     ms,
   );

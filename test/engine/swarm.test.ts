@@ -1,5 +1,6 @@
 // The swarm backend against the real engine and its single-node swarm: the conformance suite,
 // then what only Swarm shows (limits in the ServiceSpec, TTY logs, rejected tasks, our label).
+import { statusOf, logsOf } from '../fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,15 +10,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, BackendDeps } from '../../src/backends/backend.js';
 import { createSwarmBackend } from '../../src/backends/swarm/swarm.js';
-import type { SwarmBackendConfig } from '../../src/config.js';
-import { ConflictError, NotFoundError } from '../../src/errors.js';
-import {
-  DOCKER_MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  TERMINAL_STATUSES,
-  type JobInfo,
-  type JobSpec,
-} from '../../src/job.js';
+import type { SwarmBackendConfig } from '../../src/config/config.js';
+import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
+import { TERMINAL_STATUSES, type JobInfo, type JobSpec } from '../../src/domain/job.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { requireEngine } from './engine-available.js';
@@ -94,7 +90,6 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       const ncpu = Number(docker('info', '--format', '{{.NCPU}}'));
       expect(caps.maxCpuMillicores).toBe(ncpu * 1000);
       expect(caps.maxMemoryMiB).toBeGreaterThan(0);
-      expect(backend.cmdStyle).toBe('plain');
     });
 
     it('create answers notstarted with image, cmd and timestamp filled; input is copied to output', async () => {
@@ -125,9 +120,9 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       const done = await terminal(name);
       expect(done.status).toBe('finishedWithError');
       expect(done.message).toContain('non-zero exit (3)');
-      const logs = await backend.logs(name, { tail: 100, maxBytes: 10_000 });
+      const logs = await logsOf(backend, name, { tail: 100, maxBytes: 10_000 });
       expect(logs).toBe('fail ✓ é\r\nto-stderr\r\n');
-      expect(await backend.logs(name, { tail: 1, maxBytes: 10_000 })).toBe('to-stderr\r\n');
+      expect(await logsOf(backend, name, { tail: 1, maxBytes: 10_000 })).toBe('to-stderr\r\n');
     });
 
     it('honours limits, user, groups, shm, env and labels in the real ServiceSpec', async () => {
@@ -175,7 +170,10 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
         }),
       );
       expect((await terminal(name)).status).toBe('finishedSuccessfully');
-      const logs = (await backend.logs(name, { tail: 100, maxBytes: 10_000 })).replace(/\r/g, '');
+      const logs = (await logsOf(backend, name, { tail: 100, maxBytes: 10_000 })).replace(
+        /\r/g,
+        '',
+      );
       const [uid, groups, env, shm] = logs.split('\n');
       expect(uid).toBe('1234');
       expect(groups?.split(' ')).toContain('4321');
@@ -191,7 +189,7 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       const done = await terminal(name, 30_000);
       expect(done).toMatchObject({ status: 'finishedWithError', image });
       expect(done.message).toContain(`No such image: ${image}`);
-      expect(await backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('');
+      expect(await logsOf(backend, name, { tail: 10, maxBytes: 1000 })).toBe('');
     });
 
     it('a missing input dir → finishedWithError naming the bind source (pman: undefined forever)', async () => {
@@ -227,7 +225,7 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       // This node advertises no GPUs: the task waits unscheduled, with the scheduler's reason.
       const waiting = await until(
         `${name} to be pending`,
-        () => gpuBackend.get(name),
+        () => statusOf(gpuBackend, name),
         (i) => /insufficient resources/.test(i.message),
         30_000,
       );
@@ -242,7 +240,7 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       await expect(backend.create(await spec(name, 'exit 9'))).rejects.toBeInstanceOf(
         ConflictError,
       );
-      expect((await backend.get(name)).command).toEqual(['/bin/sh', '-c', 'sleep 3']);
+      expect((await statusOf(backend, name)).command).toEqual(['/bin/sh', '-c', 'sleep 3']);
     });
 
     it('delete removes the service from the engine', async () => {
@@ -250,7 +248,7 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       await backend.create(await spec(name, 'sleep 30'));
       await backend.delete(name);
       expect(() => docker('service', 'inspect', name)).toThrow();
-      await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('streamLogs yields the raw log bytes, with and without a tail', async () => {
@@ -282,8 +280,8 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
         IMAGE,
         'true',
       );
-      await expect(backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(backend.logs(name, { tail: 1, maxBytes: 100 })).rejects.toBeInstanceOf(
+      await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(logsOf(backend, name, { tail: 1, maxBytes: 100 })).rejects.toBeInstanceOf(
         NotFoundError,
       );
       await expect(backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
@@ -292,7 +290,7 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
     });
 
     it('a name outside the swarm rule is NotFound without reaching the engine', async () => {
-      await expect(backend.get('../../info')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(statusOf(backend, '../../info')).rejects.toBeInstanceOf(NotFoundError);
       await expect(backend.delete('a?b')).rejects.toBeInstanceOf(NotFoundError);
     });
 
@@ -305,7 +303,7 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
         (
           await until(
             `${name} via a new backend`,
-            () => fresh.get(name),
+            () => statusOf(fresh, name),
             (i) => TERMINAL_STATUSES.has(i.status),
           )
         ).status,

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MEMORY_CAPABILITIES, MemoryBackend } from '../../src/backends/memory.js';
-import { FIELD_ORDER } from '../../src/http/request.js';
-import type { JobInfo, JobSpec } from '../../src/job.js';
-import { JobRecords } from '../../src/records.js';
+import { FIELD_ORDER } from '../../src/http/wire/request.js';
+import type { JobInfo, JobSpec } from '../../src/domain/job.js';
+import { JobRecords } from '../../src/service/records.js';
 import { postJson, sampleBody, testApp } from '../fixtures.js';
 
 const NOW = '2024-05-07T15:02:11.000Z';

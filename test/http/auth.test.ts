@@ -8,8 +8,8 @@ import jwt from 'jsonwebtoken';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthenticator, parseTokenFile } from '../../src/http/auth.js';
-import type { AuthConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import type { AuthConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { testApp } from '../fixtures.js';
 
 const NOW_MS = Date.parse('2024-05-07T12:00:00Z');

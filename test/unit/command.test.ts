@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildCommand, renderCmd } from '../../src/command.js';
-import { shellSplit } from '../../src/http/legacy.js';
+import { buildCommand, renderCmd } from '../../src/domain/command.js';
+import { shellSplit } from '../../src/http/wire/legacy.js';
 
 const IN = '/share/incoming';
 const OUT = '/share/outgoing';

@@ -1,8 +1,8 @@
 // loadConfig: environment objects → Config; every problem listed one line each (api.md §14).
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseDotEnv } from '../../src/config.js';
-import type { Config, ConfigOverrides } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { loadConfig, parseDotEnv } from '../../src/config/config.js';
+import type { Config, ConfigOverrides } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/errors.js';
 
 type Env = Record<string, string | undefined>;
 

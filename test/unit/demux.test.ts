@@ -1,7 +1,7 @@
 // demux: Engine log frames → payload bytes, whatever the chunking.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { demux } from '../../src/backends/engine/demux.js';
+import { demux } from '../../src/backends/shared/demux.js';
 
 function frame(kind: 0 | 1 | 2, payload: Uint8Array | string): Uint8Array {
   const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;

@@ -1,8 +1,8 @@
 // toContainerCreate: the create body of architecture.md §5.1, as golden objects.
 import { describe, expect, it } from 'vitest';
 import { toContainerCreate } from '../../src/backends/docker/manifest.js';
-import { UnsupportedError } from '../../src/errors.js';
-import type { JobSpec } from '../../src/job.js';
+import { UnsupportedError } from '../../src/domain/errors.js';
+import type { JobSpec } from '../../src/domain/job.js';
 import { sampleHostMounts, sampleSpec } from '../fixtures.js';
 
 const MIB = 2 ** 20;

@@ -5,15 +5,19 @@ import {
   capacityFromNodes,
   DOCKER_JOB_NAME,
   dockerCapabilities,
-} from '../../src/backends/engine/capabilities.js';
-import { engineCall, engineMessage, toDomainError } from '../../src/backends/engine/client.js';
+} from '../../src/backends/shared/capabilities.js';
+import {
+  engineCall,
+  engineMessage,
+  toDomainError,
+} from '../../src/backends/shared/engine-client.js';
 import {
   BackendRefusedError,
   BackendUnavailableError,
   ConflictError,
   InvalidSpecError,
   NotFoundError,
-} from '../../src/errors.js';
+} from '../../src/domain/errors.js';
 
 /** What docker-modem rejects with when the engine answers an error status. */
 function modemError(statusCode: number, message: string): Error {

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { toJob } from '../../src/backends/kubernetes/manifest.js';
 import type { ManifestOptions } from '../../src/backends/kubernetes/manifest.js';
-import { UnsupportedError } from '../../src/errors.js';
-import type { JobSpec, Mount } from '../../src/job.js';
+import { UnsupportedError } from '../../src/domain/errors.js';
+import type { JobSpec, Mount } from '../../src/domain/job.js';
 import { sccViolations } from '../fakes/kube-api/admission.js';
 import { decodeError, validateJob } from '../fakes/kube-api/validate.js';
 import type { Job as WireJob } from '../fakes/kube-api/types.js';

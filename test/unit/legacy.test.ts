@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { JobNameRule } from '../../src/backends/backend.js';
-import { buildCommand, renderCmd } from '../../src/command.js';
-import { ValidationError } from '../../src/errors.js';
-import { detectShape, posixJoin, shellSplit, toV6Body } from '../../src/http/legacy.js';
-import { parseCreateRequest } from '../../src/http/request.js';
-import type { CreateRequest } from '../../src/http/request.js';
+import { buildCommand, renderCmd } from '../../src/domain/command.js';
+import { ValidationError } from '../../src/domain/errors.js';
+import { detectShape, posixJoin, shellSplit, toV6Body } from '../../src/http/wire/legacy.js';
+import { parseCreateRequest } from '../../src/http/wire/request.js';
+import type { CreateRequest } from '../../src/http/wire/request.js';
 
 const MISSING_ANY =
   'Missing required parameter in the JSON body or the post body or the query string';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boundLogText, collectTail } from '../../src/logs.js';
+import { boundLogText, collectTail } from '../../src/domain/logs.js';
 
 /** The rule of api.md §10, written the slow and obvious way. */
 function reference(text: string, tail: number, maxBytes: number): string {

@@ -13,7 +13,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import type { IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const variants = ['kubernetes', 'kubernetes/dev', 'kubernetes/openshift'] as const;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { createDockerClient } from '../../src/backends/engine/client.js';
+import { createDockerClient } from '../../src/backends/shared/engine-client.js';
 
 const require = createRequire(import.meta.url);
 

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobInfo } from '../../src/job.js';
-import { JobRecords } from '../../src/records.js';
-import type { JobRecord } from '../../src/records.js';
+import type { JobInfo } from '../../src/domain/job.js';
+import { JobRecords } from '../../src/service/records.js';
+import type { JobRecord } from '../../src/service/records.js';
 
 function record(
   name: string,

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackendName, JobNameRule } from '../../src/backends/backend.js';
-import { InvalidSpecError, ValidationError } from '../../src/errors.js';
-import { pyInt, pyRepr, pyStr } from '../../src/http/pyint.js';
-import { jidProblem, parseCreateRequest } from '../../src/http/request.js';
-import type { CreateRequest } from '../../src/http/request.js';
+import { InvalidSpecError, ValidationError } from '../../src/domain/errors.js';
+import { pyInt, pyRepr, pyStr } from '../../src/http/wire/pyint.js';
+import { jidProblem, parseCreateRequest } from '../../src/http/wire/request.js';
+import type { CreateRequest } from '../../src/http/wire/request.js';
 import { sampleBody } from '../fixtures.js';
 
 const MISSING_ANY =

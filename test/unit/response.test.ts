@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { pyJson, toWire, toWireSummary } from '../../src/http/response.js';
-import type { JobInfo } from '../../src/job.js';
+import { pyJson, toWire, toWireSummary } from '../../src/http/wire/response.js';
+import type { JobInfo } from '../../src/domain/job.js';
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BackendName } from '../../src/backends/backend.js';
-import type { Config, Storage } from '../../src/config.js';
-import type { CreateRequest } from '../../src/http/request.js';
-import { toJobSpec } from '../../src/spec.js';
+import type { Config, Storage } from '../../src/config/config.js';
+import type { CreateRequest } from '../../src/http/wire/request.js';
+import { toJobSpec } from '../../src/domain/spec.js';
 import { testConfig } from '../fixtures.js';
 
 const HOST: Storage = { type: 'host', storeBase: '/var/local/storeBase' };
@@ -63,7 +62,7 @@ describe('toJobSpec', () => {
           readOnly: false,
         },
       ],
-      labels: { 'org.chrisproject.managed-by': 'pman' },
+      labels: {},
     });
   });
 
@@ -147,19 +146,11 @@ describe('toJobSpec: env', () => {
 });
 
 describe('toJobSpec: labels', () => {
-  it.each<[BackendName, string]>([
-    ['docker', 'org.chrisproject.managed-by'],
-    ['swarm', 'org.chrisproject.managed-by'],
-    ['memory', 'org.chrisproject.managed-by'],
-    ['kubernetes', 'app.kubernetes.io/managed-by'],
-    ['openshift', 'app.kubernetes.io/managed-by'],
-  ])('%s gets %s=pman beside JOB_LABELS, and ours wins', (containerEnv, label) => {
-    const spec = toJobSpec(
-      request(),
-      config({ containerEnv, jobLabels: { team: 'fnndsc', [label]: 'someone-else' } }),
-      HOST,
-    );
-    expect(spec.labels).toEqual({ team: 'fnndsc', [label]: 'pman' });
+  it("carries JOB_LABELS as a copy; the managed-by label is each backend manifest's own", () => {
+    const jobLabels = { team: 'fnndsc' };
+    const spec = toJobSpec(request(), config({ jobLabels }), HOST);
+    expect(spec.labels).toEqual({ team: 'fnndsc' });
+    expect(spec.labels).not.toBe(jobLabels);
   });
 });
 

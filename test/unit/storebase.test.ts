@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
-import { normalizeDir, PATH_RULE_TEXT, resolveMounts, verifyDirs } from '../../src/storebase.js';
+import { DirectoryError } from '../../src/domain/errors.js';
+import { normalizeDir, PATH_RULE_TEXT, resolveMounts } from '../../src/domain/paths.js';
+import { verifyDirs } from '../../src/service/store-dirs.js';
 
 describe('normalizeDir', () => {
   it.each([
@@ -140,7 +141,14 @@ describe('verifyDirs (local filesystem)', () => {
     try {
       await verifyDirs(base, dirs);
     } catch (err) {
-      if (err instanceof ValidationError) return { ...err.fields };
+      // Keyed by the wire names, as the 400 bundle shows them (src/http/on-error.ts maps them).
+      if (err instanceof DirectoryError) {
+        const { input, output } = err.problems;
+        return {
+          ...(input !== undefined && { input_dir: input }),
+          ...(output !== undefined && { output_dir: output }),
+        };
+      }
       throw err;
     }
     return {};

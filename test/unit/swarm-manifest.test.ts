@@ -1,8 +1,8 @@
 // toServiceSpec: the golden ServiceSpec of architecture.md §5.1 (Swarm table) and its refusals.
 import { describe, expect, it } from 'vitest';
 import { toServiceSpec } from '../../src/backends/swarm/manifest.js';
-import { UnsupportedError } from '../../src/errors.js';
-import type { JobSpec } from '../../src/job.js';
+import { UnsupportedError } from '../../src/domain/errors.js';
+import type { JobSpec } from '../../src/domain/job.js';
 import { sampleHostMounts, sampleSpec } from '../fixtures.js';
 
 /** sampleSpec() with a Docker Hub image, an env, a second label and "storeBase/" for outgoing. */

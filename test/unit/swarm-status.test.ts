@@ -11,7 +11,7 @@ import {
   type SwarmTask,
   type TaskState,
 } from '../../src/backends/swarm/status.js';
-import { BackendRefusedError } from '../../src/errors.js';
+import { BackendRefusedError } from '../../src/domain/errors.js';
 
 const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
 const COMMAND = ['/bin/sh', '-c', 'echo hi', '/share/outgoing'];

@@ -4,11 +4,11 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Refresher, watchEvents } from '../../src/backends/engine/events.js';
-import type { EngineEvent } from '../../src/backends/engine/events.js';
-import { LogsCache } from '../../src/backends/engine/logs-cache.js';
+import { Refresher, watchEvents } from '../../src/backends/shared/events.js';
+import type { EngineEvent } from '../../src/backends/shared/events.js';
+import { LogsCache } from '../../src/backends/shared/log-cache.js';
 import { until } from '../contract/backend.contract.js';
-import { JobView } from '../../src/view.js';
+import { JobView } from '../../src/backends/shared/job-cache.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let t = 0;

@@ -4,26 +4,26 @@
 // image is still being pulled (they have no container yet) — api.md §9.1, architecture.md §5.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { DockerBackendConfig } from '../../config.js';
+import type { DockerBackendConfig } from '../../config/config.js';
 import {
   BackendUnavailableError,
   ConflictError,
   InvalidSpecError,
   NotFoundError,
-} from '../../errors.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
-import type { JobInfo, JobSpec, LogLimits } from '../../job.js';
-import { collectTail } from '../../logs.js';
-import type { Backend, BackendDeps, Capabilities } from '../backend.js';
-import { dockerCapabilities } from '../engine/capabilities.js';
-import type { EngineInfo } from '../engine/capabilities.js';
-import { createDockerClient, engineCall, engineMessage } from '../engine/client.js';
-import type { ErrorContext } from '../engine/client.js';
-import { demux } from '../engine/demux.js';
-import { Refresher, watchEvents } from '../engine/events.js';
-import type { EngineEvent, EventWatch } from '../engine/events.js';
-import { LogsCache } from '../engine/logs-cache.js';
-import { JobView } from '../../view.js';
+} from '../../domain/errors.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
+import { collectTail } from '../../domain/logs.js';
+import type { Backend, BackendDeps, Capabilities, JobRead, ReadOptions } from '../backend.js';
+import { dockerCapabilities } from '../shared/capabilities.js';
+import type { EngineInfo } from '../shared/capabilities.js';
+import { createDockerClient, engineCall, engineMessage } from '../shared/engine-client.js';
+import type { ErrorContext } from '../shared/engine-client.js';
+import { demux } from '../shared/demux.js';
+import { Refresher, watchEvents } from '../shared/events.js';
+import type { EngineEvent, EventWatch } from '../shared/events.js';
+import { LogsCache } from '../shared/log-cache.js';
+import { JobView } from '../shared/job-cache.js';
 import { openLogStream } from './log-stream.js';
 import { toContainerCreate } from './manifest.js';
 import { PullFailure, startPull, waitForPull } from './pull.js';
@@ -77,7 +77,6 @@ export async function createDockerBackend(
 
 export class DockerBackend implements Backend {
   readonly name = 'docker' as const;
-  readonly cmdStyle = 'shell' as const;
   readonly capabilities: Capabilities;
   readonly #docker: Docker;
   readonly #cfg: DockerBackendConfig;
@@ -123,6 +122,15 @@ export class DockerBackend implements Backend {
     } finally {
       this.#reserved.delete(name);
     }
+  }
+
+  async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
+    const info = await this.get(name);
+    const logs =
+      options.logs === undefined || info.status === 'notstarted'
+        ? ''
+        : await this.logs(name, options.logs);
+    return { info, logs };
   }
 
   async get(name: string): Promise<JobInfo> {

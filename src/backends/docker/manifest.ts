@@ -2,9 +2,9 @@
 // The mapping is architecture.md §5.1 ("Docker / Podman"), field by field.
 import path from 'node:path';
 import type { ContainerCreateOptions, HostConfig } from 'dockerode';
-import { UnsupportedError } from '../../errors.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
-import type { JobSpec, Mount } from '../../job.js';
+import { UnsupportedError } from '../../domain/errors.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import type { JobSpec, Mount } from '../../domain/job.js';
 
 const MIB = 2 ** 20;
 

@@ -1,6 +1,6 @@
 // Image pulls with a hard time limit (api.md §9.1): start one, wait a bounded time for it, cancel it.
 import type Docker from 'dockerode';
-import { toDomainError } from '../engine/client.js';
+import { toDomainError } from '../shared/engine-client.js';
 
 /** The pull itself failed (the engine or the registry said no); `message` is the engine's text. */
 export class PullFailure extends Error {}

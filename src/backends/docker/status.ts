@@ -1,7 +1,7 @@
 // fromContainer(inspect): JobInfo — the Docker state table of api.md §9.1 (pure); fromPending for
 // jobs whose image is still being pulled (no container yet).
 // Container states: https://docs.docker.com/engine/api/v1.41/#tag/Container/operation/ContainerInspect
-import type { JobInfo, JobStatus } from '../../job.js';
+import type { JobInfo, JobStatus } from '../../domain/job.js';
 
 /** The parts of a container inspect we read (dockerode's ContainerInspectInfo fits). */
 export interface ContainerView {

@@ -23,7 +23,7 @@ import type {
   V1Job,
   V1Pod,
 } from '@kubernetes/client-node';
-import type { KubernetesBackendConfig } from '../../config.js';
+import type { KubernetesBackendConfig } from '../../config/config.js';
 import {
   BackendRefusedError,
   BackendUnavailableError,
@@ -31,8 +31,8 @@ import {
   InvalidSpecError,
   JobError,
   NotFoundError,
-} from '../../errors.js';
-import { unreachableCodes } from '../../net-errors.js';
+} from '../../domain/errors.js';
+import { unreachableCodes } from '../shared/net-errors.js';
 
 export type {
   CoreV1Event,

@@ -2,11 +2,12 @@
 // list(), the recorder and (while the watches are live) get() are fed by Job and Pod informers;
 // logs, and get() while a watch is down, read the API directly.
 import { homedir } from 'node:os';
-import type { KubernetesBackendConfig } from '../../config.js';
-import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE, TERMINAL_STATUSES } from '../../job.js';
-import type { JobInfo, JobSpec, LogLimits } from '../../job.js';
-import { boundLogText } from '../../logs.js';
-import type { Backend, BackendDeps, Capabilities } from '../backend.js';
+import type { KubernetesBackendConfig } from '../../config/config.js';
+import { TERMINAL_STATUSES } from '../../domain/job.js';
+import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './labels.js';
+import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
+import { boundLogText } from '../../domain/logs.js';
+import type { Backend, BackendDeps, Capabilities, JobRead, ReadOptions } from '../backend.js';
 import { createKubeClient, loadKubeConfig } from './client.js';
 import type { InClusterOptions, KubeClient, V1Job, V1Pod } from './client.js';
 import { toJob } from './manifest.js';
@@ -39,10 +40,11 @@ export interface KubernetesExtras {
   inCluster?: InClusterOptions;
   /** Where ~/.kube/config is looked for; default os.homedir(). */
   home?: string;
-  /** Called once per Job when the informers see it become terminal, with its log tail. */
-  onTerminal?: (info: JobInfo, logs: string) => void | Promise<void>;
-  /** Log bounds for onTerminal's snapshot. */
-  recordLimits?: LogLimits;
+}
+
+interface TerminalWatch {
+  limits: LogLimits;
+  listener: (snapshot: JobRead) => void;
 }
 
 const MANAGED_SELECTOR = `${KUBE_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
@@ -52,27 +54,20 @@ const LOG_READ_SLACK_BYTES = 1 << 20;
 export class KubernetesBackend implements Backend {
   readonly name: 'kubernetes' | 'openshift';
   readonly capabilities: Capabilities;
-  readonly cmdStyle = 'plain' as const;
   readonly #client: KubeClient;
   readonly #view: ClusterView;
   readonly #manifest: ManifestOptions;
   readonly #limits: StatusLimits;
   readonly #now: () => Date;
-  readonly #extras: KubernetesExtras;
+  #terminalWatch: TerminalWatch | undefined;
   readonly #recorded = new Set<string>();
 
   /** Use createKubernetesBackend(); the constructor does no I/O. */
-  constructor(
-    cfg: KubernetesBackendConfig,
-    client: KubeClient,
-    deps: BackendDeps,
-    extras: KubernetesExtras = {},
-  ) {
+  constructor(cfg: KubernetesBackendConfig, client: KubeClient, deps: BackendDeps) {
     this.name = cfg.kind;
     this.capabilities = kubernetesCapabilities(cfg.kind);
     this.#client = client;
     this.#now = deps.now ?? (() => new Date());
-    this.#extras = extras;
     this.#manifest = {
       profile: cfg.kind,
       namespace: client.namespace,
@@ -93,7 +88,7 @@ export class KubernetesBackend implements Backend {
       client,
       labelSelector: MANAGED_SELECTOR,
       log: deps.log,
-      ...(extras.onTerminal !== undefined && { onChange: (job) => this.#maybeRecord(job) }),
+      onChange: (job) => this.#maybeRecord(job),
     });
   }
 
@@ -118,6 +113,15 @@ export class KubernetesBackend implements Backend {
       message: 'job created',
       timestamp: formatStamp(created.metadata?.creationTimestamp, this.#now()),
     };
+  }
+
+  async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
+    const info = await this.get(name);
+    const logs =
+      options.logs === undefined || info.status === 'notstarted'
+        ? ''
+        : await this.logs(name, options.logs);
+    return { info, logs };
   }
 
   /**
@@ -245,21 +249,26 @@ export class KubernetesBackend implements Backend {
     }
   }
 
+  /** Snapshots of Jobs that turn terminal, as the informers see them (the Port's optional capability). */
+  watchTerminal(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
+    this.#terminalWatch = { limits, listener };
+  }
+
   /** Recorder: once a Job turns terminal in the view, snapshot its JobInfo and logs exactly once. */
   #maybeRecord(name: string): void {
-    const hook = this.#extras.onTerminal;
+    const watch = this.#terminalWatch;
     const job = this.#view.job(name);
-    if (hook === undefined || job === undefined || this.#recorded.has(name)) return;
+    if (watch === undefined || job === undefined || this.#recorded.has(name)) return;
     const info = fromJob(job, this.#view.podsOf(name), [], this.#now(), this.#limits);
     if (!TERMINAL_STATUSES.has(info.status)) return;
     this.#recorded.add(name);
-    const limits = this.#extras.recordLimits ?? { tail: 1000, maxBytes: 1 << 20 };
+    const limits = watch.limits;
     // The pods come from the API, not the view: the pod watch may lag behind the Job watch.
     void (async () => {
       const pods = await this.#podsOf(job).catch(() => undefined);
       const final = pods === undefined ? info : fromJob(job, pods, [], this.#now(), this.#limits);
       const logs = pods === undefined ? '' : await this.#logsOf(name, pods, limits).catch(() => '');
-      await hook(TERMINAL_STATUSES.has(final.status) ? final : info, logs);
+      watch.listener({ info: TERMINAL_STATUSES.has(final.status) ? final : info, logs });
     })().catch(() => undefined);
   }
 }
@@ -300,7 +309,7 @@ export async function createKubernetesBackend(
   const loaded = loadKubeConfig(cfg, extras.home ?? homedir(), extras.inCluster);
   const client = createKubeClient(loaded, deps.timeoutMs);
   const version = await client.version();
-  const backend = new KubernetesBackend(cfg, client, deps, extras);
+  const backend = new KubernetesBackend(cfg, client, deps);
   await backend.start();
   deps.log.info(
     { server: loaded.server, namespace: loaded.namespace, version, profile: cfg.kind },

@@ -1,8 +1,8 @@
 // toJob(spec, opts): JobSpec → batch/v1 Job (pure; kubernetes.md §2).
-import type { Toleration } from '../../config.js';
-import { UnsupportedError } from '../../errors.js';
-import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
-import type { JobSpec, Mount } from '../../job.js';
+import type { Toleration } from '../../config/config.js';
+import { UnsupportedError } from '../../domain/errors.js';
+import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './labels.js';
+import type { JobSpec, Mount } from '../../domain/job.js';
 import type {
   V1Container,
   V1Job,

@@ -1,6 +1,6 @@
 // fromJob(job, pods, events, now, limits): a Job, its pods and events → JobInfo (pure; kubernetes.md §3).
 // Never answers `undefined`: CUBE cancels a run on it (api.md §9.3).
-import type { JobInfo, JobStatus } from '../../job.js';
+import type { JobInfo, JobStatus } from '../../domain/job.js';
 
 /** A timestamp as client-node deserializes it (Date) or as a watch event carries it (string). */
 export type Stamp = Date | string;

@@ -1,7 +1,7 @@
 // What the swarm engine tells us at start-up: whether it can run services, and its biggest ready node (pure).
 import { z } from 'zod';
-import { BackendRefusedError } from '../../errors.js';
-import { capacityFromNodes } from '../engine/capabilities.js';
+import { BackendRefusedError } from '../../domain/errors.js';
+import { capacityFromNodes } from '../shared/capabilities.js';
 
 const infoSchema = z.object({
   Swarm: z

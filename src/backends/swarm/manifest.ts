@@ -1,8 +1,8 @@
 // toServiceSpec: JobSpec → Swarm ServiceSpec (pure; architecture.md §5.1, the Swarm table).
 import path from 'node:path';
-import { UnsupportedError } from '../../errors.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
-import type { JobSpec } from '../../job.js';
+import { UnsupportedError } from '../../domain/errors.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import type { JobSpec } from '../../domain/job.js';
 
 const MIB = 2 ** 20;
 

@@ -1,6 +1,6 @@
 // fromService(service, tasks): the Swarm view of a job as a JobInfo; the task-state table (pure; api.md §9.2).
 import { z } from 'zod';
-import type { JobInfo, JobStatus } from '../../job.js';
+import type { JobInfo, JobStatus } from '../../domain/job.js';
 
 /**
  * Every task state of the Engine API

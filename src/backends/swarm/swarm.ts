@@ -1,17 +1,24 @@
 // SwarmBackend (CONTAINER_ENV=swarm): one replicated service per job, its tasks give the status.
 import type Docker from 'dockerode';
-import type { Backend, BackendDeps, Capabilities, JobNameRule } from '../backend.js';
-import type { SwarmBackendConfig } from '../../config.js';
-import { NotFoundError } from '../../errors.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../job.js';
-import type { JobInfo, JobSpec, LogLimits } from '../../job.js';
-import { collectTail } from '../../logs.js';
-import { createDockerClient, engineCall, type ErrorContext } from '../engine/client.js';
-import { Refresher, watchEvents } from '../engine/events.js';
-import type { EngineEvent, EventWatch } from '../engine/events.js';
-import { LogsCache } from '../engine/logs-cache.js';
-import { JobView } from '../../view.js';
-import type { Ticket } from '../../view.js';
+import type {
+  Backend,
+  BackendDeps,
+  Capabilities,
+  JobNameRule,
+  JobRead,
+  ReadOptions,
+} from '../backend.js';
+import type { SwarmBackendConfig } from '../../config/config.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
+import { collectTail } from '../../domain/logs.js';
+import { createDockerClient, engineCall, type ErrorContext } from '../shared/engine-client.js';
+import { Refresher, watchEvents } from '../shared/events.js';
+import type { EngineEvent, EventWatch } from '../shared/events.js';
+import { LogsCache } from '../shared/log-cache.js';
+import { JobView } from '../shared/job-cache.js';
+import type { Ticket } from '../shared/job-cache.js';
 import { assertSwarmManager, largestReadyNode } from './capacity.js';
 import { toServiceSpec } from './manifest.js';
 import type { SwarmServiceSpec } from './manifest.js';
@@ -21,7 +28,8 @@ import type { SwarmService, SwarmTask } from './status.js';
 
 /** swarmkit's rule for service names: "valid as a DNS name component" (api.md §5.3). */
 export const SWARM_JOB_NAME: JobNameRule = {
-  pattern: /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/,
+  // Linear: no nested quantifiers (the old (?:[-_]*[A-Za-z0-9]+)* backtracked exponentially).
+  pattern: /^[A-Za-z0-9](?:[-_A-Za-z0-9]*[A-Za-z0-9])?$/,
   maxLength: 63,
   rule: "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit",
 };
@@ -80,7 +88,6 @@ export async function createSwarmBackend(
 
 export class SwarmBackend implements Backend {
   readonly name = 'swarm';
-  readonly cmdStyle = 'plain';
   readonly capabilities: Capabilities;
   private readonly docker: Docker;
   private readonly cfg: SwarmBackendConfig;
@@ -123,8 +130,17 @@ export class SwarmBackend implements Backend {
     return entry.info;
   }
 
+  async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
+    const info = await this.get(name);
+    const logs =
+      options.logs === undefined || info.status === 'notstarted'
+        ? ''
+        : await this.logs(name, options.logs);
+    return { info, logs };
+  }
+
   async get(name: string): Promise<JobInfo> {
-    return (this.fromView(name) ?? (await this.read(name))).info;
+    return (this.fromView(name) ?? (await this.readEntry(name))).info;
   }
 
   async logs(name: string, limits: LogLimits): Promise<string> {
@@ -220,7 +236,7 @@ export class SwarmBackend implements Backend {
   }
 
   /** One service and its tasks from the engine, stored in the view unless overtaken meanwhile. */
-  private async read(name: string): Promise<SwarmEntry> {
+  private async readEntry(name: string): Promise<SwarmEntry> {
     const ticket = this.view.ticket();
     const service = await this.inspect(name);
     const entry = {
@@ -273,7 +289,7 @@ export class SwarmBackend implements Backend {
   /** Re-reads one job after its event; a dead container's task may need a moment to turn final. */
   private async refresh(name: string, tries: number): Promise<void> {
     try {
-      await this.read(name);
+      await this.readEntry(name);
     } catch (err) {
       if (err instanceof NotFoundError) this.forget(name);
       return;

@@ -3,15 +3,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import type { EngineConnection } from '../../config.js';
+import type { EngineConnection } from '../../config/config.js';
 import {
   BackendRefusedError,
   BackendUnavailableError,
   ConflictError,
   InvalidSpecError,
   NotFoundError,
-} from '../../errors.js';
-import { unreachableCodes } from '../../net-errors.js';
+} from '../../domain/errors.js';
+import { unreachableCodes } from './net-errors.js';
 import { loadDockerode } from './no-ssh.js';
 
 const DockerClient = loadDockerode();

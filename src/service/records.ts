@@ -2,8 +2,8 @@
 // In memory, and one JSON file per jid under STATE_DIR when it is set.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JOB_STATUSES } from './job.js';
-import type { JobInfo, JobStatus } from './job.js';
+import { JOB_STATUSES } from '../domain/job.js';
+import type { JobInfo, JobStatus } from '../domain/job.js';
 
 export interface JobRecord {
   /** The first terminal JobInfo seen for the jid; later GETs report its status and message. */

@@ -58,7 +58,7 @@ export interface JobSpec {
   user?: { uid?: number; gid?: number };
   /** /dev/shm size in MiB (SHM_SIZE). */
   shmMiB?: number;
-  /** JOB_LABELS plus our managed-by label, which list() filters on. */
+  /** JOB_LABELS; each backend adds its own managed-by label, which list() filters on. */
   labels: Readonly<Record<string, string>>;
 }
 
@@ -81,8 +81,12 @@ export interface LogLimits {
   maxBytes: number;
 }
 
-/** Label put on every Docker container and Swarm service we create. */
-export const DOCKER_MANAGED_BY_LABEL = 'org.chrisproject.managed-by';
-/** Label put on every Kubernetes Job and pod we create. */
-export const KUBE_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'pman';
+/** Where storeBase lives once start-up has resolved it (a docker_local_volume becomes 'host'). */
+export type Storage =
+  { type: 'host'; storeBase: string } | { type: 'kubernetes_pvc'; claimName: string };
+
+/** One side of CONTAINER_USER: a fixed id or an inclusive range (a random value per job). */
+export interface IdRange {
+  lo: number;
+  hi: number;
+}

@@ -1,34 +1,25 @@
-// The job flows behind the routes: records first for pinned terminal states, then the backend.
-// Kept apart from routes.ts so handlers stay "parse, call, serialize".
-import { assertSupported } from '../backends/backend.js';
-import type { Backend } from '../backends/backend.js';
-import type { Config, Storage } from '../config.js';
-import {
-  BackendUnavailableError,
-  ConflictError,
-  NotFoundError,
-  ValidationError,
-} from '../errors.js';
-import { JOB_STATUSES, TERMINAL_STATUSES } from '../job.js';
-import type { JobInfo, JobStatus, LogLimits } from '../job.js';
-import { boundLogText } from '../logs.js';
-import type { JobRecords } from '../records.js';
-import { toJobSpec } from '../spec.js';
-import { verifyDirs } from '../storebase.js';
-import { parseCreateRequest } from './request.js';
+// JobService: the job flows behind the routes (create, read, list, logs, remove, health) and the
+// only writer of records — the first terminal state is pinned, whether a GET or the backend's
+// own terminal watch saw it first. The HTTP layer parses and serializes around it.
+import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
+import type { Backend, JobRead } from '../backends/backend.js';
+import type { Config, Storage } from '../config/config.js';
+import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
+import { TERMINAL_STATUSES } from '../domain/job.js';
+import type { JobInfo, JobStatus, LogLimits } from '../domain/job.js';
+import { boundLogText } from '../domain/logs.js';
+import type { JobRecords } from './records.js';
+import { toJobSpec } from '../domain/spec.js';
+import type { JobRequest } from '../domain/spec.js';
+import { verifyDirs } from './store-dirs.js';
 
-export interface JobFlowDeps {
+export interface JobServiceDeps {
   backend: Backend;
   records: JobRecords;
   config: Config;
   storage: Storage;
   storeBaseCheck?: string;
   now?: () => Date;
-}
-
-export interface JobView {
-  info: JobInfo;
-  logs: string;
 }
 
 /** How long a health probe waits for backend.ping(). */
@@ -53,22 +44,6 @@ async function orNotFound<T>(jid: string, call: Promise<T>): Promise<T> {
   }
 }
 
-export function parseStatusFilter(value: string | undefined): JobStatus | undefined {
-  if (value === undefined) return undefined;
-  if ((JOB_STATUSES as readonly string[]).includes(value)) return value as JobStatus;
-  throw new ValidationError({ status: `${value} is not a valid choice` });
-}
-
-export function parseTail(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\s*\d+\s*$/.test(value)) {
-    throw new ValidationError({
-      tail: `must be a non-negative integer, got ${JSON.stringify(value)}`,
-    });
-  }
-  return Number(value);
-}
-
 async function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -84,23 +59,31 @@ async function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promi
   }
 }
 
-export class JobFlows {
-  readonly #deps: JobFlowDeps;
+export class JobService {
+  readonly #deps: JobServiceDeps;
   /** jids whose create is between its duplicate check and the backend's answer (this process). */
   readonly #creating = new Set<string>();
 
-  constructor(deps: JobFlowDeps) {
+  constructor(deps: JobServiceDeps) {
     this.#deps = deps;
+    // A backend that sees jobs finish by itself hands them over here, so one writer pins them.
+    deps.backend.watchTerminal?.(this.#limits, (snapshot) => {
+      this.#pin(snapshot).catch(() => undefined);
+    });
+  }
+
+  async #pin({ info, logs }: JobRead): Promise<void> {
+    const at = (this.#deps.now?.() ?? new Date()).toISOString();
+    await this.#deps.records.pin(info.name, { info, logs, at });
   }
 
   get #limits(): LogLimits {
     return { tail: this.#deps.config.logsTail, maxBytes: this.#deps.config.logsMaxBytes };
   }
 
-  /** api.md §5.4: parse → spec → capabilities → duplicate → paths → create; status reads notstarted. */
-  async create(body: Record<string, unknown>, query: Record<string, string>): Promise<JobInfo> {
+  /** api.md §5.4: (parsed by the HTTP layer) → spec → capabilities → duplicate → paths → create; status reads notstarted. */
+  async create(req: JobRequest): Promise<JobInfo> {
     const { backend, config, storage, storeBaseCheck } = this.#deps;
-    const req = parseCreateRequest(body, query, backend.capabilities.jobName, backend.name);
     const spec = toJobSpec(req, config, storage);
     assertSupported(spec, backend.capabilities, backend.name);
     const jid = spec.name;
@@ -124,7 +107,7 @@ export class JobFlows {
   async #assertAbsent(jid: string): Promise<void> {
     if (this.#deps.records.get(jid) !== undefined) throw conflict(jid);
     try {
-      await this.#deps.backend.get(jid);
+      await this.#deps.backend.read(jid);
     } catch (err) {
       if (err instanceof NotFoundError) return;
       throw err;
@@ -137,13 +120,12 @@ export class JobFlows {
    * before any backend call: it never reaches an engine URL (think "../../info") or a Kubernetes name.
    */
   #assertPlausible(jid: string): void {
-    const rule = this.#deps.backend.capabilities.jobName;
-    const fits = jid !== '' && rule.pattern.test(jid) && [...jid].length <= rule.maxLength;
+    const fits = fitsNameRule(jid, this.#deps.backend.capabilities.jobName);
     if (!fits && this.#deps.records.get(jid) === undefined) throw notFound(jid);
   }
 
   /** Status and log tail; the first terminal state is pinned and answered from then on. */
-  async read(jid: string): Promise<JobView> {
+  async read(jid: string): Promise<JobRead> {
     const { backend, records } = this.#deps;
     this.#assertPlausible(jid);
     // A pinned job's status is final, so only its logs are read again (api.md §9); create refuses
@@ -151,14 +133,9 @@ export class JobFlows {
     const record = records.get(jid);
     if (record !== undefined)
       return { info: record.info, logs: await this.#logsOr(jid, record.logs) };
-    const info = await orNotFound(jid, backend.get(jid));
-    const logs =
-      info.status === 'notstarted' ? '' : await orNotFound(jid, backend.logs(jid, this.#limits));
-    if (TERMINAL_STATUSES.has(info.status)) {
-      const at = (this.#deps.now?.() ?? new Date()).toISOString();
-      await records.pin(jid, { info, logs, at });
-    }
-    return { info, logs };
+    const read = await orNotFound(jid, backend.read(jid, { logs: this.#limits }));
+    if (TERMINAL_STATUSES.has(read.info.status)) await this.#pin(read);
+    return read;
   }
 
   /**
@@ -167,7 +144,7 @@ export class JobFlows {
    */
   async #logsOr(jid: string, captured: string): Promise<string> {
     try {
-      return await this.#deps.backend.logs(jid, this.#limits);
+      return (await this.#deps.backend.read(jid, { logs: this.#limits })).logs;
     } catch (err) {
       if (err instanceof NotFoundError || err instanceof BackendUnavailableError) return captured;
       throw err;
@@ -178,7 +155,7 @@ export class JobFlows {
   async assertKnown(jid: string): Promise<void> {
     this.#assertPlausible(jid);
     if (this.#deps.records.get(jid) !== undefined) return;
-    await orNotFound(jid, this.#deps.backend.get(jid));
+    await orNotFound(jid, this.#deps.backend.read(jid));
   }
 
   /** api.md §11: REMOVE_JOBS=no → nothing; record-only → drop it; unknown → 404. */

@@ -3,17 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { Backend } from './backends/backend.js';
-import type { Config, Storage } from './config.js';
-import type { Authenticator } from './http/auth.js';
-import { requireToken } from './http/auth.js';
-import { JobFlows } from './http/jobs.js';
-import { onError } from './http/on-error.js';
-import { methodRules, NOT_FOUND_TEXT, pathRules, routeOf } from './http/paths.js';
-import { jsonResponse } from './http/response.js';
-import type { Method } from './http/routes.js';
-import { routes } from './http/routes.js';
-import type { JobRecords } from './records.js';
+import type { Backend } from '../backends/backend.js';
+import type { Config, Storage } from '../config/config.js';
+import type { Authenticator } from './auth.js';
+import { requireToken } from './auth.js';
+import { JobService } from '../service/jobs.js';
+import { onError } from './on-error.js';
+import { methodRules, NOT_FOUND_TEXT, pathRules, routeOf } from './middleware/path-rules.js';
+import { jsonResponse } from './wire/response.js';
+import type { Method } from './routes.js';
+import { routes } from './routes.js';
+import type { JobRecords } from '../service/records.js';
 
 export interface AppDeps {
   backend: Backend;
@@ -62,8 +62,8 @@ export function createApp(deps: AppDeps): Hono {
   if (config.auth.enabled && deps.authenticator === undefined) {
     throw new Error('createApp: token authentication is enabled but no authenticator was given');
   }
-  const flows = new JobFlows(deps);
-  const handlers = routes({ backend: deps.backend, config, flows });
+  const jobs = new JobService(deps);
+  const handlers = routes({ backend: deps.backend, config, jobs });
   const app = new Hono();
   app.use(requestLog(log.child({ component: 'http' })));
   app.use(pathRules(indent));

@@ -1,8 +1,7 @@
 // The backend registry: picks the backend for CONTAINER_ENV with a lazy import (a Docker
 // deployment never loads the Kubernetes client) and resolves storage once, before any job runs.
 import { stat } from 'node:fs/promises';
-import type { Config, Storage } from '../config.js';
-import type { JobInfo, LogLimits } from '../job.js';
+import type { Config, Storage } from '../config/config.js';
 import type { Backend, BackendDeps } from './backend.js';
 
 export interface CreatedBackend {
@@ -13,20 +12,7 @@ export interface CreatedBackend {
   storeBaseCheck?: string;
 }
 
-/** Optional hooks the composition root hands to backends that can use them. */
-export interface BackendHooks {
-  /** Kubernetes: snapshot a job the moment its informer sees it finish, so a job nobody polled
-   *  is still answered after the TTL controller deleted it (api.md §16 row 13). */
-  onTerminal?: (info: JobInfo, logs: string) => void | Promise<void>;
-  /** Log bounds for that snapshot. */
-  recordLimits?: LogLimits;
-}
-
-async function openBackend(
-  config: Config,
-  deps: BackendDeps,
-  hooks: BackendHooks,
-): Promise<Backend> {
+async function openBackend(config: Config, deps: BackendDeps): Promise<Backend> {
   const cfg = config.backend;
   switch (cfg.kind) {
     case 'docker':
@@ -35,7 +21,7 @@ async function openBackend(
       return (await import('./swarm/swarm.js')).createSwarmBackend(cfg, deps);
     case 'kubernetes':
     case 'openshift':
-      return (await import('./kubernetes/kubernetes.js')).createKubernetesBackend(cfg, deps, hooks);
+      return (await import('./kubernetes/kubernetes.js')).createKubernetesBackend(cfg, deps);
     case 'memory':
       return (await import('./memory.js')).createMemoryBackend();
   }
@@ -49,7 +35,7 @@ async function resolveStorage(config: Config, deps: BackendDeps): Promise<Storag
     // loadConfig only admits docker_local_volume on docker and swarm.
     throw new Error(`STORAGE_TYPE=docker_local_volume with CONTAINER_ENV=${config.backend.kind}`);
   }
-  const { resolveLocalVolume } = await import('./engine/local-volume.js');
+  const { resolveLocalVolume } = await import('./shared/local-volume.js');
   const storeBase = await resolveLocalVolume(
     config.backend.engine,
     {
@@ -69,13 +55,9 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-export async function createBackend(
-  config: Config,
-  deps: BackendDeps,
-  hooks: BackendHooks = {},
-): Promise<CreatedBackend> {
+export async function createBackend(config: Config, deps: BackendDeps): Promise<CreatedBackend> {
   const storage = await resolveStorage(config, deps);
-  const backend = await openBackend(config, deps, hooks);
+  const backend = await openBackend(config, deps);
   if (storage.type !== 'host') return { backend, storage };
   if (await isDirectory(storage.storeBase)) {
     return { backend, storage, storeBaseCheck: storage.storeBase };

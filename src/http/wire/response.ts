@@ -1,6 +1,6 @@
 // Wire serialization (api.md §3, §8): Python json.dumps output and the 7-key job object.
-import { renderCmd } from '../command.js';
-import type { JobInfo } from '../job.js';
+import { renderCmd } from '../../domain/command.js';
+import type { JobInfo } from '../../domain/job.js';
 
 /** The job object without `logs`, as listed by GET /api/v1/jobs/ (api.md §12.1). */
 export type WireJobSummary = Record<
@@ -65,8 +65,19 @@ export function jsonResponse(
   });
 }
 
+export type CmdStyle = 'shell' | 'plain';
+
+/**
+ * How `cmd` is rendered on the wire for a container_env: pman's Docker backend shell-quoted the
+ * argv, every other backend joined it with spaces. A pman wire quirk, so it lives here, not on
+ * the backends; a new backend gets the plain form.
+ */
+export function cmdStyleFor(containerEnv: string): CmdStyle {
+  return containerEnv === 'docker' ? 'shell' : 'plain';
+}
+
 /** The job object without logs (list entries). */
-export function toWireSummary(info: JobInfo, cmdStyle: 'shell' | 'plain'): WireJobSummary {
+export function toWireSummary(info: JobInfo, cmdStyle: CmdStyle): WireJobSummary {
   return {
     jid: info.name,
     image: info.image,
@@ -78,10 +89,6 @@ export function toWireSummary(info: JobInfo, cmdStyle: 'shell' | 'plain'): WireJ
 }
 
 /** The 7-key job object of api.md §8, keys in wire order. */
-export function toWire(
-  info: JobInfo,
-  logs: string,
-  cmdStyle: 'shell' | 'plain',
-): Record<string, string> {
+export function toWire(info: JobInfo, logs: string, cmdStyle: CmdStyle): Record<string, string> {
   return { ...toWireSummary(info, cmdStyle), logs };
 }

@@ -1,32 +1,25 @@
 // loadConfig(env, overrides): the only reader of the environment; validated as a whole (api.md §14).
 // TYPES ARE FIXED HERE; the loader below is implemented by the config work item.
 import { parseEnv } from 'node:util';
-import type { BackendName } from './backends/backend.js';
+import type { BackendName } from '../backends/backend.js';
 import { ConfigError } from './errors.js';
-import { warnInapplicable } from './config/applicability.js';
-import { readBackend, readContainerEnv, readStorage } from './config/backend.js';
-import { createEnvReader } from './config/env-reader.js';
-import type { EnvReader } from './config/env-reader.js';
-import { parseContainerUser, parseKeyValues } from './config/syntax.js';
-import { packageVersion } from './version.js';
+import { warnInapplicable } from './applicability.js';
+import { readBackend, readContainerEnv, readStorage } from './backend.js';
+import { createEnvReader } from './env-reader.js';
+import type { EnvReader } from './env-reader.js';
+import { parseContainerUser, parseKeyValues } from './syntax.js';
+import { packageVersion } from '../version.js';
 
 export type StorageType = 'host' | 'docker_local_volume' | 'kubernetes_pvc';
 
-/** Storage after start-up resolution (a docker_local_volume becomes 'host'). */
-export type Storage =
-  { type: 'host'; storeBase: string } | { type: 'kubernetes_pvc'; claimName: string };
+export type { IdRange, Storage } from '../domain/job.js';
+import type { IdRange } from '../domain/job.js';
 
 /** Storage as configured, before start-up I/O. */
 export type StorageConfig =
   | { type: 'host'; storeBase: string }
   | { type: 'docker_local_volume'; volumeName?: string; pfconSelector: string }
   | { type: 'kubernetes_pvc'; claimName: string };
-
-/** One side of CONTAINER_USER: a fixed id or an inclusive range (a random value per job). */
-export interface IdRange {
-  lo: number;
-  hi: number;
-}
 
 export interface EngineConnection {
   /** DOCKER_HOST, e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375; undefined = the local socket. */

@@ -1,35 +1,10 @@
-// input_dir/output_dir → backend-neutral mounts: the one place of the storeBase path rule (api.md §7).
+// The storeBase I/O of a create (api.md §7): real paths of input/output dirs under the storeBase
+// the server sees, a missing input refused, a missing output created without leaving storeBase.
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Storage } from './config.js';
-import { BackendRefusedError, ValidationError } from './errors.js';
-import { INCOMING, OUTGOING } from './job.js';
-import type { Mount } from './job.js';
-
-export const PATH_RULE_TEXT =
-  "must be a relative path under storeBase without empty, '.' or '..' segments";
-export const MISSING_INPUT_TEXT = 'does not exist under storeBase';
-export const NOT_A_DIRECTORY_TEXT = 'is not a directory under storeBase';
-
-/** Strips leading/trailing '/', then enforces the path rule; returns the normalized dir or undefined if invalid. */
-export function normalizeDir(dir: string): string | undefined {
-  // pman stripped slashes only (Python str.strip('/')), so '/key-x/incoming' stays valid.
-  const stripped = dir.replace(/^\/+|\/+$/g, '');
-  if (stripped === '' || stripped.includes('\0') || stripped.includes('\\')) return undefined;
-  const segments = stripped.split('/');
-  if (segments.some((s) => s === '' || s === '.' || s === '..')) return undefined;
-  return stripped;
-}
-
-/** Input → /share/incoming read-only; output → /share/outgoing read-write. Dirs are already normalized. */
-export function resolveMounts(dirs: { input: string; output: string }, storage: Storage): Mount[] {
-  const [kind, source]: [Mount['kind'], string] =
-    storage.type === 'host' ? ['host', storage.storeBase] : ['volume', storage.claimName];
-  return [
-    { kind, source, subPath: dirs.input, containerPath: INCOMING, readOnly: true },
-    { kind, source, subPath: dirs.output, containerPath: OUTGOING, readOnly: false },
-  ];
-}
+import { BackendRefusedError, DirectoryError } from '../domain/errors.js';
+import type { JobDir } from '../domain/errors.js';
+import { MISSING_INPUT_TEXT, NOT_A_DIRECTORY_TEXT, PATH_RULE_TEXT } from '../domain/paths.js';
 
 type DirState =
   | { kind: 'dir' }
@@ -37,8 +12,8 @@ type DirState =
   | { kind: 'problem'; text: string };
 
 /** I/O, used by the create route when storeBase is visible on the server's filesystem (root = that local path):
- *  realpath both dirs; a real path outside root → ValidationError {field: PATH_RULE_TEXT}; missing input dir →
- *  ValidationError {input_dir: "does not exist under storeBase"}; missing output dir → created (mkdir -p, only under root,
+ *  realpath both dirs; a real path outside root → DirectoryError {field: PATH_RULE_TEXT}; missing input dir →
+ *  DirectoryError {input_dir: "does not exist under storeBase"}; missing output dir → created (mkdir -p, only under root,
  *  created directories must not escape via symlinked parents). Both fields' problems bundled together. */
 export async function verifyDirs(
   root: string,
@@ -47,14 +22,14 @@ export async function verifyDirs(
   const realRoot = await realpath(root);
   const input = await inspectDir(realRoot, dirs.input);
   const output = await inspectDir(realRoot, dirs.output);
-  const problems: Record<string, string> = {};
-  if (input.kind === 'problem') problems.input_dir = input.text;
-  else if (input.kind === 'missing') problems.input_dir = MISSING_INPUT_TEXT;
-  if (output.kind === 'problem') problems.output_dir = output.text;
-  if (Object.keys(problems).length > 0) throw new ValidationError(problems);
+  const problems: Partial<Record<JobDir, string>> = {};
+  if (input.kind === 'problem') problems.input = input.text;
+  else if (input.kind === 'missing') problems.input = MISSING_INPUT_TEXT;
+  if (output.kind === 'problem') problems.output = output.text;
+  if (Object.keys(problems).length > 0) throw new DirectoryError(problems);
   // Created only once the whole request passed, so a refused request leaves storeBase untouched.
   if (output.kind === 'missing')
-    await createUnder(realRoot, output.ancestor, output.rest, 'output_dir');
+    await createUnder(realRoot, output.ancestor, output.rest, 'output');
 }
 
 /** Where `dir` (relative, normalized) stands under realRoot, following symlinks. */
@@ -88,7 +63,7 @@ async function createUnder(
   realRoot: string,
   ancestor: string,
   rest: string[],
-  field: string,
+  field: JobDir,
 ): Promise<void> {
   let current = ancestor;
   for (const segment of rest) {
@@ -100,11 +75,11 @@ async function createUnder(
     }
     // A dangling symlink makes mkdir say EEXIST and realpath fail: it points somewhere we do not own.
     const real = await realpath(next).catch((err: unknown) => {
-      if (isCode(err, 'ENOENT')) throw new ValidationError({ [field]: PATH_RULE_TEXT });
+      if (isCode(err, 'ENOENT')) throw new DirectoryError({ [field]: PATH_RULE_TEXT });
       throw err;
     });
-    if (!isStrictlyUnder(realRoot, real)) throw new ValidationError({ [field]: PATH_RULE_TEXT });
-    if (!(await isDirectory(real))) throw new ValidationError({ [field]: NOT_A_DIRECTORY_TEXT });
+    if (!isStrictlyUnder(realRoot, real)) throw new DirectoryError({ [field]: PATH_RULE_TEXT });
+    if (!(await isDirectory(real))) throw new DirectoryError({ [field]: NOT_A_DIRECTORY_TEXT });
     current = real;
   }
 }

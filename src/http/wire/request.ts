@@ -1,29 +1,14 @@
 // parseCreateRequest: the create body → CreateRequest, with pman's int() coercion, texts and bundle order (api.md §5).
 import { z } from 'zod';
-import type { BackendName, JobNameRule } from '../backends/backend.js';
-import { InvalidSpecError, ValidationError } from '../errors.js';
-import { normalizeDir, PATH_RULE_TEXT } from '../storebase.js';
+import type { JobRequest } from '../../domain/spec.js';
+import type { BackendName, JobNameRule } from '../../backends/backend.js';
+import { InvalidSpecError, ValidationError } from '../../domain/errors.js';
+import { normalizeDir, PATH_RULE_TEXT } from '../../domain/paths.js';
 import { toV6Body } from './legacy.js';
 import { pyInt, pyStr } from './pyint.js';
 
-export interface CreateRequest {
-  jid: string;
-  args: string[];
-  argsPathFlags: string[];
-  auid: string;
-  numberOfWorkers: number;
-  cpuLimit: number;
-  memoryLimit: number;
-  gpuLimit: number;
-  image: string;
-  entrypoint: string[];
-  type: 'ds' | 'fs' | 'ts';
-  /** Request order, split at the first '='. */
-  env: Array<[string, string]>;
-  /** Already normalized (slashes stripped, path rule checked). */
-  inputDir: string;
-  outputDir: string;
-}
+/** The validated request; its shape is the domain's (src/domain/spec.ts). */
+export type CreateRequest = JobRequest;
 
 /** pman's field order: the validation bundle lists its fields in exactly this order. */
 export const FIELD_ORDER = [

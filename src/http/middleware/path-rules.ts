@@ -1,7 +1,7 @@
 // Path rules (api.md §2.1): route matching, 308 for a missing or doubled slash, JSON 404,
 // 405 with a fixed Allow, OPTIONS.
 import type { MiddlewareHandler } from 'hono';
-import { jsonResponse } from './response.js';
+import { jsonResponse } from '../wire/response.js';
 
 export type RouteName = 'root' | 'jobs' | 'job' | 'logs' | 'health' | 'ready';
 

@@ -30,9 +30,21 @@ export class NotFoundError extends JobError {}
 
 export class ConflictError extends JobError {}
 
-export class BodyTooLargeError extends JobError {}
+/** Which of a job's two storeBase directories a problem is about. */
+export type JobDir = 'input' | 'output';
 
-export class UnsupportedMediaTypeError extends JobError {}
+/** input/output directories that break the storeBase rule on disk (400, bundled per directory). */
+export class DirectoryError extends JobError {
+  readonly problems: Readonly<Partial<Record<JobDir, string>>>;
+  constructor(problems: Partial<Record<JobDir, string>>) {
+    super(
+      Object.entries(problems)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; '),
+    );
+    this.problems = problems;
+  }
+}
 
 /** The backend cannot be reached, timed out or answered 5xx/429 (503 + Retry-After). */
 export class BackendUnavailableError extends JobError {
@@ -46,12 +58,3 @@ export class BackendUnavailableError extends JobError {
 
 /** The backend refused us for a reason that is not the caller's fault (RBAC, missing namespace): 500. */
 export class BackendRefusedError extends JobError {}
-
-/** A configuration problem found at start-up; `problems` has one line per problem. */
-export class ConfigError extends JobError {
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.problems = problems;
-  }
-}

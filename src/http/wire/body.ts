@@ -1,5 +1,6 @@
 // Reads the create body (api.md §5.1): JSON content type, 1 MiB cap, parse, must be an object.
-import { BodyTooLargeError, InvalidSpecError, UnsupportedMediaTypeError } from '../errors.js';
+import { InvalidSpecError } from '../../domain/errors.js';
+import { BodyTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 
 /** pfcon's bodies are a few kilobytes; anything near this is a mistake or an attack. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,0 +1,29 @@
+// The storeBase path rule and input/output dirs → backend-neutral mounts (api.md §7); pure.
+// The on-disk checks are the service's (src/service/store-dirs.ts).
+import { INCOMING, OUTGOING } from './job.js';
+import type { Mount, Storage } from './job.js';
+
+export const PATH_RULE_TEXT =
+  "must be a relative path under storeBase without empty, '.' or '..' segments";
+export const MISSING_INPUT_TEXT = 'does not exist under storeBase';
+export const NOT_A_DIRECTORY_TEXT = 'is not a directory under storeBase';
+
+/** Strips leading/trailing '/', then enforces the path rule; returns the normalized dir or undefined if invalid. */
+export function normalizeDir(dir: string): string | undefined {
+  // pman stripped slashes only (Python str.strip('/')), so '/key-x/incoming' stays valid.
+  const stripped = dir.replace(/^\/+|\/+$/g, '');
+  if (stripped === '' || stripped.includes('\0') || stripped.includes('\\')) return undefined;
+  const segments = stripped.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) return undefined;
+  return stripped;
+}
+
+/** Input → /share/incoming read-only; output → /share/outgoing read-write. Dirs are already normalized. */
+export function resolveMounts(dirs: { input: string; output: string }, storage: Storage): Mount[] {
+  const [kind, source]: [Mount['kind'], string] =
+    storage.type === 'host' ? ['host', storage.storeBase] : ['volume', storage.claimName];
+  return [
+    { kind, source, subPath: dirs.input, containerPath: INCOMING, readOnly: true },
+    { kind, source, subPath: dirs.output, containerPath: OUTGOING, readOnly: false },
+  ];
+}
