@@ -7,8 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
 import { TERMINAL_STATUSES, type JobSpec, type Mount } from '../../src/domain/job.js';
-import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
-import { KUBE_MANAGED_BY_LABEL } from '../../src/backends/kubernetes/labels.js';
 
 export type Outcome = { exitCode: number; logs?: string } | 'oom';
 
@@ -20,10 +18,23 @@ export interface Harness {
   mounts(name: string): Promise<Mount[]>;
   /** Fakes: force the outcome now. Real engines: wait (bounded) until the job is terminal. */
   finish(name: string, outcome: Outcome): Promise<void>;
+  /**
+   * Fakes: what the backend asked the engine or API to run for this job, as the fake received it
+   * (a fake cannot run a command, so env and mount cases check this instead of logs the harness
+   * itself handed to the fake). Real engines omit it: their jobs really run.
+   */
+  recorded?(name: string): Promise<RecordedJob>;
   /** Real engines: read a file the job wrote to its output dir. Omitted where not observable. */
   readOutput?(name: string, file: string): Promise<string>;
   /** Remove everything this harness created, even after failures. */
   cleanup(): Promise<void>;
+}
+
+/** A job as the fake engine or API received it, in backend-neutral terms. */
+export interface RecordedJob {
+  command: string[];
+  env: Record<string, string>;
+  mounts: Array<{ target: string; readOnly: boolean; subPath: string }>;
 }
 
 export type CaseName =
@@ -78,10 +89,6 @@ export function describeBackend(
       script: string,
       extra: Partial<JobSpec> = {},
     ): Promise<JobSpec> {
-      const managed =
-        h.backend.name === 'kubernetes' || h.backend.name === 'openshift'
-          ? KUBE_MANAGED_BY_LABEL
-          : DOCKER_MANAGED_BY_LABEL;
       return {
         name,
         image: h.image,
@@ -89,7 +96,8 @@ export function describeBackend(
         env: {},
         resources: { workers: 1, cpuMillicores: 500, memoryMiB: 128, gpus: 0 },
         mounts: await h.mounts(name),
-        labels: { [managed]: MANAGED_BY_VALUE, 'pman-conformance': prefix },
+        // The backend adds its own managed-by label; list() must find the job by it.
+        labels: { 'pman-conformance': prefix },
         ...extra,
       };
     }
