@@ -1,6 +1,6 @@
 // fromJob: the decision list of kubernetes.md §3, table-driven from the wire shapes of §8.6.
 import { describe, expect, it } from 'vitest';
-import { formatStamp, fromJob } from '../../src/backends/kubernetes/status.js';
+import { formatStamp, fromJob, needsEvents } from '../../src/backends/kubernetes/status.js';
 import type { EventView, JobView, PodView } from '../../src/backends/kubernetes/status.js';
 
 const T0 = '2026-11-22T14:16:00Z';
@@ -422,6 +422,20 @@ describe('fromJob', () => {
   it('accepts client-node Date objects as well as wire strings', () => {
     const j = job({ succeeded: 1, completionTime: new Date(T2), conditions: [] });
     expect(fromJob(j, [], [], new Date(T2), limits).timestamp).toBe(T2);
+  });
+});
+
+describe('needsEvents', () => {
+  const cond = (type: string, status = 'True') => ({ type, status, lastTransitionTime: T2 });
+
+  it('only a Job without pods and without a terminal condition needs its events (rule 7)', () => {
+    expect(needsEvents(job({}), [])).toBe(true);
+    expect(needsEvents(job(activeStatus), [running])).toBe(false);
+    for (const type of ['Complete', 'Failed', 'SuccessCriteriaMet', 'FailureTarget']) {
+      expect(needsEvents(job({ conditions: [cond(type)] }), [])).toBe(false);
+    }
+    expect(needsEvents(job({ conditions: [cond('Failed', 'False')] }), [])).toBe(true);
+    expect(needsEvents(job({ conditions: [cond('Suspended')] }), [])).toBe(true);
   });
 });
 

@@ -105,6 +105,20 @@ export function sortPods<P extends PodView>(pods: readonly P[]): P[] {
   });
 }
 
+/** Job conditions that end it (FailureTarget and SuccessCriteriaMet come first on ≥ 1.31). */
+const TERMINAL_CONDITIONS = new Set(['Complete', 'Failed', 'SuccessCriteriaMet', 'FailureTarget']);
+
+/**
+ * Whether fromJob needs the Job's events: only rule 7 reads them (admission refused every pod),
+ * so a Job with pods or a terminal condition is decided without that API call.
+ */
+export function needsEvents(job: JobView, pods: readonly PodView[]): boolean {
+  const terminal = (job.status?.conditions ?? []).some(
+    (c) => c.status === 'True' && TERMINAL_CONDITIONS.has(c.type ?? ''),
+  );
+  return pods.length === 0 && !terminal;
+}
+
 export function fromJob(
   job: JobView,
   pods: readonly PodView[],
