@@ -1,20 +1,21 @@
 // The Kubernetes backend with the real @kubernetes/client-node against the fake API server, as the
-// kubernetes and openshift suites both set it up: config, PVC mounts, pod outcomes, rig and harness.
+// kubernetes and openshift suites both set it up: config, PVC mounts, pod outcomes, rig and harness
+// (which reports the Job the fake received, so env and mount cases check what the backend sent).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
-import type {
-  KubernetesBackend,
-  KubernetesExtras,
-} from '../../src/backends/kubernetes/kubernetes.js';
+import { createKubeClient, loadKubeConfig } from '../../src/backends/kubernetes/client.js';
+import type { V1Job } from '../../src/backends/kubernetes/client.js';
+import { KubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
+import type { KubernetesExtras } from '../../src/backends/kubernetes/kubernetes.js';
 import type { KubernetesBackendConfig } from '../../src/config/config.js';
 import type { Mount } from '../../src/domain/job.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import type { FakeKubeApi, FakeKubeApiOptions, Step } from '../fakes/kube-api/index.js';
 import { until } from './backend.contract.js';
-import type { Harness, Outcome } from './backend.contract.js';
+import type { Harness, Outcome, RecordedJob } from './backend.contract.js';
+import { InformerLog } from './kube-informer-log.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -74,12 +75,75 @@ export function outcomeSteps(outcome: Outcome): Step[] {
   ];
 }
 
+export interface KubeRig {
+  fake: FakeKubeApi;
+  backend: KubernetesBackend;
+  namespace: string;
+  dir: string;
+  kubeconfigPath: string;
+  /**
+   * Resolves once the backend's informers hold the Job and its pods at the versions the fake
+   * stores: read() answers from them, and the fake's changes reach them over the watch, not at once.
+   */
+  caughtUp(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface KubeRigOptions {
+  namespace: string;
+  /** Added to the fake's options; the namespace always exists. */
+  fake?: FakeKubeApiOptions;
+  config?: Partial<KubernetesBackendConfig>;
+  extras?: KubernetesExtras;
+  timeoutMs?: number;
+  /** Runs first on close, e.g. to check what the suite sent to the fake. */
+  beforeClose?: (fake: FakeKubeApi) => void;
+}
+
 /**
- * Resolves once the backend's informers hold the Job and its pods at the versions the fake
- * stores: get() answers from them, and the fake's changes reach them over the watch, not at once.
+ * A fake API with `namespace`, a kubeconfig for it in a fresh home dir, and a backend on both,
+ * built as createKubernetesBackend builds it but with its informers observed (caughtUp()).
  */
-export async function viewCaughtUp(
-  backend: KubernetesBackend,
+export async function startKubeRig(options: KubeRigOptions): Promise<KubeRig> {
+  const { namespace, timeoutMs = 5_000 } = options;
+  const fake = await startFakeKubeApi({ namespaces: [namespace], ...options.fake });
+  const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
+  const kubeconfigPath = path.join(dir, 'kubeconfig');
+  await writeFile(kubeconfigPath, fake.kubeconfig({ namespace }));
+  const informers = new InformerLog();
+  try {
+    const cfg = kubeConfig(namespace, kubeconfigPath, options.config);
+    const loaded = loadKubeConfig(cfg, options.extras?.home ?? dir, options.extras?.inCluster);
+    const client = informers.observe(createKubeClient(loaded, timeoutMs));
+    const backend = new KubernetesBackend(cfg, client, {
+      log: silent,
+      timeoutMs,
+      now: () => fake.clock.now(),
+    });
+    await backend.start();
+    return {
+      fake,
+      backend,
+      namespace,
+      dir,
+      kubeconfigPath,
+      caughtUp: (name) => informersCaughtUp(informers, fake, namespace, name),
+      async close() {
+        options.beforeClose?.(fake);
+        await backend.close();
+        await fake.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function informersCaughtUp(
+  informers: InformerLog,
   fake: FakeKubeApi,
   namespace: string,
   name: string,
@@ -96,7 +160,7 @@ export async function viewCaughtUp(
   await until(
     `the informers to catch up with ${name}`,
     () => {
-      const seen = backend.viewVersions(name);
+      const seen = informers.versions(name);
       return Promise.resolve(canonical(seen.job, Object.entries(seen.pods)));
     },
     (seen) => seen === stored(),
@@ -104,55 +168,26 @@ export async function viewCaughtUp(
   );
 }
 
-export interface KubeRig {
-  fake: FakeKubeApi;
-  backend: KubernetesBackend;
-  dir: string;
-  kubeconfigPath: string;
-  close(): Promise<void>;
-}
-
-export interface KubeRigOptions {
-  namespace: string;
-  /** Added to the fake's options; the namespace always exists. */
-  fake?: FakeKubeApiOptions;
-  config?: Partial<KubernetesBackendConfig>;
-  extras?: KubernetesExtras;
-  timeoutMs?: number;
-  /** Runs first on close, e.g. to check what the suite sent to the fake. */
-  beforeClose?: (fake: FakeKubeApi) => void;
-}
-
-/** A fake API with `namespace`, a kubeconfig for it in a fresh home dir, and a backend on both. */
-export async function startKubeRig(options: KubeRigOptions): Promise<KubeRig> {
-  const { namespace, timeoutMs = 5_000 } = options;
-  const fake = await startFakeKubeApi({ namespaces: [namespace], ...options.fake });
-  const dir = await mkdtemp(path.join(tmpdir(), 'pman-kube-'));
-  const kubeconfigPath = path.join(dir, 'kubeconfig');
-  await writeFile(kubeconfigPath, fake.kubeconfig({ namespace }));
-  try {
-    const backend = await createKubernetesBackend(
-      kubeConfig(namespace, kubeconfigPath, options.config),
-      { log: silent, timeoutMs, now: () => fake.clock.now() },
-      { home: dir, ...options.extras },
-    );
-    return {
-      fake,
-      backend,
-      dir,
-      kubeconfigPath,
-      async close() {
-        options.beforeClose?.(fake);
-        await backend.close();
-        await fake.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await fake.close();
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+/**
+ * The job as the fake API received it: the first create of that name (a refused second create,
+ * as in the conflict case, does not replace it), read from the raw request body.
+ */
+export function recordedJob(fake: FakeKubeApi, name: string): RecordedJob {
+  const job = fake.requests
+    .filter((q) => q.method === 'POST' && q.path.endsWith('/jobs'))
+    .map((q) => JSON.parse(q.body) as V1Job)
+    .find((j) => j.metadata?.name === name);
+  const container = job?.spec?.template.spec?.containers[0];
+  if (container === undefined) throw new Error(`the fake API received no Job named ${name}`);
+  return {
+    command: [...(container.command ?? []), ...(container.args ?? [])],
+    env: Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])),
+    mounts: (container.volumeMounts ?? []).map((m) => ({
+      target: m.mountPath,
+      readOnly: m.readOnly ?? false,
+      subPath: m.subPath ?? '',
+    })),
+  };
 }
 
 /** The conformance harness over a rig: PVC mounts, outcomes played by the fake to the end. */
@@ -165,8 +200,9 @@ export async function kubeHarness(options: KubeRigOptions): Promise<Harness> {
     async finish(name, outcome) {
       r.fake.scenario(name, outcomeSteps(outcome));
       await r.fake.runToEnd(options.namespace, name);
-      await viewCaughtUp(r.backend, r.fake, options.namespace, name);
+      await r.caughtUp(name);
     },
+    recorded: (name) => Promise.resolve(recordedJob(r.fake, name)),
     cleanup: () => r.close(),
   };
 }

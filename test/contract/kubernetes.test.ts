@@ -5,11 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createKubernetesBackend,
-  podsExplainJob,
-} from '../../src/backends/kubernetes/kubernetes.js';
+import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
 import type { KubernetesExtras } from '../../src/backends/kubernetes/kubernetes.js';
+import { podsExplainJob } from '../../src/backends/kubernetes/view.js';
 import type { KubernetesBackendConfig } from '../../src/config/config.js';
 import {
   BackendRefusedError,
@@ -19,18 +17,12 @@ import {
   NotFoundError,
 } from '../../src/domain/errors.js';
 import type { JobInfo, JobSpec } from '../../src/domain/job.js';
+import { logsOf, statusOf } from '../fixtures.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import { selfSignedCert } from '../fakes/kube-api/tls.js';
 import type { FakeKubeApi, FakeKubeApiOptions } from '../fakes/kube-api/index.js';
 import { describeBackend, runPrefix, until } from './backend.contract.js';
-import {
-  kubeConfig,
-  kubeHarness,
-  outcomeSteps,
-  pvcMounts,
-  startKubeRig,
-  viewCaughtUp,
-} from './kube-rig.js';
+import { kubeConfig, kubeHarness, outcomeSteps, pvcMounts, startKubeRig } from './kube-rig.js';
 import type { KubeRig } from './kube-rig.js';
 
 const NS = 'chris';
@@ -97,14 +89,14 @@ describe('kubernetes backend against the fake API', () => {
     ]);
     await r.backend.create(jobSpec(name, { image: 'nope' }));
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
-    const early = await r.backend.get(name);
+    await r.caughtUp(name);
+    const early = await statusOf(r.backend, name);
     expect(early).toMatchObject({
       status: 'notstarted',
       message: 'ImagePullBackOff: Back-off pulling image "nope"',
     });
     r.fake.clock.tick(301_000);
-    const late = await r.backend.get(name);
+    const late = await statusOf(r.backend, name);
     expect(late.status).toBe('finishedWithError');
     expect(late.message).toBe(
       'ImagePullBackOff for more than 300 s: Back-off pulling image "nope"',
@@ -120,9 +112,9 @@ describe('kubernetes backend against the fake API', () => {
       jobSpec(name, { resources: { workers: 1, cpuMillicores: 500, memoryMiB: 128, gpus: 1 } }),
     );
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
+    await r.caughtUp(name);
     r.fake.clock.tick(3_600_000);
-    expect(await r.backend.get(name)).toMatchObject({
+    expect(await statusOf(r.backend, name)).toMatchObject({
       status: 'notstarted',
       message: `Unschedulable: ${msg}`,
     });
@@ -145,8 +137,8 @@ describe('kubernetes backend against the fake API', () => {
     ]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
-    expect(await r.backend.get(name)).toMatchObject({
+    await r.caughtUp(name);
+    expect(await statusOf(r.backend, name)).toMatchObject({
       status: 'finishedWithError',
       message: 'DeadlineExceeded: Job was active longer than specified deadline',
     });
@@ -162,9 +154,9 @@ describe('kubernetes backend against the fake API', () => {
     ]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
-    expect((await r.backend.get(name)).message).toBe('OOMKilled (exit code 137)');
-    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe(
+    await r.caughtUp(name);
+    expect((await statusOf(r.backend, name)).message).toBe('OOMKilled (exit code 137)');
+    expect(await logsOf(r.backend, name, { tail: 10, maxBytes: 1000 })).toBe(
       'allocating\n\nOOMKilled',
     );
     await r.backend.delete(name);
@@ -175,17 +167,24 @@ describe('kubernetes backend against the fake API', () => {
     r.fake.scenario(name, [
       { pod: 'create' },
       { schedule: true },
-      { waiting: 'ContainerCreating' },
+      { waiting: 'ErrImagePull' },
+      { waiting: 'ImagePullBackOff' },
     ]);
-    await r.backend.create(jobSpec(name));
-    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('');
+    await r.backend.create(jobSpec(name, { image: 'nope' }));
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
-    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('');
+    await r.caughtUp(name);
+    // A job that has not started has no logs to read: read() asks the API for none.
+    const since = r.fake.requests.length;
+    expect(await logsOf(r.backend, name, { tail: 10, maxBytes: 1000 })).toBe('');
+    expect(r.fake.requests.slice(since).filter((q) => q.path.endsWith('/log'))).toEqual([]);
+    // Past the pull threshold it has ended without ever starting: the log read answers 400.
+    r.fake.clock.tick(301_000);
+    const ended = await r.backend.read(name, { logs: { tail: 10, maxBytes: 1000 } });
+    expect(ended).toMatchObject({ info: { status: 'finishedWithError' }, logs: '' });
     const logReads = r.fake.requests.filter(
       (q) => q.path.endsWith('/log') && q.path.includes(name),
     );
-    expect(logReads.length).toBeGreaterThan(0);
+    expect(logReads).toHaveLength(1);
     expect(logReads[0]?.query).toMatchObject({ container: name, tailLines: '10' });
     expect(logReads[0]?.query.limitBytes).toBeDefined();
     await r.backend.delete(name);
@@ -198,9 +197,9 @@ describe('kubernetes backend against the fake API', () => {
       jobSpec(name, { resources: { workers: 2, cpuMillicores: 500, memoryMiB: 128, gpus: 0 } }),
     );
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
-    expect((await r.backend.get(name)).status).toBe('finishedSuccessfully');
-    expect(await r.backend.logs(name, { tail: 10, maxBytes: 1000 })).toBe('w\nw\n');
+    await r.caughtUp(name);
+    expect((await statusOf(r.backend, name)).status).toBe('finishedSuccessfully');
+    expect(await logsOf(r.backend, name, { tail: 10, maxBytes: 1000 })).toBe('w\nw\n');
     await r.backend.delete(name);
   });
 
@@ -209,7 +208,7 @@ describe('kubernetes backend against the fake API', () => {
     r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'a\nb\nc\n' }, { exit: 0 }]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
+    await r.caughtUp(name);
     let text = '';
     for await (const chunk of r.backend.streamLogs(name, 2))
       text += Buffer.from(chunk).toString('utf8');
@@ -222,7 +221,7 @@ describe('kubernetes backend against the fake API', () => {
     r.fake.scenario(name, [{ pod: 'create' }, { running: true }]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
+    await r.caughtUp(name);
     expect(r.fake.pods(NS, name)).toHaveLength(1);
     await r.backend.delete(name);
     const del = r.fake.requests.filter(
@@ -233,7 +232,7 @@ describe('kubernetes backend against the fake API', () => {
     expect(del[0]?.body).toBe('');
     await r.fake.settle();
     expect(r.fake.pods(NS).filter((p) => p.metadata.name?.startsWith(`${name}-`))).toEqual([]);
-    await expect(r.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(statusOf(r.backend, name)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('create of an existing name → ConflictError from the API (409)', async () => {
@@ -251,16 +250,16 @@ describe('kubernetes backend against the fake API', () => {
 
   it('429 and 503 → BackendUnavailableError, keeping the server Retry-After', async () => {
     r.fake.failNext({ method: 'GET', path: /\/jobs\/x429$/ }, { code: 429, retryAfter: 7 });
-    const e429 = await r.backend.get('x429').catch((e: unknown) => e);
+    const e429 = await statusOf(r.backend, 'x429').catch((e: unknown) => e);
     expect(e429).toBeInstanceOf(BackendUnavailableError);
     expect((e429 as BackendUnavailableError).retryAfterSeconds).toBe(7);
     r.fake.failNext({ method: 'GET', path: /\/jobs\/x503$/ }, { code: 503 });
-    await expect(r.backend.get('x503')).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(statusOf(r.backend, 'x503')).rejects.toBeInstanceOf(BackendUnavailableError);
   });
 
   it('a reset connection → BackendUnavailableError', async () => {
     r.fake.failNext({ method: 'GET', path: /\/jobs\/xreset$/ }, 'reset');
-    await expect(r.backend.get('xreset')).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(statusOf(r.backend, 'xreset')).rejects.toBeInstanceOf(BackendUnavailableError);
   });
 
   it('403 → BackendRefusedError naming the refused permission', async () => {
@@ -317,7 +316,7 @@ describe('informers and records', () => {
     r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'done\n' }, { exit: 0 }]);
     await r.backend.create(jobSpec(name));
     await r.fake.runToEnd(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
+    await r.caughtUp(name);
     await until(
       'a record',
       () => Promise.resolve(records.length),
@@ -328,8 +327,8 @@ describe('informers and records', () => {
     expect(recordLogs[0]).toBe('done\n');
     r.fake.clock.tick(61_000);
     await r.fake.settle();
-    await viewCaughtUp(r.backend, r.fake, NS, name);
-    await expect(r.backend.get(name)).rejects.toBeInstanceOf(NotFoundError);
+    await r.caughtUp(name);
+    await expect(statusOf(r.backend, name)).rejects.toBeInstanceOf(NotFoundError);
     expect(records).toHaveLength(1);
   });
 
@@ -400,7 +399,7 @@ describe('informers and records', () => {
   });
 });
 
-describe('get() answers from the informers while their watches are live', () => {
+describe('read() answers from the informers while their watches are live', () => {
   let r: KubeRig;
   afterEach(async () => {
     await r?.close();
@@ -430,7 +429,7 @@ describe('get() answers from the informers while their watches are live', () => 
       10_000,
     );
 
-  it('repeated get() neither reads the Job nor lists pods, and the status tracks every step', async () => {
+  it('repeated reads neither read the Job nor list pods, and the status tracks every step', async () => {
     r = await rig();
     await bothWatching(r.fake);
     const name = 'viewed-1';
@@ -440,12 +439,12 @@ describe('get() answers from the informers while their watches are live', () => 
     const statuses: string[] = [];
     const reads: string[][] = [];
     for (let step = 0; ; step++) {
-      await viewCaughtUp(r.backend, r.fake, NS, name);
+      await r.caughtUp(name);
       const since = r.fake.requests.length;
       const answers = [
-        await r.backend.get(name),
-        await r.backend.get(name),
-        await r.backend.get(name),
+        await statusOf(r.backend, name),
+        await statusOf(r.backend, name),
+        await statusOf(r.backend, name),
       ];
       expect(answers[1]).toEqual(answers[0]);
       expect(answers[2]).toEqual(answers[0]);
@@ -466,15 +465,35 @@ describe('get() answers from the informers while their watches are live', () => 
     expect(reads).toEqual([['events', 'events', 'events'], [], [], [], [], []]);
   });
 
-  it('while the pod watch is refused, get() reads directly and is right at once', async () => {
+  it('a read with logs asks the API only for the pod logs, one call per pod', async () => {
+    r = await rig();
+    await bothWatching(r.fake);
+    const name = 'viewed-logs';
+    r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'w\n' }, { exit: 0 }]);
+    await r.backend.create(
+      jobSpec(name, { resources: { workers: 2, cpuMillicores: 500, memoryMiB: 128, gpus: 0 } }),
+    );
+    await r.fake.runToEnd(NS, name);
+    await r.caughtUp(name);
+    const since = r.fake.requests.length;
+    const read = await r.backend.read(name, { logs: { tail: 10, maxBytes: 1000 } });
+    expect(read).toMatchObject({ info: { status: 'finishedSuccessfully' }, logs: 'w\nw\n' });
+    const pods = r.fake.pods(NS, name).map((p) => p.metadata.name ?? '');
+    expect(pods).toHaveLength(2);
+    expect(directReads(r.fake, since, name).sort()).toEqual(
+      pods.map((p) => `/api/v1/namespaces/${NS}/pods/${p}/log`).sort(),
+    );
+  });
+
+  it('while the pod watch is refused, read() reads directly and is right at once', async () => {
     r = await rig();
     await bothWatching(r.fake);
     const name = 'direct-1';
     r.fake.scenario(name, outcomeSteps({ exitCode: 3 }));
     await r.backend.create(jobSpec(name));
     await r.fake.advance(NS, name, 4);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
-    expect((await r.backend.get(name)).status).toBe('started');
+    await r.caughtUp(name);
+    expect((await statusOf(r.backend, name)).status).toBe('started');
     r.fake.deny({ verb: 'watch', resource: 'pods' });
     const watches = podWatches(r.fake);
     r.fake.closeWatches();
@@ -487,14 +506,14 @@ describe('get() answers from the informers while their watches are live', () => 
     // The exit reaches no watch: only a direct read can know it.
     await r.fake.advance(NS, name);
     const since = r.fake.requests.length;
-    expect(await r.backend.get(name)).toMatchObject({
+    expect(await statusOf(r.backend, name)).toMatchObject({
       status: 'finishedWithError',
       message: expect.stringContaining('3') as unknown,
     });
     expect(directReads(r.fake, since, name)).toEqual(['job', 'pods']);
   });
 
-  it('after a failed watch is restarted, get() answers from the view again', async () => {
+  it('after a failed watch is restarted, read() answers from the view again', async () => {
     r = await rig();
     await bothWatching(r.fake);
     const name = 'restarted-1';
@@ -511,12 +530,12 @@ describe('get() answers from the informers while their watches are live', () => 
       15_000,
     );
     await r.fake.advance(NS, name);
-    await viewCaughtUp(r.backend, r.fake, NS, name);
+    await r.caughtUp(name);
     const answer = await until(
-      'get() to answer without direct reads',
+      'read() to answer without direct reads',
       async () => {
         const since = r.fake.requests.length;
-        const info = await r.backend.get(name);
+        const info = await statusOf(r.backend, name);
         return { status: info.status, reads: directReads(r.fake, since, name) };
       },
       (v) => v.reads.length === 0,
@@ -529,7 +548,7 @@ describe('get() answers from the informers while their watches are live', () => 
     r = await rig();
     await bothWatching(r.fake);
     const since = r.fake.requests.length;
-    await expect(r.backend.get('no-such-job')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(statusOf(r.backend, 'no-such-job')).rejects.toBeInstanceOf(NotFoundError);
     expect(directReads(r.fake, since, 'no-such-job')).toEqual(['job']);
   });
 
@@ -543,7 +562,7 @@ describe('get() answers from the informers while their watches are live', () => 
     );
     try {
       await other.create(jobSpec('elsewhere-1'));
-      expect(await r.backend.get('elsewhere-1')).toMatchObject({
+      expect(await statusOf(r.backend, 'elsewhere-1')).toMatchObject({
         name: 'elsewhere-1',
         status: 'notstarted',
       });
@@ -552,7 +571,7 @@ describe('get() answers from the informers while their watches are live', () => 
     }
   });
 
-  it('pods the Job status counts must be in the view, else get() lists them directly', () => {
+  it('pods the Job status counts must be in the view, else read() lists them directly', () => {
     const pod = (uid: string, phase: string) => ({ metadata: { uid }, status: { phase } });
     expect(podsExplainJob({}, [])).toBe(true);
     expect(podsExplainJob({ status: { active: 1 } }, [])).toBe(false);
@@ -594,7 +613,7 @@ describe('configuration and transport', () => {
     const r = await rig({}, {}, {}, 500);
     try {
       r.fake.failNext({ method: 'GET', path: /\/jobs\/hang$/ }, 'hang');
-      await expect(r.backend.get('hang')).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(statusOf(r.backend, 'hang')).rejects.toBeInstanceOf(BackendUnavailableError);
     } finally {
       await r.close();
     }
@@ -694,7 +713,7 @@ describe('configuration and transport', () => {
         { home: dir },
       );
       await backend.create(jobSpec('over-tls'));
-      expect((await backend.get('over-tls')).status).toBe('notstarted');
+      expect((await statusOf(backend, 'over-tls')).status).toBe('notstarted');
       await backend.close();
     } finally {
       await fake.close();

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/domain/job.js';
 import { describeBackend } from './backend.contract.js';
-import { kubeHarness, outcomeSteps, pvcMounts, startKubeRig, viewCaughtUp } from './kube-rig.js';
+import { statusOf } from '../fixtures.js';
+import { kubeHarness, outcomeSteps, pvcMounts, startKubeRig } from './kube-rig.js';
 import type { KubeRig, KubeRigOptions } from './kube-rig.js';
 
 const NS = 'chris-project';
@@ -64,7 +65,7 @@ describe('openshift profile', () => {
     r.fake.scenario('ocp-admitted', outcomeSteps({ exitCode: 0, logs: '1000620000\n' }));
     await r.backend.create(spec('ocp-admitted', { user: { uid: 1000, gid: 1000 } }));
     await r.fake.runToEnd(NS, 'ocp-admitted');
-    await viewCaughtUp(r.backend, r.fake, NS, 'ocp-admitted');
+    await r.caughtUp('ocp-admitted');
     const [pod] = r.fake.pods(NS, 'ocp-admitted');
     expect(pod?.metadata.annotations?.['openshift.io/scc']).toBe('restricted-v2');
     const ctx = pod?.spec.containers?.[0]?.securityContext;
@@ -74,7 +75,7 @@ describe('openshift profile', () => {
       runAsNonRoot: true,
     });
     expect(pod?.spec.containers?.[0]?.env).toContainEqual({ name: 'HOME', value: '/tmp' });
-    expect((await r.backend.get('ocp-admitted')).status).toBe('finishedSuccessfully');
+    expect((await statusOf(r.backend, 'ocp-admitted')).status).toBe('finishedSuccessfully');
   });
 });
 
@@ -85,14 +86,14 @@ describe('openshift admission refusal', () => {
     try {
       await r.backend.create(spec('ocp-refused', { user: { uid: 1000, gid: 1000 } }));
       await r.fake.advance(NS, 'ocp-refused', 2);
-      await viewCaughtUp(r.backend, r.fake, NS, 'ocp-refused');
-      const early = await r.backend.get('ocp-refused');
+      await r.caughtUp('ocp-refused');
+      const early = await statusOf(r.backend, 'ocp-refused');
       expect(early.status).toBe('notstarted');
       expect(early.message).toMatch(
         /^FailedCreate: Error creating: pods "ocp-refused-" is forbidden: .*runAsUser/,
       );
       r.fake.clock.tick(61_000);
-      const late = await r.backend.get('ocp-refused');
+      const late = await statusOf(r.backend, 'ocp-refused');
       expect(late.status).toBe('finishedWithError');
       expect(late.message).toMatch(/must be in the ranges: \[1000620000, 1000629999\]/);
     } finally {

@@ -1,20 +1,20 @@
 // KubernetesBackend (kubernetes.md §1): batch/v1 Jobs on Kubernetes, and on OpenShift as a profile.
-// list(), the recorder and (while the watches are live) get() are fed by Job and Pod informers;
-// logs, and get() while a watch is down, read the API directly.
+// list(), the recorder and (while the watches are live) read() are fed by Job and Pod informers;
+// pod logs, and read() while a watch is down, come from the API directly.
 import { homedir } from 'node:os';
 import type { KubernetesBackendConfig } from '../../config/config.js';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
 import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './labels.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
-import { boundLogText } from '../../domain/logs.js';
 import type { Backend, BackendDeps, Capabilities, JobRead, ReadOptions } from '../backend.js';
 import { createKubeClient, loadKubeConfig } from './client.js';
 import type { InClusterOptions, KubeClient, V1Job, V1Pod } from './client.js';
 import { toJob } from './manifest.js';
 import type { ManifestOptions } from './manifest.js';
-import { formatStamp, fromJob, sortPods } from './status.js';
+import { jobLogTail } from './logs.js';
+import { formatStamp, fromJob, needsEvents, sortPods } from './status.js';
 import type { StatusLimits } from './status.js';
-import { ClusterView } from './view.js';
+import { ClusterView, podsExplainJob } from './view.js';
 
 export const KUBERNETES_JOB_NAME = {
   pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
@@ -48,8 +48,6 @@ interface TerminalWatch {
 }
 
 const MANAGED_SELECTOR = `${KUBE_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-/** readNamespacedPodLog's limitBytes keeps the *first* bytes, so ask for more than the cap needs. */
-const LOG_READ_SLACK_BYTES = 1 << 20;
 
 export class KubernetesBackend implements Backend {
   readonly name: 'kubernetes' | 'openshift';
@@ -115,59 +113,25 @@ export class KubernetesBackend implements Backend {
     };
   }
 
+  /**
+   * Status, and the log tail when asked for a job that has started, from one look: the Job and
+   * its pods come from the informers' copy while both watches are live (0 API calls), else from
+   * the API; only the pod logs themselves, and the events of a Job without pods, are always read.
+   */
   async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
-    const info = await this.get(name);
+    const { job, pods } = await this.#observe(name);
+    const events = needsEvents(job, pods) ? await this.#client.listJobEvents(name) : [];
+    const info = fromJob(job, pods, events, this.#now(), this.#limits);
     const logs =
       options.logs === undefined || info.status === 'notstarted'
         ? ''
-        : await this.logs(name, options.logs);
+        : await jobLogTail(this.#client, name, pods, options.logs);
     return { info, logs };
   }
 
-  /**
-   * From the informers' copy while both watches are live (kubernetes.md §1), else directly.
-   * A Job missing from a live view is read once directly before NotFound: the watch may lag a
-   * create made by another process.
-   */
-  async get(name: string): Promise<JobInfo> {
-    const viewed = this.#view.live ? this.#view.job(name) : undefined;
-    const job = viewed ?? (await this.#client.readJob(name));
-    let pods = viewed === undefined ? undefined : this.#view.podsMatching(viewed);
-    // The pod watch may lag the Job watch: pods the Job's status counts must be in the copy.
-    if (pods === undefined || !podsExplainJob(job, pods)) pods = await this.#podsOf(job);
-    const terminal = (job.status?.conditions ?? []).some(
-      (c) =>
-        c.status === 'True' &&
-        ['Complete', 'Failed', 'SuccessCriteriaMet', 'FailureTarget'].includes(c.type),
-    );
-    // Events only explain a Job without pods (admission refusals); skip the call otherwise.
-    const events = pods.length === 0 && !terminal ? await this.#client.listJobEvents(name) : [];
-    return fromJob(job, pods, events, this.#now(), this.#limits);
-  }
-
-  /**
-   * The resourceVersions the informers hold for a Job and its pods: tests wait on them to know
-   * the watches have delivered a change the fake API made.
-   */
-  viewVersions(name: string): { job?: string; pods: Record<string, string> } {
-    const job = this.#view.job(name);
-    const pods = job === undefined ? [] : this.#view.podsMatching(job);
-    return {
-      ...(job?.metadata?.resourceVersion !== undefined && { job: job.metadata.resourceVersion }),
-      pods: Object.fromEntries(
-        pods.map((p) => [p.metadata?.name ?? '', p.metadata?.resourceVersion ?? '']),
-      ),
-    };
-  }
-
-  async logs(name: string, limits: LogLimits): Promise<string> {
-    const job = await this.#client.readJob(name);
-    return this.#logsOf(name, await this.#podsOf(job), limits);
-  }
-
   async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
-    const job = await this.#client.readJob(name);
-    for (const pod of sortPods(await this.#podsOf(job))) {
+    const { pods } = await this.#observe(name);
+    for (const pod of sortPods(pods)) {
       const podName = pod.metadata?.name;
       if (podName === undefined) continue;
       yield* await this.#client.streamPodLog(podName, name, tail);
@@ -208,6 +172,21 @@ export class KubernetesBackend implements Backend {
     await this.#view.close();
   }
 
+  /**
+   * The Job and its pods: from the informers' copy while both watches are live, else directly.
+   * A Job missing from a live copy is read once directly before NotFound: the watch may lag a
+   * create made by another process. Pods come from the copy only when they account for what the
+   * Job's status counts (the pod watch may lag the Job watch).
+   */
+  async #observe(name: string): Promise<{ job: V1Job; pods: V1Pod[] }> {
+    const viewed = this.#view.live ? this.#view.job(name) : undefined;
+    const job = viewed ?? (await this.#client.readJob(name));
+    const copied = viewed === undefined ? undefined : this.#view.podsMatching(viewed);
+    const pods =
+      copied !== undefined && podsExplainJob(job, copied) ? copied : await this.#podsOf(job);
+    return { job, pods };
+  }
+
   /** The Job's pods, selected exactly by its own selector (survives a recreated name and 1.27's label rename). */
   async #podsOf(job: V1Job): Promise<V1Pod[]> {
     const match = job.spec?.selector?.matchLabels ?? {};
@@ -218,35 +197,6 @@ export class KubernetesBackend implements Backend {
     return this.#client.listPods(
       selector === '' ? `batch.kubernetes.io/job-name=${name}` : selector,
     );
-  }
-
-  async #logsOf(name: string, pods: readonly V1Pod[], limits: LogLimits): Promise<string> {
-    if (limits.tail <= 0 || limits.maxBytes <= 0) return '';
-    const parts: string[] = [];
-    for (const pod of sortPods(pods)) {
-      const podName = pod.metadata?.name;
-      if (podName === undefined) continue;
-      let text = await this.#readTail(podName, name, limits);
-      const reason = pod.status?.containerStatuses?.find((cs) => cs.name === name)?.state
-        ?.terminated?.reason;
-      if (reason !== undefined && reason !== 'Completed') text += `\n${reason}`;
-      parts.push(text);
-    }
-    return boundLogText(parts.join(''), limits);
-  }
-
-  /**
-   * The last lines of one container. limitBytes bounds memory but keeps the *start* of the tail,
-   * so when the answer hits it, fewer lines are asked for until the end of the log fits.
-   */
-  async #readTail(pod: string, container: string, limits: LogLimits): Promise<string> {
-    const limitBytes = limits.maxBytes + LOG_READ_SLACK_BYTES;
-    let tailLines = limits.tail;
-    for (;;) {
-      const text = await this.#client.readPodLog(pod, container, { tailLines, limitBytes });
-      if (Buffer.byteLength(text) < limitBytes || tailLines <= 1) return text;
-      tailLines = Math.floor(tailLines / 2);
-    }
   }
 
   /** Snapshots of Jobs that turn terminal, as the informers see them (the Port's optional capability). */
@@ -267,34 +217,13 @@ export class KubernetesBackend implements Backend {
     void (async () => {
       const pods = await this.#podsOf(job).catch(() => undefined);
       const final = pods === undefined ? info : fromJob(job, pods, [], this.#now(), this.#limits);
-      const logs = pods === undefined ? '' : await this.#logsOf(name, pods, limits).catch(() => '');
+      const logs =
+        pods === undefined
+          ? ''
+          : await jobLogTail(this.#client, name, pods, limits).catch(() => '');
       watch.listener({ info: TERMINAL_STATUSES.has(final.status) ? final : info, logs });
     })().catch(() => undefined);
   }
-}
-
-/**
- * Whether the pods in the informers' copy account for what the Job's status counts: every
- * uncounted finished pod present, at least as many pods as counted, and at least as many
- * Succeeded/Failed ones as counted as such. Otherwise the pod watch is behind (or pods were removed) and the
- * caller lists them directly; that is never wrong, only one call dearer.
- */
-export function podsExplainJob(job: V1Job, pods: readonly V1Pod[]): boolean {
-  const status = job.status ?? {};
-  const uncounted = [
-    ...(status.uncountedTerminatedPods?.succeeded ?? []),
-    ...(status.uncountedTerminatedPods?.failed ?? []),
-  ];
-  const counted =
-    (status.active ?? 0) + (status.succeeded ?? 0) + (status.failed ?? 0) + uncounted.length;
-  if (pods.length < counted) return false;
-  const uids = new Set(pods.map((p) => p.metadata?.uid));
-  const inPhase = (phase: string) => pods.filter((p) => p.status?.phase === phase).length;
-  return (
-    uncounted.every((uid) => uids.has(uid)) &&
-    inPhase('Succeeded') >= (status.succeeded ?? 0) &&
-    inPhase('Failed') >= (status.failed ?? 0)
-  );
 }
 
 /**

@@ -1,5 +1,5 @@
 // The informer-fed view of our Jobs and pods (kubernetes.md §1): list() and, while it is live,
-// get() read it; the recorder watches it. Informers that fail are restarted with backoff (1 s doubling to 30 s, §7.7).
+// read() use it; the recorder watches it. Informers that fail are restarted with backoff (1 s doubling to 30 s, §7.7).
 import type { Logger } from 'pino';
 import type { KubeClient, KubeInformer, V1Job, V1Pod } from './client.js';
 
@@ -200,6 +200,30 @@ export class ClusterView {
     const name = pod.metadata?.name;
     if (name !== undefined) this.#pods.delete(name);
   }
+}
+
+/**
+ * Whether pods from the copy account for what the Job's status counts: every uncounted finished
+ * pod present, at least as many pods as counted, and at least as many Succeeded/Failed ones as
+ * counted as such. Otherwise the pod watch is behind (or pods were removed) and the caller lists
+ * them directly; that is never wrong, only one call dearer.
+ */
+export function podsExplainJob(job: V1Job, pods: readonly V1Pod[]): boolean {
+  const status = job.status ?? {};
+  const uncounted = [
+    ...(status.uncountedTerminatedPods?.succeeded ?? []),
+    ...(status.uncountedTerminatedPods?.failed ?? []),
+  ];
+  const counted =
+    (status.active ?? 0) + (status.succeeded ?? 0) + (status.failed ?? 0) + uncounted.length;
+  if (pods.length < counted) return false;
+  const uids = new Set(pods.map((p) => p.metadata?.uid));
+  const inPhase = (phase: string) => pods.filter((p) => p.status?.phase === phase).length;
+  return (
+    uncounted.every((uid) => uids.has(uid)) &&
+    inPhase('Succeeded') >= (status.succeeded ?? 0) &&
+    inPhase('Failed') >= (status.failed ?? 0)
+  );
 }
 
 function olderThan(a: V1Job, b: V1Job): boolean {
