@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MEMORY_CAPABILITIES, MemoryBackend } from '../../src/backends/memory.js';
-import { FIELD_ORDER } from '../../src/http/wire/request.js';
+import { FIELD_ORDER } from '../../src/http/wire/fields.js';
 import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { JobRecords } from '../../src/service/records.js';
 import { postJson, sampleBody, testApp } from '../fixtures.js';

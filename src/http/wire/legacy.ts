@@ -1,5 +1,6 @@
 // pman 3 and pman 4/5 create bodies → the v6 body (api.md §5.5), so every pfcon from 3.3.0 on works.
-import type { V6Field } from './request.js';
+import { MISSING_ANY_TEXT } from './fields.js';
+import type { V6Field } from './fields.js';
 
 export type RequestShape = 'v6' | 'pman3' | 'pman45';
 
@@ -12,8 +13,6 @@ export const PMAN3_FIELDS = [
   'execshell',
 ] as const;
 
-const MISSING_TEXT =
-  'Missing required parameter in the JSON body or the post body or the query string';
 const NOT_A_STRING_TEXT = 'must be a string';
 
 /** One bundle entry found while mapping: `name` is the field the client sent, `slot` the v6 field it
@@ -124,7 +123,7 @@ function fromPman3(body: Record<string, unknown>, query: Record<string, string>)
 
 /** cmd_args: one string split like a POSIX shell (pman 3.2.1+); an already split list is taken as is. */
 function mapCmdArgs(value: unknown): string[] | string {
-  if (!present(value)) return MISSING_TEXT;
+  if (!present(value)) return MISSING_ANY_TEXT;
   if (typeof value === 'string') return shellSplit(value);
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   return NOT_A_STRING_TEXT;
@@ -149,7 +148,7 @@ function mapEntrypoint(
   execshell: unknown,
 ): { entrypoint: string[] } | { problems: Array<{ name: string; text: string }> } {
   const problems: Array<{ name: string; text: string }> = [];
-  if (!present(selfexec)) problems.push({ name: 'selfexec', text: MISSING_TEXT });
+  if (!present(selfexec)) problems.push({ name: 'selfexec', text: MISSING_ANY_TEXT });
   else if (typeof selfexec !== 'string')
     problems.push({ name: 'selfexec', text: NOT_A_STRING_TEXT });
   else if (selfexec === '') problems.push({ name: 'selfexec', text: 'must not be empty' });

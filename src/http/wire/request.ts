@@ -1,36 +1,19 @@
 // parseCreateRequest: the create body → CreateRequest, with pman's int() coercion, texts and bundle order (api.md §5).
 import { z } from 'zod';
 import type { JobRequest } from '../../domain/spec.js';
-import type { BackendName, JobNameRule } from '../../backends/backend.js';
+import type { BackendName } from '../../backends/backend.js';
+import { fitsNameRule } from '../../domain/capabilities.js';
+import type { JobNameRule } from '../../domain/capabilities.js';
 import { InvalidSpecError, ValidationError } from '../../domain/errors.js';
 import { normalizeDir, PATH_RULE_TEXT } from '../../domain/paths.js';
+import { FIELD_ORDER, MISSING_ANY_TEXT, MISSING_JSON_TEXT } from './fields.js';
+import type { V6Field } from './fields.js';
 import { toV6Body } from './legacy.js';
 import { pyInt, pyStr } from './pyint.js';
 
 /** The validated request; its shape is the domain's (src/domain/spec.ts). */
 export type CreateRequest = JobRequest;
 
-/** pman's field order: the validation bundle lists its fields in exactly this order. */
-export const FIELD_ORDER = [
-  'jid',
-  'args',
-  'args_path_flags',
-  'auid',
-  'number_of_workers',
-  'cpu_limit',
-  'memory_limit',
-  'gpu_limit',
-  'image',
-  'entrypoint',
-  'type',
-  'input_dir',
-  'output_dir',
-] as const;
-export type V6Field = (typeof FIELD_ORDER)[number];
-
-export const MISSING_JSON_TEXT = 'Missing required parameter in the JSON body';
-export const MISSING_ANY_TEXT =
-  'Missing required parameter in the JSON body or the post body or the query string';
 export const LIST_TEXT = 'must be a JSON list of strings';
 export const EMPTY_ENTRYPOINT_TEXT = '"entrypoint" cannot be empty';
 export const BAD_ENV_TEXT = '"env" must be a list of "key=value" strings';
@@ -46,7 +29,7 @@ export function jidProblem(
   // /api/v1/jobs/ is the list route, so a job named "jobs" could never be looked up.
   if (jid === 'jobs') return `${shown}: "jobs" is reserved`;
   // Every backend's rule text names the length bound too ("1-63 ..."), so one message serves both checks.
-  if (!jobName.pattern.test(jid) || [...jid].length > jobName.maxLength) {
+  if (!fitsNameRule(jid, jobName)) {
     return `${shown}: on ${backend} a job id must be ${jobName.rule}`;
   }
   return undefined;
