@@ -552,6 +552,26 @@ describe('parseCreateRequest: jid', () => {
       `invalid job id "x y": on docker a job id must be ${RULES.docker.rule}`,
     );
   });
+
+  it('checks the length before the pattern, so an over-long jid never reaches the pattern', () => {
+    const seen: string[] = [];
+    const pattern = /^[a-z]+$/;
+    const spy: JobNameRule = {
+      ...RULES.kubernetes,
+      pattern: Object.assign(pattern, {
+        test: (s: string) => {
+          seen.push(s);
+          return RegExp.prototype.test.call(pattern, s);
+        },
+      }),
+    };
+    expect(jidProblem('a'.repeat(64), spy, 'kubernetes')).toBe(
+      `invalid job id "${'a'.repeat(64)}": on kubernetes a job id must be ${spy.rule}`,
+    );
+    expect(seen).toEqual([]);
+    expect(jidProblem('abc', spy, 'kubernetes')).toBeUndefined();
+    expect(seen).toEqual(['abc']);
+  });
 });
 
 describe('parseCreateRequest: auid, image, type', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { pyJson, toWire, toWireSummary } from '../../src/http/wire/response.js';
+import { cmdStyleFor, pyJson, toWire, toWireSummary } from '../../src/http/wire/response.js';
 import type { JobInfo } from '../../src/domain/job.js';
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -90,4 +90,32 @@ describe('toWire (api.md §8)', () => {
   it('list entries have no logs', () => {
     expect(Object.keys(toWireSummary(info, 'plain'))).not.toContain('logs');
   });
+});
+
+describe('cmdStyleFor: the wire, not the backend, picks the cmd rendering (api.md §6)', () => {
+  const info: JobInfo = {
+    name: 'chris-jid-1',
+    image: 'img:1',
+    command: ['python', 'my app.py', "it's", '--out=/share/outgoing'],
+    status: 'started',
+    message: 'running',
+    timestamp: '2024-05-07T15:02:11Z',
+  };
+
+  it("docker → pman's shell-quoted cmd (shlex.join)", () => {
+    expect(cmdStyleFor('docker')).toBe('shell');
+    expect(toWire(info, '', cmdStyleFor('docker')).cmd).toBe(
+      `python 'my app.py' 'it'"'"'s' --out=/share/outgoing`,
+    );
+  });
+
+  it.each(['swarm', 'kubernetes', 'openshift', 'memory', 'a-backend-added-later'])(
+    '%s → the argv joined with spaces, unquoted',
+    (containerEnv) => {
+      expect(cmdStyleFor(containerEnv)).toBe('plain');
+      expect(toWireSummary(info, cmdStyleFor(containerEnv)).cmd).toBe(
+        "python my app.py it's --out=/share/outgoing",
+      );
+    },
+  );
 });
