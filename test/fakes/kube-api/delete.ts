@@ -1,10 +1,10 @@
 // DELETE semantics (kubernetes.md §8.7): options from a non-empty body else the query; Orphan, Background, Foreground.
 
 import { apiTime } from './clock.js';
-import { JOBS, PODS } from './controller.js';
 import type { ResourceInfo } from './discovery.js';
-import type { Answer, ApiContext } from './handlers.js';
+import type { Answer, ApiContext } from './answer.js';
 import { ownedBy } from './pods.js';
+import { JOBS, PODS } from './resources.js';
 import { badRequest, failure, notFound, success } from './status.js';
 import { resourceKey } from './store.js';
 import type { Job, KubeObject, Pod } from './types.js';

@@ -4,14 +4,17 @@ import { createServer as createHttpServer, type Server, type ServerResponse } fr
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createFakeClock } from './clock.js';
-import { JOBS, JobController, PODS } from './controller.js';
+import { JobController } from './controller.js';
 import { deleteJobNow } from './delete.js';
 import { EVENTS, type Event } from './events.js';
 import { Faults } from './faults.js';
-import { namespaceObject, ResourceHandlers, type ApiContext } from './handlers.js';
+import type { ApiContext } from './answer.js';
+import { ResourceHandlers } from './handlers.js';
 import { kubeconfigYaml } from './kubeconfig.js';
+import { namespaceObject } from './namespaces.js';
 import { LogBook } from './pod-logs.js';
 import { ownedBy } from './pods.js';
+import { JOBS, PODS } from './resources.js';
 import { createHandler } from './server.js';
 import { resourceKey, Store } from './store.js';
 import type {
@@ -36,7 +39,7 @@ export type {
   Event,
 };
 export { ORPHAN_WARNING } from './delete.js';
-export { DEFAULT_SCENARIO } from './controller.js';
+export { DEFAULT_SCENARIO } from './scenarios.js';
 
 export interface FakeKubeApi {
   /** `http://127.0.0.1:<port>` (or https with `tls`). */

@@ -3,7 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { coreVersions, groupList, resourceList } from './discovery.js';
 import type { Faults } from './faults.js';
-import type { Answer, ResourceHandlers } from './handlers.js';
+import type { Answer } from './answer.js';
+import type { ResourceHandlers } from './handlers.js';
 import { route, verbOf } from './routes.js';
 import { forbidden, injected, pathNotFound, unauthorized, type StatusError } from './status.js';
 import type { FaultAnswer, JsonObject, RecordedRequest } from './types.js';
