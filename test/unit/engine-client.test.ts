@@ -1,11 +1,13 @@
-// Engine error translation (engine/client.ts) and engine facts → capabilities (engine/capabilities.ts).
+// Engine error translation (shared/engine-client.ts) and engine facts → capabilities (docker/ and
+// swarm/capacity.ts).
 import { describe, expect, it } from 'vitest';
 import {
   capacityFromInfo,
-  capacityFromNodes,
-  DOCKER_JOB_NAME,
   dockerCapabilities,
-} from '../../src/backends/shared/capabilities.js';
+  parseInfo,
+} from '../../src/backends/docker/capacity.js';
+import { DOCKER_JOB_NAME } from '../../src/backends/docker/job-name.js';
+import { capacityFromNodes } from '../../src/backends/swarm/capacity.js';
 import {
   engineCall,
   engineMessage,
@@ -106,6 +108,8 @@ describe('capabilities from engine facts', () => {
       memoryMiB: 24_105,
     });
     expect(capacityFromInfo({})).toEqual({ cpuMillicores: null, memoryMiB: null });
+    expect(parseInfo(undefined)).toEqual({});
+    expect(() => parseInfo({ NCPU: 'four' })).toThrow();
   });
 
   it('docker capabilities; IGNORE_LIMITS removes the CPU and memory bounds', () => {
@@ -147,7 +151,7 @@ describe('capabilities from engine facts', () => {
         node('down', 64, 512),
         node('ready', 32, 256, 'drain'),
       ]),
-    ).toEqual({ cpuMillicores: 8000, memoryMiB: 16_384 });
-    expect(capacityFromNodes([])).toEqual({ cpuMillicores: null, memoryMiB: null });
+    ).toEqual({ maxCpuMillicores: 8000, maxMemoryMiB: 16_384 });
+    expect(capacityFromNodes([])).toEqual({ maxCpuMillicores: null, maxMemoryMiB: null });
   });
 });

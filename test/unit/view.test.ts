@@ -1,23 +1,23 @@
-// JobView: answers only when live and fresh, never stores a read an event overtook, and a resync
-// replaces what changed without undoing newer reads. LogsCache: single flight, TTL, forget.
+// JobCache: answers only when live and fresh, never stores a read an event overtook, and a resync
+// replaces what changed without undoing newer reads. LogCache: single flight, TTL, forget.
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Refresher, watchEvents } from '../../src/backends/shared/events.js';
 import type { EngineEvent } from '../../src/backends/shared/events.js';
-import { LogsCache } from '../../src/backends/shared/log-cache.js';
+import { LogCache } from '../../src/backends/shared/log-cache.js';
 import { until } from '../contract/backend.contract.js';
-import { JobView } from '../../src/backends/shared/job-cache.js';
+import { JobCache } from '../../src/backends/shared/job-cache.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let t = 0;
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
-describe('JobView', () => {
+describe('JobCache', () => {
   it('answers nothing until a resync made it live, and nothing once the stream is down', () => {
-    const view = new JobView<string>({ maxAgeMs: 1000 });
+    const view = new JobCache<string>({ maxAgeMs: 1000 });
     view.store('a', 'running', view.ticket());
     expect(view.lookup('a')).toBeUndefined();
     view.replaceAll(new Map([['a', 'running']]), view.ticket());
@@ -30,7 +30,7 @@ describe('JobView', () => {
 
   it('stops answering when the last resync is older than maxAgeMs', () => {
     const c = clock();
-    const view = new JobView<string>({ maxAgeMs: 1000, now: c.now });
+    const view = new JobCache<string>({ maxAgeMs: 1000, now: c.now });
     view.replaceAll(new Map([['a', 'x']]), view.ticket());
     c.advance(1000);
     expect(view.lookup('a')).toBe('x');
@@ -40,7 +40,7 @@ describe('JobView', () => {
   });
 
   it('an invalidated job is not answered until a read taken after the event lands', () => {
-    const view = new JobView<string>({ maxAgeMs: 1000 });
+    const view = new JobCache<string>({ maxAgeMs: 1000 });
     view.replaceAll(new Map([['a', 'running']]), view.ticket());
     const before = view.ticket();
     view.invalidate('a');
@@ -53,7 +53,7 @@ describe('JobView', () => {
   });
 
   it('a resync keeps newer reads and drops jobs the engine no longer lists', () => {
-    const view = new JobView<string>({ maxAgeMs: 1000 });
+    const view = new JobCache<string>({ maxAgeMs: 1000 });
     view.replaceAll(
       new Map([
         ['a', 'running'],
@@ -74,7 +74,7 @@ describe('JobView', () => {
   });
 
   it('snapshot refuses while any job is unsettled', () => {
-    const view = new JobView<string>({ maxAgeMs: 1000 });
+    const view = new JobCache<string>({ maxAgeMs: 1000 });
     view.replaceAll(new Map([['a', 'x']]), view.ticket());
     expect(view.snapshot()).toEqual(new Map([['a', 'x']]));
     view.invalidate('a');
@@ -82,7 +82,7 @@ describe('JobView', () => {
   });
 
   it('remove forgets the job and overtakes reads in flight', () => {
-    const view = new JobView<string>({ maxAgeMs: 1000 });
+    const view = new JobCache<string>({ maxAgeMs: 1000 });
     view.replaceAll(new Map([['a', 'x']]), view.ticket());
     view.remove('a');
     expect(view.size).toBe(0);
@@ -90,10 +90,10 @@ describe('JobView', () => {
   });
 });
 
-describe('LogsCache', () => {
+describe('LogCache', () => {
   it('shares one read among concurrent callers and reuses it within the TTL', async () => {
     const c = clock();
-    const cache = new LogsCache(1000, c.now);
+    const cache = new LogCache(1000, c.now);
     let reads = 0;
     const read = (): Promise<string> => Promise.resolve(`tail ${++reads}`);
     const [x, y] = await Promise.all([cache.get('a', 'v', read), cache.get('a', 'v', read)]);
@@ -105,7 +105,7 @@ describe('LogsCache', () => {
   });
 
   it('keeps variants and jobs apart, and forget(name) leaves names it prefixes alone', async () => {
-    const cache = new LogsCache(1000, () => 0);
+    const cache = new LogCache(1000, () => 0);
     await cache.get('a', 'v', () => Promise.resolve('a'));
     await cache.get('a-1', 'v', () => Promise.resolve('a-1'));
     expect(await cache.get('a', 'w', () => Promise.resolve('a/w'))).toBe('a/w');
@@ -115,7 +115,7 @@ describe('LogsCache', () => {
   });
 
   it('does not cache failures', async () => {
-    const cache = new LogsCache(1000, () => 0);
+    const cache = new LogCache(1000, () => 0);
     await expect(cache.get('a', 'v', () => Promise.reject(new Error('down')))).rejects.toThrow(
       'down',
     );

@@ -1,40 +1,42 @@
-// fromContainer(inspect): JobInfo — the Docker state table of api.md §9.1 (pure); fromPending for
-// jobs whose image is still being pulled (no container yet).
+// fromContainer(inspect): JobInfo — the Docker state table of api.md §9.1 (pure), the inspect answer
+// parsed; fromPending for jobs whose image is still being pulled (no container yet).
 // Container states: https://docs.docker.com/engine/api/v1.41/#tag/Container/operation/ContainerInspect
+import { z } from 'zod';
+import { TERMINAL_STATUSES } from '../../domain/job.js';
 import type { JobInfo, JobStatus } from '../../domain/job.js';
+import { isSetTime } from '../shared/engine-time.js';
 
-/** The parts of a container inspect we read (dockerode's ContainerInspectInfo fits). */
-export interface ContainerView {
-  Name: string;
-  Created: string;
-  State: {
-    Status: string;
-    Running: boolean;
-    Paused: boolean;
-    Restarting: boolean;
-    OOMKilled: boolean;
-    Dead: boolean;
-    ExitCode: number;
-    Error?: string;
-    StartedAt: string;
-    FinishedAt: string;
-  };
-  Config: {
-    Image: string;
-    Entrypoint?: string | string[] | null;
-    Labels?: Record<string, string> | null;
-  };
+/** The parts of a container inspect we read (anything else is dropped, so the view stays small). */
+const containerSchema = z.object({
+  Name: z.string(),
+  Created: z.string().default(''),
+  State: z.object({
+    Status: z.string().default(''),
+    Running: z.boolean().default(false),
+    Paused: z.boolean().default(false),
+    Restarting: z.boolean().default(false),
+    OOMKilled: z.boolean().default(false),
+    Dead: z.boolean().default(false),
+    ExitCode: z.number().default(0),
+    Error: z.string().optional(),
+    StartedAt: z.string().default(''),
+    FinishedAt: z.string().default(''),
+  }),
+  Config: z.object({
+    Image: z.string().default(''),
+    Entrypoint: z.union([z.string(), z.array(z.string())]).nullish(),
+    Labels: z.record(z.string(), z.string()).nullish(),
+  }),
+});
+
+export type ContainerView = z.infer<typeof containerSchema>;
+
+/** Narrows a container inspect answer (unknown from the client library). Throws on a foreign shape. */
+export function parseContainer(raw: unknown): ContainerView {
+  return containerSchema.parse(raw);
 }
-
-/** The Engine writes unset times as Go's zero time. */
-const ZERO_TIME = /^0001-01-01T00:00:00(\.0+)?Z$/;
 
 const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
-
-/** True when the engine gave a real time (not empty, not Go's zero time). */
-export function isSetTime(t: string | undefined): t is string {
-  return t !== undefined && t !== '' && !ZERO_TIME.test(t);
-}
 
 /**
  * RFC 3339 in UTC with `Z`, keeping the engine's precision (nanoseconds on Docker). Docker already
@@ -109,6 +111,11 @@ export function fromContainer(c: ContainerView): JobInfo {
 /** Whether the container ever ran (so it has logs to read). */
 export function hasStarted(c: ContainerView): boolean {
   return isSetTime(c.State.StartedAt);
+}
+
+/** Whether the job's status is final: it cannot change any more. */
+export function isFinal(c: ContainerView): boolean {
+  return TERMINAL_STATUSES.has(fromContainer(c).status);
 }
 
 /** A job that has no container yet because its image is being pulled (api.md §9.1, first rows). */

@@ -1,5 +1,5 @@
 // A reconnecting Docker events stream (GET /events, Engine API 1.41) with exponential backoff, a
-// resync after every (re)connect and every resyncMs, and a callback per event. It feeds a JobView;
+// resync after every (re)connect and every resyncMs, and a callback per event. It feeds WatchedJobs;
 // it never answers a request itself.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';

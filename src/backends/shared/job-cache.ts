@@ -1,9 +1,9 @@
-// JobView: an in-memory copy of our jobs' engine state, kept current by an event stream and full
+// JobCache: an in-memory copy of our jobs' engine state, kept current by an event stream and full
 // resyncs. It only ever answers "here is what the engine last said" or "ask the engine": a miss,
 // a stale entry or a down stream always falls back to a direct query, so the view can make an
 // answer older by one event's round trip, never wrong, and nothing lives only here (restart-safe).
 
-export interface JobViewOptions {
+export interface JobCacheOptions {
   /** A live view older than this since its last full resync is not trusted (milliseconds). */
   maxAgeMs: number;
   /** Monotonic clock in milliseconds; tests inject one. */
@@ -22,7 +22,7 @@ export interface Ticket {
   readonly version: number;
 }
 
-export class JobView<T> {
+export class JobCache<T> {
   readonly #slots = new Map<string, Slot<T>>();
   readonly #maxAgeMs: number;
   readonly #now: () => number;
@@ -31,7 +31,7 @@ export class JobView<T> {
   #live = false;
   #syncedAt: number | undefined;
 
-  constructor(options: JobViewOptions) {
+  constructor(options: JobCacheOptions) {
     this.#maxAgeMs = options.maxAgeMs;
     this.#now = options.now ?? (() => performance.now());
   }

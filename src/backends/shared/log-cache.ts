@@ -13,7 +13,7 @@ interface Entry {
   settledAt: number | undefined;
 }
 
-export class LogsCache {
+export class LogCache {
   readonly #entries = new Map<string, Entry>();
   readonly #ttlMs: number;
   readonly #now: () => number;

@@ -1,7 +1,14 @@
-// What the swarm engine tells us at start-up: whether it can run services, and its biggest ready node (pure).
+// What the swarm engine tells us at start-up: whether it can run services, and its biggest ready
+// node, as Capabilities (pure; architecture.md §5).
 import { z } from 'zod';
 import { BackendRefusedError } from '../../domain/errors.js';
-import { capacityFromNodes } from '../shared/capabilities.js';
+import type { Capabilities } from '../backend.js';
+import { SWARM_JOB_NAME } from './job-name.js';
+
+const MIB = 2 ** 20;
+
+const GPU_UNAVAILABLE =
+  'this swarm backend has no GPU resource configured (set SWARM_GPU_RESOURCE)';
 
 const infoSchema = z.object({
   Swarm: z
@@ -52,8 +59,44 @@ export interface NodeCapacity {
   maxMemoryMiB: number | null;
 }
 
+type EngineNode = z.infer<typeof nodesSchema>[number];
+
+function positive(n: number | undefined): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0;
+}
+
+/**
+ * The largest CPU and memory capacity among ready, active nodes (each dimension on its own: a job
+ * bigger than every node in either dimension can never be placed).
+ */
+export function capacityFromNodes(nodes: readonly EngineNode[]): NodeCapacity {
+  let cpu: number | null = null;
+  let mem: number | null = null;
+  for (const node of nodes) {
+    if (node.Status?.State !== 'ready') continue;
+    if (node.Spec?.Availability !== undefined && node.Spec.Availability !== 'active') continue;
+    const res = node.Description?.Resources;
+    if (positive(res?.NanoCPUs)) cpu = Math.max(cpu ?? 0, Math.floor(res.NanoCPUs / 1e6));
+    if (positive(res?.MemoryBytes)) mem = Math.max(mem ?? 0, Math.floor(res.MemoryBytes / MIB));
+  }
+  return { maxCpuMillicores: cpu, maxMemoryMiB: mem };
+}
+
 /** The biggest ready, active node, per resource: a job can never fit on a node smaller than its limits. */
 export function largestReadyNode(nodes: unknown): NodeCapacity {
-  const capacity = capacityFromNodes(nodesSchema.parse(nodes));
-  return { maxCpuMillicores: capacity.cpuMillicores, maxMemoryMiB: capacity.memoryMiB };
+  return capacityFromNodes(nodesSchema.parse(nodes));
+}
+
+/** Swarm capabilities: one worker, the biggest node, GPUs only through SWARM_GPU_RESOURCE. */
+export function swarmCapabilities(capacity: NodeCapacity, gpuResource?: string): Capabilities {
+  return {
+    maxWorkers: 1,
+    gpus: gpuResource !== undefined,
+    ...(gpuResource === undefined && { gpuUnavailableReason: GPU_UNAVAILABLE }),
+    maxCpuMillicores: capacity.maxCpuMillicores,
+    maxMemoryMiB: capacity.maxMemoryMiB,
+    runAsUser: true,
+    mountKinds: ['host'],
+    jobName: SWARM_JOB_NAME,
+  };
 }

@@ -1,6 +1,8 @@
 // fromService(service, tasks): the Swarm view of a job as a JobInfo; the task-state table (pure; api.md §9.2).
 import { z } from 'zod';
+import { TERMINAL_STATUSES } from '../../domain/job.js';
 import type { JobInfo, JobStatus } from '../../domain/job.js';
+import { isSetTime } from '../shared/engine-time.js';
 
 /**
  * Every task state of the Engine API
@@ -118,11 +120,6 @@ export function newestTask(tasks: readonly SwarmTask[]): SwarmTask | undefined {
   return newest;
 }
 
-/** The engine writes unset times as Go's zero time; those never reach the wire. */
-function isSetTime(t: string): boolean {
-  return t !== '' && !/^0001-01-01T00:00:00(\.0+)?Z$/.test(t);
-}
-
 function isTaskState(state: string): state is TaskState {
   return Object.hasOwn(TASK_STATES, state);
 }
@@ -168,4 +165,17 @@ export function fromService(service: SwarmService, tasks: readonly SwarmTask[]):
     return { ...base, status: 'undefined', message: state === '' ? 'unknown' : state, timestamp };
   }
   return { ...base, status: TASK_STATES[state], message: taskMessage(task, state), timestamp };
+}
+
+/** Whether the job's status is final: a dead container's task settles the job only then. */
+export function isFinal(info: JobInfo): boolean {
+  return TERMINAL_STATUSES.has(info.status);
+}
+
+/**
+ * Whether a status read earlier may still answer: pending → rejected and similar task transitions
+ * raise no event, so notstarted and undefined are always read from the engine.
+ */
+export function answerableFromView(info: JobInfo): boolean {
+  return info.status !== 'notstarted' && info.status !== 'undefined';
 }

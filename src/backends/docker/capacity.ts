@@ -1,0 +1,60 @@
+// What the Docker engine tells us at start-up (GET /info) as Capabilities (pure; architecture.md §5).
+import { z } from 'zod';
+import type { Capabilities } from '../backend.js';
+import { DOCKER_JOB_NAME } from './job-name.js';
+
+const MIB = 2 ** 20;
+
+/** The parts of GET /info we read; an engine that leaves them out has no limits checked. */
+const infoSchema = z.object({
+  NCPU: z.number().optional(),
+  /** Bytes. */
+  MemTotal: z.number().optional(),
+});
+
+export type EngineInfo = z.infer<typeof infoSchema>;
+
+export interface Capacity {
+  /** Millicores; null when the engine did not say. */
+  cpuMillicores: number | null;
+  /** MiB; null when the engine did not say. */
+  memoryMiB: number | null;
+}
+
+function positive(n: number | undefined): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0;
+}
+
+/** Narrows a GET /info answer (unknown from the client library). */
+export function parseInfo(raw: unknown): EngineInfo {
+  return infoSchema.parse(raw ?? {});
+}
+
+/** The host's CPUs and memory as /info reports them. */
+export function capacityFromInfo(info: EngineInfo): Capacity {
+  return {
+    cpuMillicores: positive(info.NCPU) ? Math.floor(info.NCPU * 1000) : null,
+    memoryMiB: positive(info.MemTotal) ? Math.floor(info.MemTotal / MIB) : null,
+  };
+}
+
+/**
+ * Docker / Podman capabilities. With IGNORE_LIMITS no CPU or memory limit is set, so none is
+ * checked either. GPUs are declared available: whether the engine really has them shows only when
+ * a container starts, and that start failure is answered 400 (api.md §16 row 4).
+ */
+export function dockerCapabilities(
+  info: EngineInfo,
+  opts: { ignoreLimits: boolean },
+): Capabilities {
+  const capacity = capacityFromInfo(info);
+  return {
+    maxWorkers: 1,
+    gpus: true,
+    maxCpuMillicores: opts.ignoreLimits ? null : capacity.cpuMillicores,
+    maxMemoryMiB: opts.ignoreLimits ? null : capacity.memoryMiB,
+    runAsUser: true,
+    mountKinds: ['host'],
+    jobName: DOCKER_JOB_NAME,
+  };
+}

@@ -1,0 +1,228 @@
+// The Engine's container calls the docker backend makes, each bounded by the call timeout and
+// answered in domain errors: exact-name inspect, our containers, create-and-start, remove, logs.
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  InvalidSpecError,
+  NotFoundError,
+} from '../../domain/errors.js';
+import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
+import { engineCall, engineMessage } from '../shared/engine-client.js';
+import type { ErrorContext } from '../shared/engine-client.js';
+import { readLogTail, streamLogBytes } from '../shared/engine-logs.js';
+import type { LogSource } from '../shared/engine-logs.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import { toContainerCreate } from './manifest.js';
+import type { ContainerCreateOpts } from './manifest.js';
+import { fromContainer, parseContainer } from './status.js';
+import type { ContainerView } from './status.js';
+
+const LIST_CONCURRENCY = 8;
+export const MANAGED_FILTER = `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+/** The parts of GET /containers/json we read. */
+const summariesSchema = z.array(
+  z.object({ Names: z.array(z.string()).default([]), State: z.string().default('') }),
+);
+
+/** One of our containers as the list call shows it: enough to tell whether it changed. */
+export interface ContainerSummary {
+  name: string;
+  state: string;
+}
+
+export class Containers {
+  readonly #docker: Docker;
+  readonly #timeoutMs: number;
+  readonly #log: Logger;
+
+  constructor(docker: Docker, timeoutMs: number, log: Logger) {
+    this.#docker = docker;
+    this.#timeoutMs = timeoutMs;
+    this.#log = log;
+  }
+
+  call<T>(ctx: ErrorContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return engineCall(this.#timeoutMs, ctx, fn);
+  }
+
+  async ping(): Promise<void> {
+    await this.call({}, () => this.#docker.ping() as Promise<unknown>);
+  }
+
+  /** The container named exactly `name` (ours or not), or undefined. */
+  async inspect(name: string): Promise<ContainerView | undefined> {
+    try {
+      const raw: unknown = await this.call({ name }, (signal) =>
+        this.#container(name).inspect({ abortSignal: signal }),
+      );
+      const c = parseContainer(raw);
+      // The engine also resolves ID prefixes; only an exact name match is this job.
+      return c.Name.replace(/^\/+/, '') === name ? c : undefined;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Our container of that name, or undefined. A foreign container of the same name is not a job:
+   *  reads and delete answer NotFound for it (it is never removed), and create answers Conflict. */
+  async inspectOurs(name: string): Promise<ContainerView | undefined> {
+    const c = await this.inspect(name);
+    return c?.Config.Labels?.[DOCKER_MANAGED_BY_LABEL] === MANAGED_BY_VALUE ? c : undefined;
+  }
+
+  async ours(name: string): Promise<ContainerView> {
+    const c = await this.inspectOurs(name);
+    if (c === undefined) throw new NotFoundError(`job "${name}" not found`);
+    return c;
+  }
+
+  /** Our containers (any state), from one list call. */
+  async list(): Promise<ContainerSummary[]> {
+    const raw: unknown = await this.call({}, (signal) =>
+      this.#docker.listContainers({
+        all: true,
+        filters: { label: [MANAGED_FILTER] },
+        abortSignal: signal,
+      }),
+    );
+    return summariesSchema
+      .parse(raw)
+      .map((s) => ({ name: (s.Names[0] ?? '').replace(/^\/+/, ''), state: s.State }))
+      .filter((s) => s.name !== '');
+  }
+
+  /** Our containers of these names, inspected with bounded concurrency (gone ones left out). */
+  async inspectMany(names: readonly string[]): Promise<Map<string, ContainerView>> {
+    const found = await mapLimited(names, LIST_CONCURRENCY, (n) => this.inspectOurs(n));
+    const out = new Map<string, ContainerView>();
+    names.forEach((n, i) => {
+      const c = found[i];
+      if (c !== undefined) out.set(n, c);
+    });
+    return out;
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await this.call({ name }, (signal) =>
+        this.#container(name).remove({ force: true, v: true, abortSignal: signal }),
+      );
+    } catch (err) {
+      // 409 "removal already in progress": it is going away, which is what was asked.
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+
+  /** Best effort, for cleaning up after a failed create: never masks the original error. */
+  async removeQuietly(name: string): Promise<void> {
+    try {
+      await this.remove(name);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) {
+        this.#log.warn({ err, job: name }, 'could not remove the container of a failed create');
+      }
+    }
+  }
+
+  async imagePresent(image: string): Promise<boolean> {
+    try {
+      // Image inspect takes no abort signal; engineCall's race still bounds it.
+      // specCall: the engine's 400 here is about the reference the caller sent (invalid format).
+      await this.call({ specCall: true }, () => this.#docker.getImage(image).inspect());
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Create, inspect (the create response says notstarted / created, as pman's did), start. Any
+   * failure after the container exists removes it again, so a refused create leaves nothing.
+   * The engine's 409 (the name was taken since it was checked) is a ConflictError.
+   */
+  async createAndStart(spec: JobSpec, opts: ContainerCreateOpts): Promise<JobInfo> {
+    const name = spec.name;
+    const ctx = { name, specCall: true };
+    const body = toContainerCreate(spec, opts);
+    try {
+      await this.call(ctx, (signal) =>
+        this.#docker.createContainer({ ...body, abortSignal: signal }),
+      );
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        // 404 on create is "No such image" (removed since we checked), a fault of the spec.
+        throw new InvalidSpecError(engineMessage(err.cause), { cause: err });
+      }
+      // A timeout may still have left a container behind.
+      if (err instanceof BackendUnavailableError) await this.removeQuietly(name);
+      throw err;
+    }
+    let created: ContainerView;
+    try {
+      created = await this.ours(name);
+      await this.call(ctx, (signal) => this.#container(name).start({ abortSignal: signal }));
+    } catch (err) {
+      await this.removeQuietly(name);
+      throw startFailure(err);
+    }
+    return fromContainer(created);
+  }
+
+  readLogTail(name: string, limits: LogLimits): Promise<string> {
+    return readLogTail(this.#docker, this.#timeoutMs, name, logSource(name), limits);
+  }
+
+  streamLogs(name: string, tail: number | undefined): AsyncIterable<Uint8Array> {
+    return streamLogBytes(this.#docker, this.#timeoutMs, name, logSource(name), tail);
+  }
+
+  /** Job names are plain URL path segments, but encoded all the same. */
+  #container(name: string): Docker.Container {
+    return this.#docker.getContainer(encodeURIComponent(name));
+  }
+}
+
+/** Containers run without a TTY: stdout and stderr come multiplexed. */
+function logSource(name: string): LogSource {
+  return { path: `/containers/${encodeURIComponent(name)}/logs?`, framed: true };
+}
+
+/** A start the engine refused is the spec's fault (missing executable, no GPU driver): a 400 with
+ *  the engine's message. Only an engine we could not reach stays a 503. */
+function startFailure(err: unknown): Error {
+  if (err instanceof InvalidSpecError) return err;
+  if (err instanceof BackendUnavailableError || err instanceof NotFoundError) {
+    const cause: unknown = err.cause;
+    const answered =
+      typeof cause === 'object' &&
+      cause !== null &&
+      'statusCode' in cause &&
+      cause.statusCode !== undefined;
+    if (answered) return new InvalidSpecError(engineMessage(cause), { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Promise.all with at most `limit` calls in flight (a list inspects every container). */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

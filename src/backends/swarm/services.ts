@@ -1,0 +1,124 @@
+// The Engine's service and task calls the swarm backend makes, each bounded by the call timeout
+// and answered in domain errors: create, our service by exact name, every service with its tasks.
+import type Docker from 'dockerode';
+import { NotFoundError } from '../../domain/errors.js';
+import type { LogLimits } from '../../domain/job.js';
+import { engineCall } from '../shared/engine-client.js';
+import type { ErrorContext } from '../shared/engine-client.js';
+import { readLogTail, streamLogBytes } from '../shared/engine-logs.js';
+import type { LogSource } from '../shared/engine-logs.js';
+import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import type { SwarmServiceSpec } from './manifest.js';
+import { parseService, parseTasks } from './status.js';
+import type { SwarmService, SwarmTask } from './status.js';
+
+/** How many service ids go into one task-list filter (keeps the query string short). */
+const TASK_FILTER_CHUNK = 50;
+
+const MANAGED_FILTER = `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+/** Our services and their tasks, grouped by service id. */
+export interface ServicesAndTasks {
+  services: SwarmService[];
+  byService: Map<string, SwarmTask[]>;
+}
+
+export class Services {
+  readonly #docker: Docker;
+  readonly #timeoutMs: number;
+
+  constructor(docker: Docker, timeoutMs: number) {
+    this.#docker = docker;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  #call<T>(ctx: ErrorContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return engineCall(this.#timeoutMs, ctx, fn);
+  }
+
+  async ping(): Promise<void> {
+    await this.#call({}, () => this.#docker.ping());
+  }
+
+  /** 409 (name taken, by us or anyone) → ConflictError; 400 → InvalidSpecError with the engine's text. */
+  async create(spec: SwarmServiceSpec): Promise<void> {
+    await this.#call({ name: spec.Name, specCall: true }, (signal) =>
+      this.#docker.createService(withSignal(spec, signal)),
+    );
+  }
+
+  /**
+   * Our service of that exact name. A service found by id prefix or without our label is not ours
+   * to report or remove (a jid must never delete, say, pman's own stack service).
+   */
+  async inspect(name: string): Promise<SwarmService> {
+    const raw: unknown = await this.#call({ name }, (signal) =>
+      this.#docker.getService(encodeURIComponent(name)).inspect({ abortSignal: signal }),
+    );
+    const service = parseService(raw);
+    if (
+      service.Spec.Name !== name ||
+      service.Spec.Labels[DOCKER_MANAGED_BY_LABEL] !== MANAGED_BY_VALUE
+    ) {
+      throw new NotFoundError(`job "${name}" not found`);
+    }
+    return service;
+  }
+
+  /** Removing a service shuts its tasks down and removes their containers. */
+  async remove(name: string, serviceId: string): Promise<void> {
+    await this.#call({ name }, (signal) =>
+      this.#docker.getService(serviceId).remove({ abortSignal: signal }),
+    );
+  }
+
+  /** Every service of ours and its tasks, in two calls. */
+  async readAll(): Promise<ServicesAndTasks> {
+    const raw: unknown = await this.#call({}, (signal) =>
+      this.#docker.listServices({ filters: { label: [MANAGED_FILTER] }, abortSignal: signal }),
+    );
+    const services = (Array.isArray(raw) ? raw : []).map((s: unknown) => parseService(s));
+    const byService = new Map<string, SwarmTask[]>();
+    for (const task of await this.tasks(services.map((s) => s.ID))) {
+      const list = byService.get(task.ServiceID) ?? [];
+      list.push(task);
+      byService.set(task.ServiceID, list);
+    }
+    return { services, byService };
+  }
+
+  /** Tasks of the given services (by id), all states. */
+  async tasks(serviceIds: readonly string[], name?: string): Promise<SwarmTask[]> {
+    const ctx: ErrorContext = name === undefined ? {} : { name };
+    const out: SwarmTask[] = [];
+    for (let i = 0; i < serviceIds.length; i += TASK_FILTER_CHUNK) {
+      const ids = serviceIds.slice(i, i + TASK_FILTER_CHUNK);
+      const raw: unknown = await this.#call(ctx, (signal) =>
+        this.#docker.listTasks({ filters: { service: ids }, abortSignal: signal }),
+      );
+      out.push(...parseTasks(raw));
+    }
+    return out;
+  }
+
+  readLogTail(name: string, serviceId: string, limits: LogLimits): Promise<string> {
+    return readLogTail(this.#docker, this.#timeoutMs, name, logSource(serviceId), limits);
+  }
+
+  streamLogs(name: string, serviceId: string, tail: number | undefined): AsyncIterable<Uint8Array> {
+    return streamLogBytes(this.#docker, this.#timeoutMs, name, logSource(serviceId), tail);
+  }
+}
+
+/** Swarm jobs run with a TTY: the engine sends the raw stream, lines ending in `\r\n`. */
+function logSource(serviceId: string): LogSource {
+  return { path: `/services/${encodeURIComponent(serviceId)}/logs?`, framed: false };
+}
+
+/**
+ * Our ServiceSpec as dockerode's create options. The dockerode typings misdescribe
+ * GenericResources and TmpfsOptions, so the exact Engine API shape is cast here, once.
+ */
+function withSignal(spec: SwarmServiceSpec, signal: AbortSignal): Docker.CreateServiceOptions {
+  return { ...spec, abortSignal: signal } as unknown as Docker.CreateServiceOptions;
+}
