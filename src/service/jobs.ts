@@ -1,37 +1,46 @@
-// JobService: the job flows behind the routes (create, read, list, logs, remove, health) and the
-// only writer of records — the first terminal state is pinned, whether a GET or the backend's
-// own terminal watch saw it first. The HTTP layer parses and serializes around it.
-import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
+// JobService: the job flows behind the routes (create, read, list, logs, remove) and the only
+// writer of records — the first terminal state is pinned, whether a GET or the backend's own
+// terminal watch saw it first. The HTTP layer parses and serializes around it.
 import type { Backend, JobRead } from '../backends/backend.js';
-import type { Config, Storage } from '../config/config.js';
-import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
+import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
+import { ConflictError, BackendUnavailableError, NotFoundError } from '../domain/errors.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
-import type { JobInfo, JobStatus, LogLimits } from '../domain/job.js';
+import type { JobInfo, JobStatus, LogLimits, Storage } from '../domain/job.js';
 import { boundLogText } from '../domain/logs.js';
-import type { JobRecords } from './records.js';
 import { toJobSpec } from '../domain/spec.js';
-import type { JobRequest } from '../domain/spec.js';
+import type { JobRequest, SpecSettings } from '../domain/spec.js';
+import { assertBackendReady, backendHealth } from './health.js';
+import { startStream, streamOfText } from './log-stream.js';
+import type { JobRecords } from './records.js';
 import { verifyDirs } from './store-dirs.js';
+
+/** The settings the job flows use; the deployment's Config satisfies it. */
+export interface JobSettings extends SpecSettings {
+  /** JOB_LOGS_TAIL and JOB_LOGS_MAX_BYTES: the bounds of every log tail read and recorded. */
+  logsTail: number;
+  logsMaxBytes: number;
+  /** REMOVE_JOBS: whether DELETE removes anything. */
+  removeJobs: boolean;
+}
 
 export interface JobServiceDeps {
   backend: Backend;
   records: JobRecords;
-  config: Config;
+  config: JobSettings;
   storage: Storage;
+  /** The storeBase directory as this process sees it; undefined skips the on-disk checks. */
   storeBaseCheck?: string;
   now?: () => Date;
 }
 
-/** How long a health probe waits for backend.ping(). */
-export const HEALTH_PING_TIMEOUT_MS = 2_000;
-
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
-export function conflict(jid: string, cause?: unknown): ConflictError {
+/** The wire's 409 text, whichever check found the duplicate (api.md §5.4 step 7). */
+function conflict(jid: string, cause?: unknown): ConflictError {
   return new ConflictError(`job "${jid}" already exists`, { cause });
 }
 
-export function notFound(jid: string, cause?: unknown): NotFoundError {
+function notFound(jid: string, cause?: unknown): NotFoundError {
   return new NotFoundError(`job "${jid}" not found`, { cause });
 }
 
@@ -44,24 +53,9 @@ async function orNotFound<T>(jid: string, call: Promise<T>): Promise<T> {
   }
 }
 
-async function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new BackendUnavailableError(`${what} did not answer within ${ms / 1000} s`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([call, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export class JobService {
   readonly #deps: JobServiceDeps;
-  /** jids whose create is between its duplicate check and the backend's answer (this process). */
+  /** jids whose create is under way in this process: claimed before the first await. */
   readonly #creating = new Set<string>();
 
   constructor(deps: JobServiceDeps) {
@@ -81,17 +75,24 @@ export class JobService {
     return { tail: this.#deps.config.logsTail, maxBytes: this.#deps.config.logsMaxBytes };
   }
 
-  /** api.md §5.4: (parsed by the HTTP layer) → spec → capabilities → duplicate → paths → create; status reads notstarted. */
+  /**
+   * api.md §5.4: (parsed by the HTTP layer, name rule included) → spec → capabilities → duplicate
+   * → paths → create; the answer's status reads notstarted.
+   *
+   * The duplicate check here is only what the backend cannot know: our records (a finished job
+   * the backend may have cleaned up) and the creates in flight in this process. A job the backend
+   * holds is its own ConflictError — one answer from the one place that knows, instead of a read
+   * before every create that could not close the race anyway.
+   */
   async create(req: JobRequest): Promise<JobInfo> {
-    const { backend, config, storage, storeBaseCheck } = this.#deps;
+    const { backend, config, records, storage, storeBaseCheck } = this.#deps;
     const spec = toJobSpec(req, config, storage);
     assertSupported(spec, backend.capabilities, backend.name);
     const jid = spec.name;
     // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
-    if (this.#creating.has(jid)) throw conflict(jid);
+    if (this.#creating.has(jid) || records.get(jid) !== undefined) throw conflict(jid);
     this.#creating.add(jid);
     try {
-      await this.#assertAbsent(jid);
       if (storeBaseCheck !== undefined) {
         await verifyDirs(storeBaseCheck, { input: req.inputDir, output: req.outputDir });
       }
@@ -102,17 +103,6 @@ export class JobService {
     } finally {
       this.#creating.delete(jid);
     }
-  }
-
-  async #assertAbsent(jid: string): Promise<void> {
-    if (this.#deps.records.get(jid) !== undefined) throw conflict(jid);
-    try {
-      await this.#deps.backend.read(jid);
-    } catch (err) {
-      if (err instanceof NotFoundError) return;
-      throw err;
-    }
-    throw conflict(jid);
   }
 
   /**
@@ -188,67 +178,25 @@ export class JobService {
    */
   async openLogs(jid: string, tail: number | undefined): Promise<ReadableStream<Uint8Array>> {
     this.#assertPlausible(jid);
-    const iterator = this.#deps.backend.streamLogs(jid, tail)[Symbol.asyncIterator]();
-    let first: IteratorResult<Uint8Array>;
     try {
-      first = await iterator.next();
+      return await startStream(this.#deps.backend.streamLogs(jid, tail));
     } catch (err) {
-      const record = this.#deps.records.get(jid);
       if (!(err instanceof NotFoundError)) throw err;
+      const record = this.#deps.records.get(jid);
       if (record === undefined) throw notFound(jid, err);
       const text =
         tail === undefined ? record.logs : boundLogText(record.logs, { tail, maxBytes: UNLIMITED });
-      return streamOf([new TextEncoder().encode(text)]);
-    }
-    return streamFrom(first, iterator);
-  }
-
-  /** GET /health: the process serves; the body says whether the backend answers. */
-  async backendHealth(): Promise<string> {
-    try {
-      await this.assertBackendReady();
-      return 'ok';
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+      return streamOfText(text);
     }
   }
 
-  /** GET /health/ready: throws BackendUnavailableError (503 + Retry-After) when the backend is down. */
-  async assertBackendReady(): Promise<void> {
-    try {
-      await withTimeout(this.#deps.backend.ping(), HEALTH_PING_TIMEOUT_MS, 'backend');
-    } catch (err) {
-      if (err instanceof BackendUnavailableError) throw err;
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new BackendUnavailableError(reason, { cause: err });
-    }
+  /** GET /health: the process serves; the body says whether the backend answers (health.ts). */
+  backendHealth(): Promise<string> {
+    return backendHealth(this.#deps.backend);
   }
-}
 
-function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of chunks) if (chunk.length > 0) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
-}
-
-/** Pull-based, so a slow client slows the backend read instead of filling memory. */
-function streamFrom(
-  first: IteratorResult<Uint8Array>,
-  iterator: AsyncIterator<Uint8Array>,
-): ReadableStream<Uint8Array> {
-  let pending: IteratorResult<Uint8Array> | undefined = first;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = pending ?? (await iterator.next());
-      pending = undefined;
-      if (next.done === true) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel() {
-      await iterator.return?.();
-    },
-  });
+  /** GET /health/ready: BackendUnavailableError (503 + Retry-After) while the backend is down. */
+  assertBackendReady(): Promise<void> {
+    return assertBackendReady(this.#deps.backend);
+  }
 }
