@@ -1,14 +1,19 @@
-// MemoryBackend (api.md §9.4): the reference backend for CONTAINER_ENV=memory, demos and tests.
-// Jobs never run; tests move them with start() / finish() / oom().
+// MemoryBackend (api.md §9.4): the reference implementation of the Port, for CONTAINER_ENV=memory,
+// demos and tests. Jobs never run: tests move them with start() / finish() / oom(), and what a job
+// "printed" is kept as the byte chunks an engine would stream, read back the way engines are read.
 import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
-import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
-import { boundLogText } from '../domain/logs.js';
+import type { JobInfo, JobSpec } from '../domain/job.js';
+import { collectTail } from '../domain/logs.js';
 import type { Backend, Capabilities, JobRead, ReadOptions } from './backend.js';
 
+/** What a job printed: text, or the raw chunks as an engine would deliver them (any split). */
+export type PrintedLogs = string | readonly Uint8Array[];
+
 interface MemoryJob {
+  /** A copy of the spec as create() received it. */
   spec: JobSpec;
   info: JobInfo;
-  logs: string;
+  logs: Uint8Array[];
 }
 
 export const MEMORY_CAPABILITIES: Capabilities = {
@@ -20,6 +25,8 @@ export const MEMORY_CAPABILITIES: Capabilities = {
   mountKinds: ['host', 'volume'],
   jobName: { pattern: /^[^/]+$/, maxLength: 63, rule: "1-63 characters, none of them '/'" },
 };
+
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 export interface MemoryBackendOptions {
   /** Clock for timestamps (tests inject one). */
@@ -48,33 +55,30 @@ export class MemoryBackend implements Backend {
         message: 'created',
         timestamp: this.#stamp(),
       };
-      this.#jobs.set(spec.name, { spec, info, logs: '' });
-      return { ...info };
+      // A copy: what the backend received stays what it received, whatever the caller does next.
+      this.#jobs.set(spec.name, { spec: structuredClone(spec), info, logs: [] });
+      return copyInfo(info);
     });
   }
 
+  /** One look at the job: its state and, when asked, the bounded tail of its bytes. */
   async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
-    const info = await this.get(name);
-    const logs =
-      options.logs === undefined || info.status === 'notstarted'
-        ? ''
-        : await this.logs(name, options.logs);
-    return { info, logs };
-  }
-
-  get(name: string): Promise<JobInfo> {
-    return this.#call(() => ({ ...this.#job(name).info }));
-  }
-
-  logs(name: string, limits: LogLimits): Promise<string> {
-    return this.#call(() => boundLogText(this.#job(name).logs, limits));
+    const job = await this.#call(() => this.#job(name));
+    const info = copyInfo(job.info);
+    if (options.logs === undefined || info.status === 'notstarted') return { info, logs: '' };
+    // The chunks are read as a stream, as from an engine: a character split across two chunks
+    // must come out whole.
+    return { info, logs: await collectTail(chunksOf(job.logs), options.logs) };
   }
 
   async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
-    const text = await this.#call(() => this.#job(name).logs);
-    const bounded =
-      tail === undefined ? text : boundLogText(text, { tail, maxBytes: Number.MAX_SAFE_INTEGER });
-    if (bounded !== '') yield new TextEncoder().encode(bounded);
+    const chunks = await this.#call(() => [...this.#job(name).logs]);
+    if (tail === undefined) {
+      yield* chunks;
+      return;
+    }
+    const text = await collectTail(chunksOf(chunks), { tail, maxBytes: UNLIMITED });
+    if (text !== '') yield new TextEncoder().encode(text);
   }
 
   delete(name: string): Promise<void> {
@@ -85,7 +89,7 @@ export class MemoryBackend implements Backend {
   }
 
   list(): Promise<JobInfo[]> {
-    return this.#call(() => [...this.#jobs.values()].map((job) => ({ ...job.info })));
+    return this.#call(() => [...this.#jobs.values()].map((job) => copyInfo(job.info)));
   }
 
   ping(): Promise<void> {
@@ -96,38 +100,33 @@ export class MemoryBackend implements Backend {
     return Promise.resolve();
   }
 
-  // Test hooks ---------------------------------------------------------------------------------
+  // Test hooks: the memory backend is the tests' engine -----------------------------------------
+
+  /** A job's status as read() reports it (kept for tests written before read(); same answer). */
+  async get(name: string): Promise<JobInfo> {
+    return (await this.read(name)).info;
+  }
 
   /** notstarted → started / running; `logs` replaces what the job has printed so far. */
-  start(name: string, logs?: string): void {
-    const job = this.#job(name);
-    job.info = { ...job.info, status: 'started', message: 'running', timestamp: this.#stamp() };
-    if (logs !== undefined) job.logs = logs;
+  start(name: string, logs?: PrintedLogs): void {
+    this.#move(name, { status: 'started', message: 'running' }, logs);
   }
 
   /** → finishedSuccessfully / exited, or finishedWithError / exited with code <n>. */
-  finish(name: string, exitCode: number, logs?: string): void {
-    const job = this.#job(name);
+  finish(name: string, exitCode: number, logs?: PrintedLogs): void {
     const ok = exitCode === 0;
-    job.info = {
-      ...job.info,
-      status: ok ? 'finishedSuccessfully' : 'finishedWithError',
-      message: ok ? 'exited' : `exited with code ${exitCode}`,
-      timestamp: this.#stamp(),
-    };
-    if (logs !== undefined) job.logs = logs;
+    this.#move(
+      name,
+      ok
+        ? { status: 'finishedSuccessfully', message: 'exited' }
+        : { status: 'finishedWithError', message: `exited with code ${exitCode}` },
+      logs,
+    );
   }
 
   /** → finishedWithError / OOMKilled (exit code 137). */
-  oom(name: string, logs?: string): void {
-    const job = this.#job(name);
-    job.info = {
-      ...job.info,
-      status: 'finishedWithError',
-      message: 'OOMKilled (exit code 137)',
-      timestamp: this.#stamp(),
-    };
-    if (logs !== undefined) job.logs = logs;
+  oom(name: string, logs?: PrintedLogs): void {
+    this.#move(name, { status: 'finishedWithError', message: 'OOMKilled (exit code 137)' }, logs);
   }
 
   /** Removes a job behind our back, as a Kubernetes TTL would. */
@@ -140,12 +139,18 @@ export class MemoryBackend implements Backend {
     this.#outage = reason;
   }
 
-  /** The spec a job was created with (tests inspect env, mounts, labels). */
+  /** The spec a job was created with, as received (tests inspect env, mounts, labels). */
   specOf(name: string): JobSpec | undefined {
     return this.#jobs.get(name)?.spec;
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  #move(name: string, state: Pick<JobInfo, 'status' | 'message'>, logs?: PrintedLogs): void {
+    const job = this.#job(name);
+    job.info = { ...job.info, ...state, timestamp: this.#stamp() };
+    if (logs !== undefined) job.logs = toChunks(logs);
+  }
 
   #job(name: string): MemoryJob {
     const job = this.#jobs.get(name);
@@ -170,6 +175,23 @@ export class MemoryBackend implements Backend {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
+}
+
+/** A fresh JobInfo, so no caller can change the stored one through its command array. */
+function copyInfo(info: JobInfo): JobInfo {
+  return { ...info, command: [...info.command] };
+}
+
+function toChunks(logs: PrintedLogs): Uint8Array[] {
+  if (typeof logs !== 'string') return logs.map((chunk) => chunk.slice());
+  const bytes = new TextEncoder().encode(logs);
+  return bytes.length > 0 ? [bytes] : [];
+}
+
+/** The stored chunks as the byte stream an engine would hand over. */
+// eslint-disable-next-line @typescript-eslint/require-await -- nothing to wait for in memory
+async function* chunksOf(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* chunks;
 }
 
 export function createMemoryBackend(options?: MemoryBackendOptions): Promise<MemoryBackend> {
