@@ -1,12 +1,19 @@
 // The conformance suite: the executable specification of a Backend (architecture.md §10).
 // Every backend runs it: memory in-process, Kubernetes/OpenShift against the fake API, Docker and
-// Swarm against the real engine. Fakes are *told* the outcome; real backends are *waited on*.
+// Swarm against an engine fake and the real engine. Fakes are *told* the outcome; real backends
+// are *waited on*. No case may pass by construction: what a fake was told is never the evidence.
 import { statusOf, logsOf } from '../fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
-import { TERMINAL_STATUSES, type JobSpec, type Mount } from '../../src/domain/job.js';
+import {
+  INCOMING,
+  OUTGOING,
+  TERMINAL_STATUSES,
+  type JobSpec,
+  type Mount,
+} from '../../src/domain/job.js';
 
 export type Outcome = { exitCode: number; logs?: string } | 'oom';
 
@@ -16,7 +23,12 @@ export interface Harness {
   image: string;
   /** Mounts for a new job; real engines create fresh dirs under a temporary storeBase. */
   mounts(name: string): Promise<Mount[]>;
-  /** Fakes: force the outcome now. Real engines: wait (bounded) until the job is terminal. */
+  /**
+   * Fakes: force the outcome now. Real engines: wait (bounded) until the job is terminal.
+   * A fake hands `logs` to the backend the way its engine would deliver them — for the
+   * unicode-logs case that means split inside a character across chunks, so the case checks the
+   * backend's decoding rather than an echo; a fake that cannot must skip unicode-logs and say why.
+   */
   finish(name: string, outcome: Outcome): Promise<void>;
   /**
    * Fakes: what the backend asked the engine or API to run for this job, as the fake received it
@@ -102,6 +114,13 @@ export function describeBackend(
       };
     }
 
+    /** The spec's mount at `target`, which every harness provides. */
+    function mountAt(s: JobSpec, target: Mount['containerPath']): Mount {
+      const mount = s.mounts.find((m) => m.containerPath === target);
+      if (mount === undefined) throw new Error(`the harness gave no mount at ${target}`);
+      return mount;
+    }
+
     const test = (name: CaseName, label: string, fn: () => Promise<void>): void => {
       const reason = opts.skip?.[name];
       if (reason !== undefined) it.skip(`${label} (skipped: ${reason})`, fn);
@@ -122,6 +141,10 @@ export function describeBackend(
         expect(got).toMatchObject({ name, image: s.image });
         expect(got.command).toEqual(s.command);
         expect(['notstarted', 'started', 'finishedSuccessfully']).toContain(got.status);
+        if (h.recorded !== undefined) {
+          // What the engine was asked to run, not what the backend says it asked.
+          expect((await h.recorded(name)).command).toEqual(s.command);
+        }
         await h.backend.delete(name);
       },
     );
@@ -226,32 +249,65 @@ export function describeBackend(
         env: { PMAN_TEST_VALUE: 'a=b c' },
       });
       await h.backend.create(s);
-      await h.finish(name, { exitCode: 0, logs: 'value=a=b c\n' });
-      expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain('value=a=b c');
+      if (h.recorded !== undefined) {
+        // A fake runs nothing: the evidence is the environment the engine or API received.
+        expect((await h.recorded(name)).env).toMatchObject({ PMAN_TEST_VALUE: 'a=b c' });
+      } else {
+        await h.finish(name, { exitCode: 0 });
+        expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain(
+          'value=a=b c',
+        );
+      }
       await h.backend.delete(name);
     });
 
-    test('unicode-logs', 'non-ASCII output survives the round trip', async () => {
-      const name = nextName();
-      await h.backend.create(await spec(name, "printf 'héllo ✓ 😀\\n'"));
-      await h.finish(name, { exitCode: 0, logs: 'héllo ✓ 😀\n' });
-      expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain('héllo ✓ 😀');
-      await h.backend.delete(name);
-    });
+    test(
+      'unicode-logs',
+      'non-ASCII output survives the round trip, and a byte cap cuts between characters',
+      async () => {
+        const name = nextName();
+        const text = 'héllo ✓ 😀\n';
+        await h.backend.create(await spec(name, "printf 'héllo ✓ 😀\\n'"));
+        await h.finish(name, { exitCode: 0, logs: text });
+        const read = async (maxBytes: number): Promise<string> =>
+          (await logsOf(h.backend, name, { tail: 10, maxBytes })).replace(/\r/g, '');
+        expect(await read(1000)).toContain(text);
+        // The line is 16 bytes; its last 7 begin inside '✓', so the cut moves to the next
+        // character instead of emitting U+FFFD (api.md §10).
+        expect(await read(7)).toBe(' 😀\n');
+        await h.backend.delete(name);
+      },
+    );
 
     test('mounts', 'the output mount is writable and the input mount read-only', async () => {
       const name = nextName();
       const script =
         'echo out > /share/outgoing/result.txt && ' +
         '(touch /share/incoming/x 2>/dev/null && echo incoming-writable || echo incoming-readonly)';
-      await h.backend.create(await spec(name, script));
-      await h.finish(name, { exitCode: 0, logs: 'incoming-readonly\n' });
-      expect((await statusOf(h.backend, name)).status).toBe('finishedSuccessfully');
-      expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain(
-        'incoming-readonly',
-      );
-      if (h.readOutput !== undefined) {
-        expect((await h.readOutput(name, 'result.txt')).trim()).toBe('out');
+      const s = await spec(name, script);
+      await h.backend.create(s);
+      if (h.recorded !== undefined) {
+        // A fake runs nothing: the evidence is the mounts the engine or API was asked for.
+        const { mounts } = await h.recorded(name);
+        expect(mounts).toContainEqual({
+          target: INCOMING,
+          readOnly: true,
+          subPath: mountAt(s, INCOMING).subPath,
+        });
+        expect(mounts).toContainEqual({
+          target: OUTGOING,
+          readOnly: false,
+          subPath: mountAt(s, OUTGOING).subPath,
+        });
+      } else {
+        await h.finish(name, { exitCode: 0 });
+        expect((await statusOf(h.backend, name)).status).toBe('finishedSuccessfully');
+        expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain(
+          'incoming-readonly',
+        );
+        if (h.readOutput !== undefined) {
+          expect((await h.readOutput(name, 'result.txt')).trim()).toBe('out');
+        }
       }
       await h.backend.delete(name);
     });

@@ -1,7 +1,14 @@
-// The conformance suite against the reference in-memory backend.
+// The conformance suite against the reference in-memory backend. Its harness is a fake engine:
+// it hands over printed bytes one at a time (every multi-byte character split across chunks)
+// and reports the spec the backend received.
 import { INCOMING, OUTGOING } from '../../src/domain/job.js';
 import { createMemoryBackend } from '../../src/backends/memory.js';
-import { describeBackend } from './backend.contract.js';
+import { describeBackend, type RecordedJob } from './backend.contract.js';
+
+/** `text` as an engine might deliver it at worst: one byte per chunk. */
+function byteByByte(text: string): Uint8Array[] {
+  return [...new TextEncoder().encode(text)].map((byte) => Uint8Array.of(byte));
+}
 
 describeBackend('memory', async () => {
   const backend = await createMemoryBackend();
@@ -27,8 +34,24 @@ describeBackend('memory', async () => {
       ]),
     finish: (name, outcome) => {
       if (outcome === 'oom') backend.oom(name);
-      else backend.finish(name, outcome.exitCode, outcome.logs);
+      else {
+        const logs = outcome.logs === undefined ? undefined : byteByByte(outcome.logs);
+        backend.finish(name, outcome.exitCode, logs);
+      }
       return Promise.resolve();
+    },
+    recorded: (name): Promise<RecordedJob> => {
+      const spec = backend.specOf(name);
+      if (spec === undefined) return Promise.reject(new Error(`memory received no job ${name}`));
+      return Promise.resolve({
+        command: [...spec.command],
+        env: { ...spec.env },
+        mounts: spec.mounts.map((m) => ({
+          target: m.containerPath,
+          readOnly: m.readOnly,
+          subPath: m.subPath,
+        })),
+      });
     },
     cleanup: () => backend.close(),
   };
