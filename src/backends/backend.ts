@@ -5,7 +5,13 @@ import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
 
 export type { Capabilities, JobNameRule } from '../domain/capabilities.js';
 
-export type BackendName = 'docker' | 'swarm' | 'kubernetes' | 'openshift' | 'memory';
+/**
+ * The CONTAINER_ENV names: the registry's keys. registry.ts fills this interface in (declaration
+ * merging), so the Port does not import the registry, which imports the Port through every module.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface BackendNames {}
+export type BackendName = keyof BackendNames;
 
 /** A job as one read of the backend found it. */
 export interface JobRead {

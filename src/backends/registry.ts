@@ -1,8 +1,69 @@
-// The backend registry: picks the backend for CONTAINER_ENV with a lazy import (a Docker
-// deployment never loads the Kubernetes client) and resolves storage once, before any job runs.
+// The backend registry: one line per CONTAINER_ENV name → that backend's module. Adding a backend
+// is one folder plus one line here. createBackend opens the configured one (its implementation is
+// imported lazily: a Docker deployment never loads the Kubernetes client) after resolving storage
+// once, before any job runs.
 import { stat } from 'node:fs/promises';
-import type { Config, Storage } from '../config/config.js';
-import type { Backend, BackendDeps } from './backend.js';
+import type { StorageConfig } from '../config/storage.js';
+import type { Storage } from '../domain/job.js';
+import type { Backend, BackendDeps, BackendName } from './backend.js';
+import { dockerModule } from './docker/module.js';
+import { kubernetesModule, openshiftModule } from './kubernetes/module.js';
+import { memoryModule } from './memory-module.js';
+import type { BackendModule } from './module.js';
+import { swarmModule } from './swarm/module.js';
+
+/** The order is the order CONTAINER_ENV's choices are listed in (aliases after their backend). */
+export const BACKENDS = {
+  docker: dockerModule,
+  swarm: swarmModule,
+  kubernetes: kubernetesModule,
+  openshift: openshiftModule,
+  memory: memoryModule,
+};
+
+declare module './backend.js' {
+  // BackendName is the registry's keys. Filled in from here so that the Port does not import the
+  // registry, which imports every backend module, which imports the Port (an import loop).
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface BackendNames extends Record<keyof typeof BACKENDS, true> {}
+}
+
+export type { BackendName } from './backend.js';
+
+/** The settings type of backend `K`. */
+export type SettingsOf<K extends BackendName> = ReturnType<(typeof BACKENDS)[K]['readSettings']>;
+type SettingsMap = { [K in BackendName]: SettingsOf<K> };
+/** Some backend's settings; `kind` says which (a union correlated with the registry). */
+export type BackendSettings = SettingsMap[BackendName];
+
+// Written as a mapped type so that TypeScript correlates a module with its own settings in
+// start() below; the assignment also checks that each key is its module's name.
+type ModuleMap = { [K in BackendName]: BackendModule<K, SettingsMap[K]> };
+const MODULES: ModuleMap = BACKENDS;
+// Each backend's settings carry its name as `kind`, so Config.backend says which backend it is for;
+// a module whose settings say otherwise fails here, naming itself.
+type KindIsNotName = {
+  [K in BackendName]: SettingsOf<K>['kind'] extends K ? never : K;
+}[BackendName];
+type NoneOf<T extends never> = T;
+export type _EveryKindIsItsName = NoneOf<KindIsNotName>;
+
+export type AnyBackendModule = ModuleMap[BackendName];
+
+export function backendModule(name: BackendName): AnyBackendModule {
+  return MODULES[name];
+}
+
+/** Every module, in registry order. */
+export function backendModules(): readonly AnyBackendModule[] {
+  return Object.values(MODULES);
+}
+
+/** The parts of the Config that opening a backend needs. */
+export interface BackendStart {
+  backend: BackendSettings;
+  storage: StorageConfig;
+}
 
 export interface CreatedBackend {
   backend: Backend;
@@ -12,39 +73,23 @@ export interface CreatedBackend {
   storeBaseCheck?: string;
 }
 
-async function openBackend(config: Config, deps: BackendDeps): Promise<Backend> {
-  const cfg = config.backend;
-  switch (cfg.kind) {
-    case 'docker':
-      return (await import('./docker/docker.js')).createDockerBackend(cfg, deps);
-    case 'swarm':
-      return (await import('./swarm/swarm.js')).createSwarmBackend(cfg, deps);
-    case 'kubernetes':
-    case 'openshift':
-      return (await import('./kubernetes/kubernetes.js')).createKubernetesBackend(cfg, deps);
-    case 'memory':
-      return (await import('./memory.js')).createMemoryBackend();
+async function start<K extends BackendName>(
+  name: K,
+  settings: SettingsMap[K],
+  configured: StorageConfig,
+  deps: BackendDeps,
+): Promise<{ backend: Backend; storage: Storage }> {
+  const module: ModuleMap[K] = MODULES[name];
+  let storage: Storage;
+  if (module.resolveStorage !== undefined) {
+    storage = await module.resolveStorage(configured, settings, deps);
+  } else if (configured.type === 'docker_local_volume') {
+    // loadConfig admits docker_local_volume only for backends that can resolve it.
+    throw new Error(`STORAGE_TYPE=docker_local_volume with CONTAINER_ENV=${name}`);
+  } else {
+    storage = configured;
   }
-}
-
-/** docker_local_volume becomes a host path here, once (api.md §7.2). */
-async function resolveStorage(config: Config, deps: BackendDeps): Promise<Storage> {
-  const storage = config.storage;
-  if (storage.type !== 'docker_local_volume') return storage;
-  if (config.backend.kind !== 'docker' && config.backend.kind !== 'swarm') {
-    // loadConfig only admits docker_local_volume on docker and swarm.
-    throw new Error(`STORAGE_TYPE=docker_local_volume with CONTAINER_ENV=${config.backend.kind}`);
-  }
-  const { resolveLocalVolume } = await import('./shared/local-volume.js');
-  const storeBase = await resolveLocalVolume(
-    config.backend.engine,
-    {
-      ...(storage.volumeName !== undefined && { volumeName: storage.volumeName }),
-      pfconSelector: storage.pfconSelector,
-    },
-    deps.timeoutMs,
-  );
-  return { type: 'host', storeBase };
+  return { backend: await module.open(settings, deps), storage };
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -55,9 +100,16 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-export async function createBackend(config: Config, deps: BackendDeps): Promise<CreatedBackend> {
-  const storage = await resolveStorage(config, deps);
-  const backend = await openBackend(config, deps);
+export async function createBackend(
+  config: BackendStart,
+  deps: BackendDeps,
+): Promise<CreatedBackend> {
+  const { backend, storage } = await start(
+    config.backend.kind,
+    config.backend,
+    config.storage,
+    deps,
+  );
   if (storage.type !== 'host') return { backend, storage };
   if (await isDirectory(storage.storeBase)) {
     return { backend, storage, storeBaseCheck: storage.storeBase };

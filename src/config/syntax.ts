@@ -1,6 +1,7 @@
-// Parsers for the structured variables (CONTAINER_USER, k=v lists, tolerations, Kubernetes names).
-// Pure: each returns a value or one human-readable reason, never throws.
-import type { IdRange, Toleration } from './config.js';
+// Parsers for the structured shared variables (CONTAINER_USER, k=v lists, name lists, Kubernetes
+// names), also used by backends' settings readers. Pure: a value or one human-readable reason, never
+// a throw.
+import type { IdRange } from '../domain/job.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -84,7 +85,7 @@ export function labelValueProblem(key: string, value: string): string | undefine
 }
 
 /** Comma-separated items with surrounding blanks and empty items (a trailing comma) dropped. */
-function items(raw: string): string[] {
+export function listItems(raw: string): string[] {
   return raw
     .split(',')
     .map((s) => s.trim())
@@ -101,7 +102,7 @@ export function parseKeyValues(
 ): Parsed<Record<string, string>> {
   const out: Record<string, string> = {};
   const problems: string[] = [];
-  for (const item of items(raw)) {
+  for (const item of listItems(raw)) {
     const eq = item.indexOf('=');
     if (eq <= 0) {
       problems.push(`"${item}" is not key=value`);
@@ -121,46 +122,9 @@ export function parseKeyValues(
   return problems.length > 0 ? fail(problems.join('; ')) : ok(out);
 }
 
-const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
-
-/** JOB_TOLERATIONS in kubectl's taint syntax: `key[=value]:Effect`, comma-separated. */
-export function parseTolerations(raw: string): Parsed<Toleration[]> {
-  const out: Toleration[] = [];
-  const problems: string[] = [];
-  for (const item of items(raw)) {
-    const colon = item.lastIndexOf(':');
-    const effect = colon >= 0 ? item.slice(colon + 1) : '';
-    const keyValue = colon >= 0 ? item.slice(0, colon) : item;
-    if (!(TAINT_EFFECTS as readonly string[]).includes(effect)) {
-      problems.push(
-        `"${item}" is not key[=value]:Effect with Effect one of ${TAINT_EFFECTS.join(', ')}`,
-      );
-      continue;
-    }
-    const eq = keyValue.indexOf('=');
-    const key = eq >= 0 ? keyValue.slice(0, eq) : keyValue;
-    const value = eq >= 0 ? keyValue.slice(eq + 1) : undefined;
-    const problem =
-      key === ''
-        ? `"${item}" has an empty key`
-        : (labelKeyProblem(key) ??
-          (value === undefined ? undefined : labelValueProblem(key, value)));
-    if (problem !== undefined) {
-      problems.push(problem);
-      continue;
-    }
-    out.push(
-      value === undefined
-        ? { key, operator: 'Exists', effect }
-        : { key, operator: 'Equal', value, effect },
-    );
-  }
-  return problems.length > 0 ? fail(problems.join('; ')) : ok(out);
-}
-
 /** IMAGE_PULL_SECRETS: comma-separated secret names. */
 export function parseNameList(raw: string): Parsed<string[]> {
-  const names = items(raw);
+  const names = listItems(raw);
   const problems = names.map(dnsSubdomainProblem).filter((p): p is string => p !== undefined);
   return problems.length > 0 ? fail(problems.join('; ')) : ok(names);
 }

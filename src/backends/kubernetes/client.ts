@@ -23,7 +23,7 @@ import type {
   V1Job,
   V1Pod,
 } from '@kubernetes/client-node';
-import type { KubernetesBackendConfig } from '../../config/config.js';
+import type { KubernetesBackendConfig } from './settings.js';
 import {
   BackendRefusedError,
   BackendUnavailableError,

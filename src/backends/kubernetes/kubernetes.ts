@@ -2,7 +2,7 @@
 // list(), the recorder and (while the watches are live) read() are fed by Job and Pod informers;
 // pod logs, and read() while a watch is down, come from the API directly.
 import { homedir } from 'node:os';
-import type { KubernetesBackendConfig } from '../../config/config.js';
+import type { KubernetesBackendConfig } from './settings.js';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
 import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './labels.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';

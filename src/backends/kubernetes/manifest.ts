@@ -1,5 +1,5 @@
 // toJob(spec, opts): JobSpec → batch/v1 Job (pure; kubernetes.md §2).
-import type { Toleration } from '../../config/config.js';
+import type { Toleration } from './tolerations.js';
 import { UnsupportedError } from '../../domain/errors.js';
 import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './labels.js';
 import type { JobSpec, Mount } from '../../domain/job.js';

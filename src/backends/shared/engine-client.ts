@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import type { EngineConnection } from '../../config/config.js';
+import type { EngineConnection } from './engine-settings.js';
 import {
   BackendRefusedError,
   BackendUnavailableError,

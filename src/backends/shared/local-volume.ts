@@ -1,7 +1,7 @@
 // resolveLocalVolume: STORAGE_TYPE=docker_local_volume → the host path of storeBase, once at
 // start-up (api.md §7.2): VOLUME_NAME's mountpoint, or the source of the mount at
 // /var/local/storeBase of the container matching PFCON_SELECTOR.
-import type { EngineConnection } from '../../config/config.js';
+import type { EngineConnection } from './engine-settings.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { ConfigError } from '../../config/errors.js';
 import { createDockerClient, engineCall } from './engine-client.js';

@@ -1,0 +1,24 @@
+// The docker backend as the registry sees it (CONTAINER_ENV=docker, alias podman). The
+// implementation, and dockerode with it, is loaded only by open().
+import type { BackendModule } from '../module.js';
+import { resolveEngineStorage } from '../shared/engine-storage.js';
+import { DOCKER_JOB_NAME } from './job-name.js';
+import { checkIgnoreLimitsElsewhere, DOCKER_VARIABLES, readDockerSettings } from './settings.js';
+import type { DockerBackendConfig } from './settings.js';
+
+const ALIASES = ['podman'] as const;
+
+export const dockerModule: BackendModule<'docker', DockerBackendConfig> = {
+  name: 'docker',
+  aliases: ALIASES,
+  storage: { types: ['docker_local_volume', 'host'] },
+  jobName: DOCKER_JOB_NAME,
+  ownVariables: DOCKER_VARIABLES,
+  readSettings: readDockerSettings,
+  checkElsewhere: (r, chosen) => checkIgnoreLimitsElsewhere(r, chosen, ['docker', ...ALIASES]),
+  resolveStorage: (storage, settings, deps) => resolveEngineStorage(storage, settings.engine, deps),
+  async open(settings, deps) {
+    const { createDockerBackend } = await import('./docker.js');
+    return createDockerBackend(settings, deps);
+  },
+};
