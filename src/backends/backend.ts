@@ -1,4 +1,5 @@
-// The one seam between the HTTP API and the orchestrators, and the central capability check.
+// The Port: the one seam between the job service and an orchestrator. A backend is one folder
+// (memory: one file) implementing it, plus one line in the registry.
 import type { Logger } from 'pino';
 import type { Capabilities } from '../domain/capabilities.js';
 import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
@@ -30,9 +31,17 @@ export interface Backend {
   /** The CONTAINER_ENV it serves (container_env on the wire). */
   readonly name: BackendName;
   readonly capabilities: Capabilities;
-  /** Create and start the job. ConflictError if the name exists; InvalidSpecError if the engine refuses the spec. */
+  /**
+   * Create and start the job. The spec is final (name rule and capabilities already checked).
+   * ConflictError if a job of that name exists: the service checks only its records and its own
+   * creates in flight, so this is the duplicate check for every job the backend holds.
+   * InvalidSpecError if the engine refuses the spec.
+   */
   create(spec: JobSpec): Promise<JobInfo>;
-  /** Current state, and the log tail when asked, from one look at the backend. NotFoundError if unknown. */
+  /**
+   * Current state, and the log tail when asked, from one look at the backend (no second call
+   * for the logs). NotFoundError if unknown.
+   */
   read(name: string, options?: ReadOptions): Promise<JobRead>;
   /** Raw log bytes for GET /api/v1/:jid/logs/; `tail` = last n lines (undefined: all). */
   streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array>;
