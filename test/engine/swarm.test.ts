@@ -289,11 +289,6 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       expect(docker('service', 'inspect', '--format', '{{.Spec.Name}}', name)).toBe(name);
     });
 
-    it('a name outside the swarm rule is NotFound without reaching the engine', async () => {
-      await expect(statusOf(backend, '../../info')).rejects.toBeInstanceOf(NotFoundError);
-      await expect(backend.delete('a?b')).rejects.toBeInstanceOf(NotFoundError);
-    });
-
     it('a restarted server finds its jobs again through the label', async () => {
       const name = nextName();
       await backend.create(await spec(name, 'echo again'));
