@@ -102,11 +102,6 @@ export class MemoryBackend implements Backend {
 
   // Test hooks: the memory backend is the tests' engine -----------------------------------------
 
-  /** A job's status as read() reports it (kept for tests written before read(); same answer). */
-  async get(name: string): Promise<JobInfo> {
-    return (await this.read(name)).info;
-  }
-
   /** notstarted → started / running; `logs` replaces what the job has printed so far. */
   start(name: string, logs?: PrintedLogs): void {
     this.#move(name, { status: 'started', message: 'running' }, logs);
