@@ -1,19 +1,22 @@
-// createApp: the Hono app = request log + path rules + auth + method rules + routes + onError (architecture.md §7). No I/O.
-import { randomUUID } from 'node:crypto';
+// createApp: the Hono app = request log → path rules → auth guard → method rules → the route
+// table's handlers, dispatched by Hono's router on the raw path; onError last (architecture.md §7). No I/O.
 import { Hono } from 'hono';
-import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
 import type { Config, Storage } from '../config/config.js';
-import type { Authenticator } from './auth.js';
-import { requireToken } from './auth.js';
 import { JobService } from '../service/jobs.js';
-import { onError } from './on-error.js';
-import { methodRules, NOT_FOUND_TEXT, pathRules, routeOf } from './middleware/path-rules.js';
-import { jsonResponse } from './wire/response.js';
-import type { Method } from './routes.js';
-import { routes } from './routes.js';
 import type { JobRecords } from '../service/records.js';
+import type { Authenticator } from './auth.js';
+import { authGuard } from './middleware/auth-guard.js';
+import { methodRules } from './middleware/method-rules.js';
+import { NOT_FOUND_TEXT, pathRules } from './middleware/path-rules.js';
+import { requestLog } from './middleware/request-log.js';
+import { onError } from './on-error.js';
+import { routeMatcher } from './router.js';
+import type { HttpEnv } from './router.js';
+import { routeTable } from './routes.js';
+import { indentFor, jsonResponse } from './wire/response.js';
+import { rawPathOf } from './wire/url.js';
 
 export interface AppDeps {
   backend: Backend;
@@ -28,57 +31,27 @@ export interface AppDeps {
   authenticator?: Authenticator;
 }
 
-/** One line per request; the Authorization header is never part of it. */
-function requestLog(log: Logger): MiddlewareHandler {
-  return async (c, next) => {
-    const started = performance.now();
-    await next();
-    log.info(
-      {
-        reqId: randomUUID(),
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
-      'request',
-    );
-  };
-}
+export type App = Hono<HttpEnv>;
 
-/** Every /api/v1/ route needs a token; /health and /health/ready stay open for probes. */
-function guardApi(authenticator: Authenticator): MiddlewareHandler {
-  const guard = requireToken(authenticator);
-  return async (c, next) => {
-    const route = routeOf(c.req.raw)?.route;
-    if (route === 'health' || route === 'ready') return next();
-    return guard(c, next);
-  };
-}
-
-export function createApp(deps: AppDeps): Hono {
-  const { config, log } = deps;
-  const indent = config.mode === 'development' ? 4 : undefined;
-  if (config.auth.enabled && deps.authenticator === undefined) {
+export function createApp(deps: AppDeps): App {
+  const { config, log, authenticator } = deps;
+  const indent = indentFor(config.mode);
+  if (config.auth.enabled && authenticator === undefined) {
     throw new Error('createApp: token authentication is enabled but no authenticator was given');
   }
-  const jobs = new JobService(deps);
-  const handlers = routes({ backend: deps.backend, config, jobs });
-  const app = new Hono();
+  const table = routeTable({ backend: deps.backend, config, jobs: new JobService(deps) });
+  // The raw path is the one parse of the URL: Hono's router and c.req.path both see it undecoded.
+  const app = new Hono<HttpEnv>({ getPath: rawPathOf });
   app.use(requestLog(log.child({ component: 'http' })));
-  app.use(pathRules(indent));
-  if (config.auth.enabled && deps.authenticator !== undefined)
-    app.use(guardApi(deps.authenticator));
+  app.use(pathRules(routeMatcher(table), indent));
+  if (config.auth.enabled && authenticator !== undefined) app.use(authGuard(authenticator));
   app.use(methodRules(indent));
-  app.all('*', (c) => {
-    const match = routeOf(c.req.raw);
-    const method = (c.req.method === 'HEAD' ? 'GET' : c.req.method) as Method;
-    const handler = match === undefined ? undefined : handlers[match.route][method];
-    if (match === undefined || handler === undefined) {
-      return jsonResponse(404, { message: NOT_FOUND_TEXT }, indent); // unreachable after the rules
+  for (const route of table) {
+    for (const [method, handler] of Object.entries(route.handlers)) {
+      app.on(method, route.path, handler);
     }
-    return handler(c, match.jid ?? '');
-  });
+  }
+  // Unreachable after the rules: every path and method that gets this far has a handler.
   app.notFound(() => jsonResponse(404, { message: NOT_FOUND_TEXT }, indent));
   app.onError(onError(log, indent));
   return app;

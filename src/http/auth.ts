@@ -3,7 +3,6 @@
 import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import jwt from 'jsonwebtoken';
 import type { AuthConfig } from '../config/config.js';
@@ -159,13 +158,5 @@ export async function loadAuthenticator(
       if (keys.length === 0) throw unauthorized(AUTH_TEXTS.invalid);
       verifyJwt(token, keys, now());
     },
-  };
-}
-
-/** Middleware guarding every /api/v1/ route; /health* never passes through it. */
-export function requireToken(authenticator: Authenticator): MiddlewareHandler {
-  return async (c, next) => {
-    authenticator.verify(c.req.header('authorization'));
-    await next();
   };
 }

@@ -1,16 +1,14 @@
-// The route handlers (api.md §2, §4, §8, §11, §12): parse, call, serialize — errors go to onError.
-import type { Context } from 'hono';
+// The route table (api.md §2): each route once — its name, path pattern and handlers per method.
+// Dispatch (app.ts), Allow (router.ts), the token rule (auth-guard) and the 308s (path-rules) all
+// derive from it, so a new route is one entry here. Handlers parse, call the JobService, serialize.
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/config.js';
-import { readJsonObject } from './wire/body.js';
 import type { JobService } from '../service/jobs.js';
+import type { HttpContext, Route } from './router.js';
+import { readJsonObject } from './wire/body.js';
 import { firstQueryValues, parseStatusFilter, parseTail } from './wire/query.js';
 import { parseCreateRequest } from './wire/request.js';
-import type { RouteName } from './middleware/path-rules.js';
-import { cmdStyleFor, jsonResponse, toWire, toWireSummary } from './wire/response.js';
-
-export type Method = 'GET' | 'POST' | 'DELETE';
-export type Handler = (c: Context, jid: string) => Promise<Response>;
+import { cmdStyleFor, indentFor, jsonResponse, toWire, toWireSummary } from './wire/response.js';
 
 export interface RouteDeps {
   backend: Backend;
@@ -18,67 +16,90 @@ export interface RouteDeps {
   jobs: JobService;
 }
 
-/** Handlers per route and method; HEAD runs GET (Hono drops the body). */
-export function routes({
-  backend,
-  config,
-  jobs,
-}: RouteDeps): Record<RouteName, Partial<Record<Method, Handler>>> {
-  const indent = config.mode === 'development' ? 4 : undefined;
+/** Where two patterns match one path, the earlier entry wins: `jobs` must precede `:jid`. */
+export function routeTable({ backend, config, jobs }: RouteDeps): readonly Route[] {
   const cmdStyle = cmdStyleFor(backend.name);
-  const json = (status: number, value: unknown) => jsonResponse(status, value, indent);
-  const query = (c: Context) => firstQueryValues(c.req.url);
-  return {
-    root: {
-      GET: () =>
-        Promise.resolve(
-          json(200, {
-            server_version: config.serverVersion,
-            container_env: config.containerEnv,
-            storage_type: config.storageType,
-          }),
-        ),
-      POST: async (c) => {
-        const body = await readJsonObject(c.req.raw);
-        const rule = backend.capabilities.jobName;
-        const info = await jobs.create(parseCreateRequest(body, query(c), rule, backend.name));
-        return json(201, toWire(info, '', cmdStyle));
+  const json = (status: number, value: unknown) =>
+    jsonResponse(status, value, indentFor(config.mode));
+  const query = (c: HttpContext) => firstQueryValues(c.req.url);
+  const jid = (c: HttpContext) => c.var.match.jid ?? '';
+  const text = { 'Content-Type': 'text/plain; charset=utf-8' };
+  return [
+    {
+      name: 'root',
+      path: '/api/v1/',
+      handlers: {
+        GET: () =>
+          Promise.resolve(
+            json(200, {
+              server_version: config.serverVersion,
+              container_env: config.containerEnv,
+              storage_type: config.storageType,
+            }),
+          ),
+        POST: async (c) => {
+          const body = await readJsonObject(c.req.raw);
+          const rule = backend.capabilities.jobName;
+          const info = await jobs.create(parseCreateRequest(body, query(c), rule, backend.name));
+          return json(201, toWire(info, '', cmdStyle));
+        },
       },
     },
-    job: {
-      GET: async (_c, jid) => {
-        const { info, logs } = await jobs.read(jid);
-        return json(200, toWire(info, logs, cmdStyle));
-      },
-      DELETE: async (_c, jid) => {
-        await jobs.remove(jid);
-        return new Response(null, { status: 204 });
-      },
-    },
-    jobs: {
-      GET: async (c) => {
-        const found = await jobs.list(parseStatusFilter(query(c).status));
-        return json(200, { jobs: found.map((info) => toWireSummary(info, cmdStyle)) });
+    {
+      name: 'jobs',
+      path: '/api/v1/jobs/',
+      handlers: {
+        GET: async (c) => {
+          const found = await jobs.list(parseStatusFilter(query(c).status));
+          return json(200, { jobs: found.map((info) => toWireSummary(info, cmdStyle)) });
+        },
       },
     },
-    logs: {
-      GET: async (c, jid) => {
-        const tail = parseTail(query(c).tail);
-        const headers = { 'Content-Type': 'text/plain; charset=utf-8' };
-        // HEAD must not open a log stream that nobody would ever read or close.
-        if (c.req.method === 'HEAD') await jobs.assertKnown(jid);
-        const body = c.req.method === 'HEAD' ? null : await jobs.openLogs(jid, tail);
-        return new Response(body, { status: 200, headers });
+    {
+      name: 'job',
+      path: '/api/v1/:jid/',
+      handlers: {
+        GET: async (c) => {
+          const { info, logs } = await jobs.read(jid(c));
+          return json(200, toWire(info, logs, cmdStyle));
+        },
+        DELETE: async (c) => {
+          await jobs.remove(jid(c));
+          return new Response(null, { status: 204 });
+        },
       },
     },
-    health: {
-      GET: async () => json(200, { status: 'ok', backend: await jobs.backendHealth() }),
-    },
-    ready: {
-      GET: async () => {
-        await jobs.assertBackendReady();
-        return json(200, { status: 'ok', backend: 'ok' });
+    {
+      name: 'logs',
+      path: '/api/v1/:jid/logs/',
+      handlers: {
+        GET: async (c) => {
+          const tail = parseTail(query(c).tail);
+          // HEAD runs this too, and must not open a log stream that nobody would read or close.
+          if (c.req.method === 'HEAD') await jobs.assertKnown(jid(c));
+          const body = c.req.method === 'HEAD' ? null : await jobs.openLogs(jid(c), tail);
+          return new Response(body, { status: 200, headers: text });
+        },
       },
     },
-  };
+    {
+      name: 'health',
+      path: '/health',
+      open: true,
+      handlers: {
+        GET: async () => json(200, { status: 'ok', backend: await jobs.backendHealth() }),
+      },
+    },
+    {
+      name: 'ready',
+      path: '/health/ready',
+      open: true,
+      handlers: {
+        GET: async () => {
+          await jobs.assertBackendReady();
+          return json(200, { status: 'ok', backend: 'ok' });
+        },
+      },
+    },
+  ];
 }

@@ -47,6 +47,11 @@ function serialize(value: unknown, indent: number | undefined, depth: number): s
   return open + inner + items.join(',' + inner) + outer + close;
 }
 
+/** json.dumps' indent: pman pretty-printed with 4 spaces in development mode, compact otherwise. */
+export function indentFor(mode: 'production' | 'development'): number | undefined {
+  return mode === 'development' ? 4 : undefined;
+}
+
 /** `value` written as Python's json.dumps (compact, or with `indent` spaces), plus one "\n". */
 export function pyJson(value: unknown, indent?: number): string {
   return serialize(value, indent, 0) + '\n';
