@@ -2,7 +2,6 @@
 // an app over the MemoryBackend, and a bounded polling helper.
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import type { Hono } from 'hono';
 import { createApp } from '../src/http/app.js';
 import type { AppDeps } from '../src/http/app.js';
 import { MemoryBackend } from '../src/backends/memory.js';
@@ -100,8 +99,11 @@ export function sampleSpec(overrides: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
+/** The app as createApp builds it (whatever Hono environment the HTTP layer declares). */
+export type TestHono = ReturnType<typeof createApp>;
+
 export interface TestApp {
-  app: Hono;
+  app: TestHono;
   backend: MemoryBackend;
   records: JobRecords;
   config: Config;
@@ -127,7 +129,7 @@ export async function testApp(
 }
 
 /** A POST of `body` as JSON to the create route. */
-export function postJson(app: Hono, body: unknown, path = '/api/v1/'): Promise<Response> {
+export function postJson(app: TestHono, body: unknown, path = '/api/v1/'): Promise<Response> {
   return Promise.resolve(
     app.request(path, {
       method: 'POST',
