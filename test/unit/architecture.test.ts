@@ -127,6 +127,11 @@ const FORBIDDEN: Array<{
     source: "import { app } from '../http/app.js';\nexport const bad = app;",
   },
   {
+    rule: 'service-imports-backend-internals',
+    file: 'src/service/bad-internals.ts',
+    source: "import { memory } from '../backends/memory.js';\nexport const bad = memory;",
+  },
+  {
     rule: 'only-kubernetes-imports-its-client',
     file: 'src/backends/shared/bad-kube.ts',
     source: "import type { V1Pod } from '@kubernetes/client-node';\nexport type Bad = V1Pod;",
@@ -185,17 +190,17 @@ describe('architecture check', () => {
   it('passes a tree that only makes allowed imports', async () => {
     const result = await cruise(clean);
     expect(result.exitCode, result.output).toBe(0);
-  }, 30_000);
+  }, 60_000);
 
   it('fails on each deliberately bad import, naming its rule and file', async () => {
     const result = await cruise(bad);
     expect(result.exitCode).toBeGreaterThan(0);
     const found = result.violations.map((v) => `${v.rule} ${v.from}`);
     for (const { rule, file } of FORBIDDEN) expect(found).toContain(`${rule} ${file}`);
-  }, 30_000);
+  }, 60_000);
 
   it('passes on the real src', async () => {
     const result = await cruise(ROOT);
     expect(result.exitCode, result.output).toBe(0);
-  }, 30_000);
+  }, 60_000);
 });
