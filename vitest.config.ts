@@ -1,5 +1,6 @@
 // Test tiers (architecture.md §10): unit and http need nothing; contract runs fakes on loopback;
 // engine needs a real Docker engine + swarm (mandatory with CI=true); cluster needs KUBECONFIG.
+// `npm run test:fast` runs unit + http + contract; `npm test` (what CI runs) adds engine.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
