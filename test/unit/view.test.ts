@@ -73,6 +73,14 @@ describe('JobCache', () => {
     expect(view.lookup('new')).toBe('created');
   });
 
+  it('a job stored while a resync was listing is kept: the list is older than it', () => {
+    const view = new JobCache<string>({ maxAgeMs: 1000 });
+    const listStarted = view.ticket();
+    view.store('created-meanwhile', 'created', view.ticket());
+    view.replaceAll(new Map(), listStarted);
+    expect(view.lookup('created-meanwhile')).toBe('created');
+  });
+
   it('snapshot refuses while any job is unsettled', () => {
     const view = new JobCache<string>({ maxAgeMs: 1000 });
     view.replaceAll(new Map([['a', 'x']]), view.ticket());

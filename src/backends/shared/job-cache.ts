@@ -73,9 +73,13 @@ export class JobCache<T> {
     return out;
   }
 
-  /** Taken before a read of the engine; store() with it keeps only reads nothing has overtaken. */
+  /**
+   * Taken before a read of the engine; store() with it keeps only reads nothing has overtaken.
+   * Every ticket is a new point in time, so a read stored while a resync's list was in flight
+   * (a job created meanwhile) counts as newer than that list and is not dropped by it.
+   */
   ticket(): Ticket {
-    return { version: this.#clock };
+    return { version: ++this.#clock };
   }
 
   /** The job changed (an event): stop answering for it until a read after this point lands. */
