@@ -1,4 +1,4 @@
-// The docker backend against a fake Engine API: the error paths a real engine rarely shows on
+// The docker backend against the fake Engine API: the error paths a real engine rarely shows on
 // demand (500/409 on create, start refusals, calls that never answer) and the background pull.
 import { statusOf, logsOf } from '../fixtures.js';
 import { pino } from 'pino';
@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
 import { toContainerCreate } from '../../src/backends/docker/manifest.js';
-import type { DockerBackendConfig } from '../../src/config/config.js';
 import {
   BackendUnavailableError,
   ConflictError,
@@ -17,8 +16,9 @@ import { type JobSpec } from '../../src/domain/job.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { startEngineFake, type EngineFake } from '../fakes/engine-api.js';
 import { until } from './backend.contract.js';
+import { FAKE_IMAGE, dockerSettings } from './engine-rig.js';
 
-const IMAGE = 'example.org/pman/job:1';
+const IMAGE = FAKE_IMAGE;
 const log = pino({ level: 'silent' });
 
 function spec(name: string, image = IMAGE): JobSpec {
@@ -61,20 +61,10 @@ describe('docker backend against a fake Engine API', () => {
   let backend: Backend;
 
   async function build(
-    overrides: Partial<DockerBackendConfig> = {},
+    overrides: Parameters<typeof dockerSettings>[1] = {},
     timeoutMs = 5000,
   ): Promise<Backend> {
-    const cfg: DockerBackendConfig = {
-      kind: 'docker',
-      alias: 'docker',
-      engine: { host: `tcp://${fake.url.host}:${fake.url.port}`, tlsVerify: false },
-      ignoreLimits: false,
-      memoryLimitMode: 'hard',
-      imagePullWaitSeconds: 5,
-      imagePullTimeoutSeconds: 30,
-      ...overrides,
-    };
-    return createDockerBackend(cfg, { log, timeoutMs });
+    return createDockerBackend(dockerSettings(fake, overrides), { log, timeoutMs });
   }
 
   beforeEach(async () => {
@@ -101,7 +91,13 @@ describe('docker backend against a fake Engine API', () => {
     // dockerode sends the name in the query and also leaves it in the body; dockerd ignores the latter.
     const expected = toContainerCreate(s, { ignoreLimits: false, memoryLimitMode: 'hard' });
     expect(sent).toStrictEqual(JSON.parse(JSON.stringify(expected)));
-    expect((await statusOf(backend, 'job-a')).status).toBe('started');
+    // The view may answer from before the start event by one round trip; it then follows it.
+    await until(
+      'job-a to show started',
+      () => statusOf(backend, 'job-a'),
+      (i) => i.status === 'started',
+      5000,
+    );
   });
 
   it('capabilities come from /info', () => {
