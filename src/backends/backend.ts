@@ -1,5 +1,5 @@
 // The Port: the one seam between the job service and an orchestrator. A backend is one folder
-// (memory: one file) implementing it, plus one line in the registry.
+// (memory: memory.ts and its memory-module.ts) implementing it, plus one line in the registry.
 import type { Logger } from 'pino';
 import type { Capabilities } from '../domain/capabilities.js';
 import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
