@@ -119,3 +119,34 @@ describe.each<[EngineKind, string[]]>([
     expect(fake.containers.has('j1') || fake.services.has('j1')).toBe(true);
   });
 });
+
+describe('swarm backend: a dead container’s task on the fake engine', () => {
+  it('a task still listed running after its container died is not settled as running', async () => {
+    const fake = await startEngineFake();
+    fake.images.add(FAKE_IMAGE);
+    const backend = await openOnFake('swarm', fake);
+    try {
+      await backend.create(spec('j1'));
+      // The view answers the running job by itself first …
+      await until(
+        'the view to answer j1',
+        () => callsOf(fake, () => statusOf(backend, 'j1')),
+        (calls) => calls.length === 0,
+        5000,
+      );
+      // … then the container dies while the manager still lists the task as running.
+      fake.finish('j1', { exitCode: 3 }, 300);
+      const done = await until(
+        'j1 to settle',
+        () => statusOf(backend, 'j1'),
+        (i) => i.status !== 'started',
+        5000,
+      );
+      expect(done).toMatchObject({ status: 'finishedWithError' });
+      expect(done.message).toContain('non-zero exit (3)');
+    } finally {
+      await backend.close();
+      await fake.close();
+    }
+  });
+});

@@ -54,7 +54,7 @@ export async function hostJobSpec(job: HostJob, extra: Partial<JobSpec> = {}): P
   };
 }
 
-/** Polls `backend.get(name)` until the job is in a terminal status, at most `ms`. */
+/** Polls the job's status (one read) until the job is in a terminal status, at most `ms`. */
 export function untilFinished(backend: Backend, name: string, ms = 60_000): Promise<JobInfo> {
   return until(
     `${name} to finish`,

@@ -18,8 +18,8 @@ export interface EngineFake extends EngineState {
   url: { host: string; port: number };
   /** The event stream; `events.down = true` makes GET /events fail (no live view). */
   events: EventBus;
-  /** Ends the job `name` (a container, or a service's task). */
-  finish(name: string, outcome: FakeOutcome): void;
+  /** Ends the job `name` (a container, or a service's task; `taskLagMs`: see SwarmRoutes.finish). */
+  finish(name: string, outcome: FakeOutcome, taskLagMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -67,9 +67,9 @@ export async function startEngineFake(): Promise<EngineFake> {
   return Object.assign(state, {
     url: { host: '127.0.0.1', port },
     events,
-    finish(name: string, outcome: FakeOutcome): void {
+    finish(name: string, outcome: FakeOutcome, taskLagMs?: number): void {
       if (state.containers.has(name)) containers.finish(name, outcome);
-      else swarm.finish(name, outcome);
+      else swarm.finish(name, outcome, taskLagMs);
     },
     close: () =>
       new Promise<void>((resolve) => {

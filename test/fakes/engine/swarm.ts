@@ -18,19 +18,27 @@ export class SwarmRoutes {
     this.#parts = parts;
   }
 
-  /** Ends a service's running task: complete on exit 0, else failed with the exit code. */
-  finish(name: string, outcome: FakeOutcome): void {
+  /**
+   * Ends a service's running task: complete on exit 0, else failed with the exit code. With
+   * `lagMs` the manager lists the task as running for that long after its container died, as a
+   * real one may (and raises no event when the task then turns final).
+   */
+  finish(name: string, outcome: FakeOutcome, lagMs = 0): void {
     const s = this.#parts.state.services.get(name);
     if (s === undefined) throw new Error(`fake engine: no service ${name}`);
     const exitCode = outcome === 'oom' ? OOM_EXIT_CODE : outcome.exitCode;
     if (outcome !== 'oom') s.logs += outcome.logs ?? '';
-    s.task.Status = {
-      Timestamp: new Date().toISOString(),
-      State: exitCode === 0 ? 'complete' : 'failed',
-      Message: exitCode === 0 ? 'finished' : 'started',
-      ...(exitCode !== 0 && { Err: `task: non-zero exit (${exitCode})` }),
-      ContainerStatus: { ExitCode: exitCode },
+    const settle = (): void => {
+      s.task.Status = {
+        Timestamp: new Date().toISOString(),
+        State: exitCode === 0 ? 'complete' : 'failed',
+        Message: exitCode === 0 ? 'finished' : 'started',
+        ...(exitCode !== 0 && { Err: `task: non-zero exit (${exitCode})` }),
+        ContainerStatus: { ExitCode: exitCode },
+      };
     };
+    if (lagMs > 0) setTimeout(settle, lagMs).unref();
+    else settle();
     this.#taskEvent(s, 'die');
   }
 
