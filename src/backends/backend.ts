@@ -26,6 +26,16 @@ export interface ReadOptions {
   logs?: LogLimits;
 }
 
+export interface CreateOptions {
+  /**
+   * Re-checks the job's storeBase directories (throws DirectoryError when one now leads outside
+   * storeBase). A backend calls it right before the engine creates the job and again right before
+   * it starts it — after a long image pull too — so a symlink swapped in after the first check is
+   * never bound (issue 10, mount race). Absent when storeBase is not visible to this server.
+   */
+  recheckMounts?: () => Promise<void>;
+}
+
 /** One orchestrator. Methods throw the errors of src/domain/errors.ts, never client-library errors. */
 export interface Backend {
   /** The CONTAINER_ENV it serves (container_env on the wire). */
@@ -37,7 +47,7 @@ export interface Backend {
    * creates in flight, so this is the duplicate check for every job the backend holds.
    * InvalidSpecError if the engine refuses the spec.
    */
-  create(spec: JobSpec): Promise<JobInfo>;
+  create(spec: JobSpec, options?: CreateOptions): Promise<JobInfo>;
   /**
    * Current state, and the log tail when asked, from one look at the backend (no second call
    * for the logs). NotFoundError if unknown.
