@@ -7,6 +7,13 @@ export const PATH_RULE_TEXT =
   "must be a relative path under storeBase without empty, '.' or '..' segments";
 export const MISSING_INPUT_TEXT = 'does not exist under storeBase';
 export const NOT_A_DIRECTORY_TEXT = 'is not a directory under storeBase';
+export const TOO_LONG_TEXT = 'is too long for the file system under storeBase';
+export const LINK_LOOP_TEXT = 'leads through a symbolic link loop under storeBase';
+/** Any other refusal of the file system that the request itself caused (EINVAL, EILSEQ, …). */
+export const UNRESOLVABLE_TEXT = 'cannot be resolved under storeBase';
+/** The re-check right before the engine binds it found the directory changed (issue 10, item 1). */
+export const CHANGED_TEXT =
+  'changed under storeBase after it was checked (now missing, moved or a symbolic link)';
 
 /** Strips leading/trailing '/', then enforces the path rule; returns the normalized dir or undefined if invalid. */
 export function normalizeDir(dir: string): string | undefined {

@@ -1,18 +1,19 @@
 // JobService: the job flows behind the routes (create, read, list, logs, remove) and the only
 // writer of records — the first terminal state is pinned, whether a GET or the backend's own
 // terminal watch saw it first. The HTTP layer parses and serializes around it.
-import type { Backend, JobRead } from '../backends/backend.js';
+import type { Backend, CreateOptions, JobRead } from '../backends/backend.js';
 import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
 import { ConflictError, BackendUnavailableError, NotFoundError } from '../domain/errors.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobStatus, LogLimits, Storage } from '../domain/job.js';
 import { boundLogText } from '../domain/logs.js';
+import { resolveMounts } from '../domain/paths.js';
 import { toJobSpec } from '../domain/spec.js';
 import type { JobRequest, SpecSettings } from '../domain/spec.js';
 import { assertBackendReady, backendHealth } from './health.js';
 import { startStream, streamOfText } from './log-stream.js';
 import type { JobRecords } from './records.js';
-import { verifyDirs } from './store-dirs.js';
+import { recheckMounts, verifyDirs } from './store-dirs.js';
 
 /** The settings the job flows use; the deployment's Config satisfies it. */
 export interface JobSettings extends SpecSettings {
@@ -86,17 +87,26 @@ export class JobService {
    */
   async create(req: JobRequest): Promise<JobInfo> {
     const { backend, config, records, storage, storeBaseCheck } = this.#deps;
-    const spec = toJobSpec(req, config, storage);
+    let spec = toJobSpec(req, config, storage);
     assertSupported(spec, backend.capabilities, backend.name);
     const jid = spec.name;
     // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
     if (this.#creating.has(jid) || records.get(jid) !== undefined) throw conflict(jid);
     this.#creating.add(jid);
     try {
+      const options: CreateOptions = {};
       if (storeBaseCheck !== undefined) {
-        await verifyDirs(storeBaseCheck, { input: req.inputDir, output: req.outputDir });
+        const real = await verifyDirs(storeBaseCheck, {
+          input: req.inputDir,
+          output: req.outputDir,
+        });
+        // Bind what was checked: the real directories, so the engine follows no link on the way;
+        // and let the backend re-check them right before it creates and starts the job.
+        const mounts = resolveMounts(real, storage);
+        spec = { ...spec, mounts };
+        options.recheckMounts = () => recheckMounts(real.root, mounts);
       }
-      const info = await backend.create(spec).catch((err: unknown) => {
+      const info = await backend.create(spec, options).catch((err: unknown) => {
         throw err instanceof ConflictError ? conflict(jid, err) : err;
       });
       return { ...info, status: 'notstarted' };
