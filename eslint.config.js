@@ -1,6 +1,7 @@
 // Type-aware lint for src, test and bench (architecture.md §12).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import regexp from 'eslint-plugin-regexp';
 
 export default tseslint.config(
   // The two JavaScript config files sit outside tsconfig, so type-aware rules cannot parse them.
@@ -16,6 +17,17 @@ export default tseslint.config(
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
+  // A regex that backtracks super-linearly on a crafted jid or path blocks the only event loop
+  // (issue 10, item 3): such patterns are errors, not warnings.
+  // Only the safety rules: the recommended set is mostly style (\w over [A-Za-z0-9_], the i flag)
+  // and flagged 68 places across every area.
+  {
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
+    },
+  },
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
