@@ -33,7 +33,8 @@ export class LogBook {
       last.text += head;
       rest = rest.slice(head.length);
     }
-    for (const part of rest.match(/[^\n]*\n|[^\n]+$/g) ?? []) lines.push({ time, text: part });
+    // Split after each newline (a lookbehind split is linear; an alternation with `[^\n]+$` was not).
+    for (const part of rest.split(/(?<=\n)/)) if (part !== '') lines.push({ time, text: part });
     this.#lines.set(key, lines);
   }
 

@@ -37,7 +37,7 @@ function labelTerm(term: string): Predicate | string {
       ? (o) => values.includes(o.metadata.labels?.[key] ?? '\u0000')
       : (o) => !values.includes(o.metadata.labels?.[key] ?? '\u0000');
   }
-  const eq = /^([^!=]+?)\s*(==|=|!=)\s*(.*)$/.exec(term);
+  const eq = /^([^!=]*[^!=\s])\s*(==|=|!=)\s*(\S.*)?$/.exec(term);
   if (eq) {
     const [, key = '', op, value = ''] = eq;
     if (!KEY.test(key)) return `invalid label key "${key}"`;
@@ -46,7 +46,7 @@ function labelTerm(term: string): Predicate | string {
       ? (o) => o.metadata.labels?.[key] !== value
       : (o) => o.metadata.labels?.[key] === value;
   }
-  const notExists = /^!\s*(.+)$/.exec(term);
+  const notExists = /^!\s*(\S.*)$/.exec(term);
   if (notExists) {
     const key = notExists[1] ?? '';
     if (!KEY.test(key)) return `invalid label key "${key}"`;
@@ -112,7 +112,7 @@ export function parseFieldSelector(selector: string | undefined, plural: string)
   const allowed = ['metadata.name', 'metadata.namespace', ...(FIELD_LABELS[plural] ?? [])];
   const preds: Predicate[] = [];
   for (const term of selector.split(',').map((t) => t.trim())) {
-    const m = /^([^!=]+?)\s*(==|=|!=)\s*(.*)$/.exec(term);
+    const m = /^([^!=]*[^!=\s])\s*(==|=|!=)\s*(\S.*)?$/.exec(term);
     if (!m)
       return { ok: false, message: `invalid selector: '${selector}'; can't understand '${term}'` };
     const [, field = '', op, value = ''] = m;
