@@ -41,7 +41,7 @@ async function cruise(cwd: string): Promise<CruiseResult> {
 
 /** The `err` reporter's lines: "  error <rule>: <from> → <to>" (a cycle continues below). */
 function violationsOf(output: string): Violation[] {
-  return [...output.matchAll(/^\s*error (\S+): (\S+) →/gm)].map(([, rule = '', from = '']) => ({
+  return [...output.matchAll(/^[ \t]*error (\S+): (\S+) →/gm)].map(([, rule = '', from = '']) => ({
     rule,
     from,
   }));

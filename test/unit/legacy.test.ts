@@ -10,7 +10,7 @@ const MISSING_ANY =
   'Missing required parameter in the JSON body or the post body or the query string';
 
 const SWARM: JobNameRule = {
-  pattern: /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/,
+  pattern: /^[A-Za-z0-9](?:[-_A-Za-z0-9]*[A-Za-z0-9])?$/,
   maxLength: 63,
   rule: "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit",
 };
@@ -268,7 +268,7 @@ describe('the pman 4/5 shape', () => {
 describe('toV6Body', () => {
   it('passes a v6 body through untouched', () => {
     const body = { entrypoint: ['x'], input_dir: 'a', output_dir: 'b' };
-    expect(toV6Body(body, {})).toEqual({ shape: 'v6', body, problems: [], derived: [] });
+    expect(toV6Body(body, {})).toEqual({ shape: 'v6', body, problems: [], derived: [], names: {} });
   });
 });
 

@@ -21,7 +21,7 @@ const RULES: Record<BackendName, JobNameRule> = {
     rule: "2-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
   },
   swarm: {
-    pattern: /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/,
+    pattern: /^[A-Za-z0-9](?:[-_A-Za-z0-9]*[A-Za-z0-9])?$/,
     maxLength: 63,
     rule: "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit",
   },
@@ -575,9 +575,9 @@ describe('parseCreateRequest: jid', () => {
 });
 
 describe('parseCreateRequest: auid, image, type', () => {
-  it('auid accepts an integer (and anything non-null, as pman did): it is ignored', () => {
+  it('auid accepts a string or an integer (pman took str() of it): it is ignored', () => {
     expect(parse(body({ auid: 7 })).auid).toBe('7');
-    expect(parse(body({ auid: true })).auid).toBe('True');
+    expect(parse(body({ auid: 'cube' })).auid).toBe('cube');
   });
 
   it.each([

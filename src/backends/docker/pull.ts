@@ -16,7 +16,7 @@ export interface Pull {
 /** docker-modem prefixes "(HTTP code 500) server error - "; the engine's own text is what we want. */
 function engineText(err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);
-  return raw.replace(/^\(HTTP code \d+\)\s+[^-]*-\s+/, '').trim() || 'unknown engine error';
+  return raw.replace(/^\(HTTP code \d+\)\s[^-]*-\s+/, '').trim() || 'unknown engine error';
 }
 
 /** The last error a pull's JSON progress stream reported, or undefined when it had none. */

@@ -104,7 +104,7 @@ export function requestedImage(image: string): string {
 
 /** RFC 3339 timestamps with 0-9 fraction digits, made comparable as strings. */
 function sortableTime(ts: string): string {
-  const m = /^(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(ts);
+  const m = /^(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(\D.*)?$/.exec(ts);
   if (m === null) return ts;
   return `${m[1] ?? ''}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}${m[3] ?? ''}`;
 }
