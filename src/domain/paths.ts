@@ -18,7 +18,7 @@ export const CHANGED_TEXT =
 /** Strips leading/trailing '/', then enforces the path rule; returns the normalized dir or undefined if invalid. */
 export function normalizeDir(dir: string): string | undefined {
   // pman stripped slashes only (Python str.strip('/')), so '/key-x/incoming' stays valid.
-  const stripped = dir.replace(/^\/+|\/+$/g, '');
+  const stripped = dir.replace(/^\/+|(?<!\/)\/+$/g, '');
   if (stripped === '' || stripped.includes('\0') || stripped.includes('\\')) return undefined;
   const segments = stripped.split('/');
   if (segments.some((s) => s === '' || s === '.' || s === '..')) return undefined;
