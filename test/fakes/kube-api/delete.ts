@@ -1,9 +1,12 @@
-// DELETE semantics (kubernetes.md §8.7): options from a non-empty body else the query; Orphan, Background, Foreground.
+// DELETE semantics (kubernetes.md §8.7): options from a non-empty body else the query; Orphan, Background, Foreground;
+// preconditions (uid, resourceVersion) → 409 Conflict when the stored object differs.
 
 import { apiTime } from './clock.js';
 import type { ResourceInfo } from './discovery.js';
 import type { Answer, ApiContext } from './answer.js';
 import { ownedBy } from './pods.js';
+import { preconditionFailure, readPreconditions } from './preconditions.js';
+import type { Preconditions } from './preconditions.js';
 import { JOBS, PODS } from './resources.js';
 import { badRequest, failure, notFound, success } from './status.js';
 import { resourceKey } from './store.js';
@@ -83,13 +86,21 @@ export function deleteJobNow(c: ApiContext, job: Job): void {
   for (const pod of podsOf(c, job)) removePod(c, pod);
 }
 
-function deleteJob(c: ApiContext, ns: string, name: string, policy: Policy | undefined): Answer {
+function deleteJob(
+  c: ApiContext,
+  ns: string,
+  name: string,
+  policy: Policy | undefined,
+  pre: Preconditions,
+): Answer {
   const info = { group: 'batch', plural: 'jobs', kind: 'Job' };
   const job = c.store.get(JOBS, ns, name) as Job | undefined;
   if (!job) {
     const e = notFound(info, name);
     return { code: e.code, body: e.body };
   }
+  const conflict = preconditionFailure(info, job, pre);
+  if (conflict) return { code: conflict.code, body: conflict.body };
   const now = c.clock.now();
   const marked = (finalizer: string): Job =>
     c.store.update(JOBS, {
@@ -168,13 +179,16 @@ export function deleteObject(
 ): Answer {
   const policy = readPolicy(query, body);
   if (typeof policy === 'object') return policy;
-  if (info.plural === 'jobs') return deleteJob(c, ns ?? '', name, policy);
+  const pre = readPreconditions(body);
+  if (info.plural === 'jobs') return deleteJob(c, ns ?? '', name, policy, pre);
   const key = resourceKey(info.group, info.plural);
   const obj: KubeObject | undefined = c.store.get(key, ns, name);
   if (!obj) {
     const e = notFound(info, name);
     return { code: e.code, body: e.body };
   }
+  const conflict = preconditionFailure(info, obj, pre);
+  if (conflict) return { code: conflict.code, body: conflict.body };
   c.store.remove(key, ns, name);
   if (info.plural === 'pods') {
     c.logs.dropPod(ns ?? '', name);
