@@ -55,6 +55,8 @@ export interface Config {
   logsMaxBytes: number;
   removeJobs: boolean;
   stateDir?: string;
+  /** RECORDS_MAX_BYTES: bytes of job records (logs plus info) kept; absent = by storage (records.ts). */
+  recordsMaxBytes?: number;
   backendTimeoutSeconds: number;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
@@ -106,6 +108,7 @@ export function loadConfig(
   const containerUser = readContainerUser(r, name, rules);
   const shmMiB = r.optionalInt('SHM_SIZE', { min: 1 });
   const stateDir = r.string('STATE_DIR');
+  const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
   const config: Config = {
     mode,
     logLevel: overrides.logLevel ?? envLogLevel,
@@ -124,6 +127,7 @@ export function loadConfig(
     logsMaxBytes: r.int('JOB_LOGS_MAX_BYTES', 1_048_576, { min: 0 }),
     removeJobs: r.bool('REMOVE_JOBS', true),
     ...(stateDir !== undefined && { stateDir }),
+    ...(recordsMaxBytes !== undefined && { recordsMaxBytes }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),
     warnings: [...r.warnings],
   };

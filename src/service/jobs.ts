@@ -91,7 +91,7 @@ export class JobService {
     assertSupported(spec, backend.capabilities, backend.name);
     const jid = spec.name;
     // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
-    if (this.#creating.has(jid) || records.get(jid) !== undefined) throw conflict(jid);
+    if (this.#creating.has(jid) || records.has(jid)) throw conflict(jid);
     this.#creating.add(jid);
     try {
       const options: CreateOptions = {};
@@ -121,7 +121,7 @@ export class JobService {
    */
   #assertPlausible(jid: string): void {
     const fits = fitsNameRule(jid, this.#deps.backend.capabilities.jobName);
-    if (!fits && this.#deps.records.get(jid) === undefined) throw notFound(jid);
+    if (!fits && !this.#deps.records.has(jid)) throw notFound(jid);
   }
 
   /** Status and log tail; the first terminal state is pinned and answered from then on. */
@@ -131,8 +131,7 @@ export class JobService {
     // A pinned job's status is final, so only its logs are read again (api.md §9); create refuses
     // a jid while its record exists, so the backend cannot hold a different job of that name.
     const record = records.get(jid);
-    if (record !== undefined)
-      return { info: record.info, logs: await this.#logsOr(jid, record.logs) };
+    if (record !== undefined) return { info: record.info, logs: await this.#logsOr(jid) };
     const read = await orNotFound(jid, backend.read(jid, { logs: this.#limits }));
     if (TERMINAL_STATUSES.has(read.info.status)) await this.#pin(read);
     return read;
@@ -142,11 +141,13 @@ export class JobService {
    * Fresh logs of a pinned job, or the captured ones once the backend object is gone — or while the
    * backend is unreachable: the status is final, so CUBE can go on fetching the job's outputs.
    */
-  async #logsOr(jid: string, captured: string): Promise<string> {
+  async #logsOr(jid: string): Promise<string> {
     try {
       return (await this.#deps.backend.read(jid, { logs: this.#limits })).logs;
     } catch (err) {
-      if (err instanceof NotFoundError || err instanceof BackendUnavailableError) return captured;
+      // The captured logs are read from STATE_DIR only now, when they are the answer.
+      if (err instanceof NotFoundError || err instanceof BackendUnavailableError)
+        return this.#deps.records.logs(jid);
       throw err;
     }
   }
@@ -154,7 +155,7 @@ export class JobService {
   /** 404 unless the backend or a record knows the jid (HEAD of the logs route). */
   async assertKnown(jid: string): Promise<void> {
     this.#assertPlausible(jid);
-    if (this.#deps.records.get(jid) !== undefined) return;
+    if (this.#deps.records.has(jid)) return;
     await orNotFound(jid, this.#deps.backend.read(jid));
   }
 
@@ -167,7 +168,7 @@ export class JobService {
       await backend.delete(jid);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      if (records.get(jid) === undefined) throw notFound(jid, err);
+      if (!records.has(jid)) throw notFound(jid, err);
     }
     await records.drop(jid);
   }
@@ -192,10 +193,10 @@ export class JobService {
       return await startStream(this.#deps.backend.streamLogs(jid, tail));
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      const record = this.#deps.records.get(jid);
-      if (record === undefined) throw notFound(jid, err);
-      const text =
-        tail === undefined ? record.logs : boundLogText(record.logs, { tail, maxBytes: UNLIMITED });
+      const { records } = this.#deps;
+      if (!records.has(jid)) throw notFound(jid, err);
+      const logs = await records.logs(jid);
+      const text = tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: UNLIMITED });
       return streamOfText(text);
     }
   }

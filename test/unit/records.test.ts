@@ -48,7 +48,7 @@ describe('JobRecords in memory', () => {
   });
 
   it('caps the number of records, dropping the oldest first', async () => {
-    const records = await JobRecords.open(undefined, 3);
+    const records = await JobRecords.open(undefined, { maxCount: 3 });
     for (const [i, name] of ['a', 'b', 'c', 'd', 'e'].entries()) {
       await records.pin(name, record(name, `2024-01-0${i + 1}T00:00:00Z`));
     }
@@ -64,11 +64,13 @@ describe('JobRecords under STATE_DIR', () => {
     await first.pin('..', record('..', '2024-01-02T00:00:00Z'));
     await first.pin('é ✓?', record('é ✓?', '2024-01-03T00:00:00Z'));
     const files = await readdir(dir);
-    expect(files.every((f) => !f.startsWith('.') && f.endsWith('.json'))).toBe(true);
+    expect(files.every((f) => !f.startsWith('.') && /\.(json|log)$/.test(f))).toBe(true);
 
     const second = await JobRecords.open(dir);
     expect(second.all().map((r) => r.info.name)).toEqual(['chris-jid-1', '..', 'é ✓?']);
-    expect(second.get('chris-jid-1')).toEqual(record('chris-jid-1', '2024-01-01T00:00:00Z'));
+    const { logs, ...head } = record('chris-jid-1', '2024-01-01T00:00:00Z');
+    expect(second.get('chris-jid-1')).toEqual(head);
+    expect(await second.logs('chris-jid-1')).toBe(logs);
   });
 
   it('forgets dropped records across a restart', async () => {
@@ -86,12 +88,13 @@ describe('JobRecords under STATE_DIR', () => {
     await writeFile(join(dir, 'ok.json'), JSON.stringify(record('ok', '2024-01-01T00:00:00Z')));
     const records = await JobRecords.open(dir);
     expect(records.all().map((r) => r.info.name)).toEqual(['ok']);
+    expect(await records.logs('ok')).toBe('logs of ok\n');
   });
 
   it('creates a missing state directory', async () => {
     const dir = join(await stateDir(), 'nested', 'state');
     const records = await JobRecords.open(dir);
     await records.pin('a', record('a', '2024-01-01T00:00:00Z'));
-    expect(await readdir(dir)).toHaveLength(1);
+    expect((await readdir(dir)).sort()).toEqual(['a.json', 'a.log']);
   });
 });
