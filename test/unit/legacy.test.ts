@@ -312,3 +312,56 @@ describe('posixJoin (Python posixpath.join)', () => {
     expect(posixJoin(dir, name)).toBe(expected);
   });
 });
+
+describe('bounds on the old shapes (issue 10)', () => {
+  it('a too-long cmd_args is refused before it is split, under its own name', () => {
+    expect(bundleOf(readmeBody({ cmd_args: 'a'.repeat(128 * 1024 + 1) }))).toStrictEqual({
+      cmd_args: 'must be at most 131072 characters',
+    });
+  });
+
+  it('bounds found in the mapped v6 values are reported under the pman 3 names', () => {
+    const words = Array.from({ length: 4097 }, () => 'w').join(' ');
+    expect(bundleOf(readmeBody({ cmd_args: words }))).toStrictEqual({
+      cmd_args: 'must have at most 4096 items',
+    });
+    const flags = Array.from({ length: 257 }, (_, i) => `--f${i}`).join(',');
+    expect(bundleOf(readmeBody({ cmd_path_flags: flags }))).toStrictEqual({
+      cmd_path_flags: 'must have at most 256 items',
+    });
+    expect(bundleOf(readmeBody({ selfexec: 'dir\0copy' }))).toStrictEqual({
+      selfexec: 'item 1 must not contain NUL characters',
+    });
+  });
+
+  it.each(['selfexec', 'selfpath', 'execshell'])('%s is at most 4096 characters', (field) => {
+    expect(bundleOf(readmeBody({ [field]: 'p'.repeat(4097) }))).toStrictEqual({
+      [field]: 'must be at most 4096 characters',
+    });
+  });
+
+  it('a too-long cmd_path_flags string is refused before it is split', () => {
+    expect(bundleOf(readmeBody({ cmd_path_flags: ','.repeat(32 * 1024 + 1) }))).toStrictEqual({
+      cmd_path_flags: 'must be at most 32768 characters',
+    });
+  });
+
+  it('the pman 3 image and auid are bounded like v6 ones', () => {
+    expect(bundleOf(readmeBody({ image: 'fnndsc/Pl-dircopy', auid: ['x'] }))).toEqual({
+      auid: 'must be a string',
+      image: expect.stringMatching(/^is not a valid image reference/) as unknown,
+    });
+  });
+
+  it('pman 4/5 bodies are bounded like v6 ones (their dirs come from the jid)', () => {
+    expect(
+      bundleOf(pman45Body({ args: ['a\0'], env: ['A=1'], image: 'x'.repeat(600) })),
+    ).toStrictEqual({
+      args: 'item 0 must not contain NUL characters',
+      image: 'must be at most 512 characters',
+    });
+    expect(bundleOf(pman45Body({ env: ['1=x'] }))).toStrictEqual({
+      env: expect.stringMatching(/^item 0: the name must be/) as unknown,
+    });
+  });
+});

@@ -686,3 +686,168 @@ describe('parseCreateRequest: input_dir and output_dir', () => {
     expect(fieldError('output_dir', 5)).toBe('must be a string');
   });
 });
+
+describe('parseCreateRequest: bounds on every field (issue 10)', () => {
+  const HEX64 = 'a'.repeat(64);
+
+  it.each([
+    ['a'.repeat(10_000), 'must be at most 1024 characters'],
+    [`key-x/${'a'.repeat(5_400)}`, 'must be at most 1024 characters'],
+    [Array.from({ length: 33 }, () => 'a').join('/'), 'must have at most 32 path segments'],
+    [`key-x/${'a'.repeat(256)}`, 'path segment 2 is longer than 255 bytes'],
+    // 128 characters, 256 bytes: NAME_MAX counts bytes.
+    ['é'.repeat(128), 'path segment 1 is longer than 255 bytes'],
+    ['key-x/in:/etc', "must not contain ':', ',' or control characters"],
+    ['key-x/a,readonly=false', "must not contain ':', ',' or control characters"],
+    ['key-x/a\nb', "must not contain ':', ',' or control characters"],
+    ['key-x/a\u0007b', "must not contain ':', ',' or control characters"],
+  ])('dir %j → %s (both dirs, in field order)', (dir, text) => {
+    expect(Object.entries(bundleOf(body({ input_dir: dir, output_dir: dir })))).toEqual([
+      ['input_dir', text],
+      ['output_dir', text],
+    ]);
+  });
+
+  it('the bounds themselves are allowed: 1024 characters, 32 segments, 255-byte segments', () => {
+    const at1024 = Array.from({ length: 5 }, () => 'a'.repeat(204)).join('/');
+    expect(at1024).toHaveLength(1024);
+    const at32 = Array.from({ length: 32 }, (_, i) => `s${i}`).join('/');
+    const at255 = `key-x/${'é'.repeat(127)}a`;
+    const req = parse(body({ input_dir: at1024, output_dir: at32 }));
+    expect(req).toMatchObject({ inputDir: at1024, outputDir: at32 });
+    expect(parse(body({ output_dir: at255 })).outputDir).toBe(at255);
+  });
+
+  it('a dir from the query string is bounded too', () => {
+    const b = body();
+    delete b.input_dir;
+    expect(bundleOf(b, { input_dir: 'a'.repeat(2000) })).toStrictEqual({
+      input_dir: 'must be at most 1024 characters',
+    });
+  });
+
+  it.each([
+    ['busybox'],
+    ['busybox:1.36'],
+    ['fnndsc/pl-dircopy'],
+    ['ghcr.io/fnndsc/pl-simpledsapp:2.1.0'],
+    ['127.0.0.1:5999/pman-ts/busybox:test'],
+    ['localhost:5000/a/b__c-d.e---f:T_1.x'],
+    [`docker.io/library/busybox@sha256:${HEX64}`],
+    [`busybox:1.36@sha256:${HEX64}`],
+    ['[::1]:5000/x:y'],
+    ['Registry.Example.COM/team/app'],
+  ])('image %j is a valid reference', (image) => {
+    expect(parse(body({ image })).image).toBe(image);
+  });
+
+  it.each([
+    ['a'.repeat(513), 'must be at most 512 characters'],
+    ['x'.repeat(1024 * 1024), 'must be at most 512 characters'],
+    ['Busybox', 'is not a valid image reference: each part of the repository path'],
+    ['fnndsc//pl-dircopy', 'is not a valid image reference: each part of the repository path'],
+    ['fnndsc/-pl', 'is not a valid image reference: each part of the repository path'],
+    ['fnndsc/pl..x', 'is not a valid image reference: each part of the repository path'],
+    ['busybox:', 'is not a valid image reference: the tag must be'],
+    ['busybox:.x', 'is not a valid image reference: the tag must be'],
+    [`busybox:${'t'.repeat(129)}`, 'is not a valid image reference: the tag must be'],
+    ['busybox@sha256:abc', 'is not a valid image reference: the digest must be'],
+    [`busybox@sha256:${HEX64}0`, 'is not a valid image reference: a sha256 digest has 64'],
+    ['host:99999999/x', 'is not a valid image reference: the registry must be'],
+    ['-host.io/x', 'is not a valid image reference: the registry must be'],
+    [`${'a'.repeat(256)}:1`, 'is not a valid image reference: the name is longer than 255'],
+    ['img"; rm -rf /', 'must not contain whitespace'],
+    ['img;rm', 'is not a valid image reference: each part of the repository path'],
+  ])('image %j → %s…', (image, text) => {
+    expect(fieldError('image', image)).toMatch(new RegExp(`^${escapeRegExp(text)}`));
+  });
+
+  it('the image check is linear: a 500-character adversarial reference is answered at once', () => {
+    // Alternating separators and a bad last character: the shape that makes nested-quantifier
+    // patterns backtrack. A failing test here would hang, not just fail.
+    const image = `${'a.'.repeat(120)}a-_/${'a__'.repeat(60)}!`;
+    expect(fieldError('image', image)).toMatch(/^is not a valid image reference/);
+  });
+
+  it.each([
+    ['entrypoint', Array.from({ length: 257 }, () => 'x'), 'must have at most 256 items'],
+    ['args', Array.from({ length: 4097 }, () => 'x'), 'must have at most 4096 items'],
+    ['args_path_flags', Array.from({ length: 257 }, () => '--x'), 'must have at most 256 items'],
+    ['args', ['ok', 'y'.repeat(32 * 1024 + 1)], 'item 1 is longer than 32768 bytes'],
+    ['entrypoint', ['é'.repeat(16 * 1024 + 1)], 'item 0 is longer than 32768 bytes'],
+    ['args_path_flags', ['--a\0'], 'item 0 must not contain NUL characters'],
+    ['args', ['a\0b'], 'item 0 must not contain NUL characters'],
+  ])('%s: %#', (field, value, text) => {
+    expect(bundleOf(body({ [field]: value }))).toStrictEqual({ [field]: text });
+  });
+
+  it('entrypoint and args together are capped at 128 KiB; the entry names the field that overflowed', () => {
+    const big = 'z'.repeat(30_000);
+    const TOTAL = 'the command (entrypoint and args) must be at most 131072 bytes';
+    expect(bundleOf(body({ args: [big, big, big, big, big] }))).toStrictEqual({ args: TOTAL });
+    expect(bundleOf(body({ entrypoint: [big, big, big, big, big] }))).toStrictEqual({
+      entrypoint: TOTAL,
+    });
+    // Just under the cap is fine: 4 × 30 001 bytes + the sample entrypoint.
+    expect(parse(body({ args: [big, big, big, big] })).args).toHaveLength(4);
+  });
+
+  it.each([
+    [{ a: 1 }, 'must be a string'],
+    [['cube'], 'must be a string'],
+    [true, 'must be a string'],
+    [false, 'must be a string'],
+    ['u'.repeat(257), 'must be at most 256 characters'],
+    ['u'.repeat(1024 * 1024), 'must be at most 256 characters'],
+  ])('auid %#', (auid, text) => {
+    expect(bundleOf(body({ auid }))).toStrictEqual({ auid: text });
+  });
+
+  it('auid of 256 characters is accepted', () => {
+    expect(parse(body({ auid: 'u'.repeat(256) })).auid).toHaveLength(256);
+  });
+
+  it.each([
+    [Array.from({ length: 257 }, (_, i) => `V${i}=1`), 'must have at most 256 items'],
+    [['A=1', '1A=x'], 'item 1: the name must be at most 256 letters'],
+    [['A B=x'], 'item 0: the name must be at most 256 letters'],
+    [['A\nB=x'], 'item 0: the name must be at most 256 letters'],
+    [[`${'N'.repeat(257)}=x`], 'item 0: the name must be at most 256 letters'],
+    [[`A=${'v'.repeat(32 * 1024 + 1)}`], 'item 0: the value is longer than 32768 bytes'],
+    [['A=a\0b'], 'item 0: the value must not contain NUL characters'],
+    [
+      Array.from({ length: 5 }, (_, i) => `V${i}=${'v'.repeat(30_000)}`),
+      'must be at most 131072 bytes in all',
+    ],
+  ])('env %# is a bundle under env', (env, text) => {
+    const bundle = bundleOf(body({ env }));
+    expect(Object.keys(bundle)).toEqual(['env']);
+    expect(bundle.env).toMatch(new RegExp(`^${escapeRegExp(text)}`));
+  });
+
+  it('env names with dots, dashes and underscores, and empty values, stay valid', () => {
+    expect(parse(body({ env: ['a.b-c_D=', '_X=1', 'PATH=/bin:/usr/bin'] })).env).toEqual([
+      ['a.b-c_D', ''],
+      ['_X', '1'],
+      ['PATH', '/bin:/usr/bin'],
+    ]);
+  });
+
+  it('every bounded field is reported at once, in pman field order', () => {
+    const long = 'a'.repeat(2000);
+    const bundle = bundleOf(
+      body({
+        output_dir: long,
+        input_dir: 'a:b',
+        image: long,
+        auid: { evil: true },
+        args: Array.from({ length: 5000 }, () => 'x'),
+      }),
+    );
+    expect(Object.keys(bundle)).toEqual(['args', 'auid', 'image', 'input_dir', 'output_dir']);
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,4 +1,5 @@
 // pman 3 and pman 4/5 create bodies → the v6 body (api.md §5.5), so every pfcon from 3.3.0 on works.
+import { MAX_COMMAND_BYTES, MAX_ITEM_BYTES } from './bounds.js';
 import { MISSING_ANY_TEXT } from './fields.js';
 import type { V6Field } from './fields.js';
 
@@ -14,6 +15,13 @@ export const PMAN3_FIELDS = [
 ] as const;
 
 const NOT_A_STRING_TEXT = 'must be a string';
+
+/** pman 3's one-string fields, bounded before they are split or joined (their v6 results are
+ *  bounded again, under these names, by request.ts). */
+const MAX_PATH_CHARS = 4096;
+const CMD_ARGS_TOO_LONG_TEXT = `must be at most ${MAX_COMMAND_BYTES} characters`;
+const PATH_FLAGS_TOO_LONG_TEXT = `must be at most ${MAX_ITEM_BYTES} characters`;
+const PATH_TOO_LONG_TEXT = `must be at most ${MAX_PATH_CHARS} characters`;
 
 /** One bundle entry found while mapping: `name` is the field the client sent, `slot` the v6 field it
  *  stands in for, so the bundle keeps pman's field order. */
@@ -32,6 +40,9 @@ export interface V6Mapping {
   /** v6 fields the mapping made up (the key-<jid> dirs): their errors only count when nothing else is wrong,
    *  since a bad or missing jid already explains them. */
   derived: readonly V6Field[];
+  /** The name the client sent for a v6 field an old field stands in for (args → cmd_args), so a
+   *  problem found in the mapped value is reported under the client's name. */
+  names: Partial<Record<V6Field, string>>;
 }
 
 /** null counts as missing everywhere (api.md §5.2). */
@@ -67,13 +78,14 @@ export function toV6Body(body: Record<string, unknown>, query: Record<string, st
   const shape = detectShape(body, query);
   switch (shape) {
     case 'v6':
-      return { shape, body, problems: [], derived: [] };
+      return { shape, body, problems: [], derived: [], names: {} };
     case 'pman45':
       return {
         shape,
         body: { ...body, ...keyDirs(lookup(body, query, 'jid')) },
         problems: [],
         derived: DIRS,
+        names: {},
       };
     case 'pman3':
       return fromPman3(body, query);
@@ -81,6 +93,13 @@ export function toV6Body(body: Record<string, unknown>, query: Record<string, st
 }
 
 const DIRS: readonly V6Field[] = ['input_dir', 'output_dir'];
+
+/** selfexec names the entrypoint: it is the part that is always there. */
+const PMAN3_NAMES: Partial<Record<V6Field, string>> = {
+  args: 'cmd_args',
+  args_path_flags: 'cmd_path_flags',
+  entrypoint: 'selfexec',
+};
 
 /** pfcon's layout for the old shapes: key-<jid>/incoming and key-<jid>/outgoing. */
 function keyDirs(jid: unknown): { input_dir?: string; output_dir?: string } {
@@ -118,12 +137,14 @@ function fromPman3(body: Record<string, unknown>, query: Record<string, string>)
     env: [],
     ...keyDirs(get('jid')),
   };
-  return { shape: 'pman3', body: v6, problems, derived: DIRS };
+  return { shape: 'pman3', body: v6, problems, derived: DIRS, names: PMAN3_NAMES };
 }
 
 /** cmd_args: one string split like a POSIX shell (pman 3.2.1+); an already split list is taken as is. */
 function mapCmdArgs(value: unknown): string[] | string {
   if (!present(value)) return MISSING_ANY_TEXT;
+  // Length before splitting: the split is linear, but its word list should not be built for nothing.
+  if (typeof value === 'string' && value.length > MAX_COMMAND_BYTES) return CMD_ARGS_TOO_LONG_TEXT;
   if (typeof value === 'string') return shellSplit(value);
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   return NOT_A_STRING_TEXT;
@@ -132,6 +153,7 @@ function mapCmdArgs(value: unknown): string[] | string {
 /** cmd_path_flags: comma-separated, each trimmed, empty items dropped. */
 function mapPathFlags(value: unknown): string[] | string {
   if (!present(value)) return [];
+  if (typeof value === 'string' && value.length > MAX_ITEM_BYTES) return PATH_FLAGS_TOO_LONG_TEXT;
   if (typeof value === 'string')
     return value
       .split(',')
@@ -152,11 +174,17 @@ function mapEntrypoint(
   else if (typeof selfexec !== 'string')
     problems.push({ name: 'selfexec', text: NOT_A_STRING_TEXT });
   else if (selfexec === '') problems.push({ name: 'selfexec', text: 'must not be empty' });
+  else if (selfexec.length > MAX_PATH_CHARS)
+    problems.push({ name: 'selfexec', text: PATH_TOO_LONG_TEXT });
   // selfpath and execshell may be absent or empty (pman 3 required them; CUBE always sent them).
   const path = optionalString(selfpath);
   const shell = optionalString(execshell);
   if (path === undefined) problems.push({ name: 'selfpath', text: NOT_A_STRING_TEXT });
+  else if (path.length > MAX_PATH_CHARS)
+    problems.push({ name: 'selfpath', text: PATH_TOO_LONG_TEXT });
   if (shell === undefined) problems.push({ name: 'execshell', text: NOT_A_STRING_TEXT });
+  else if (shell.length > MAX_PATH_CHARS)
+    problems.push({ name: 'execshell', text: PATH_TOO_LONG_TEXT });
   if (
     problems.length > 0 ||
     typeof selfexec !== 'string' ||

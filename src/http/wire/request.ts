@@ -10,6 +10,20 @@ import { FIELD_ORDER, MISSING_ANY_TEXT, MISSING_JSON_TEXT } from './fields.js';
 import type { V6Field } from './fields.js';
 import { toV6Body } from './legacy.js';
 import { pyInt, pyStr } from './pyint.js';
+import {
+  argvBytes,
+  auidProblem,
+  COMMAND_TOO_LONG_TEXT,
+  dirLengthProblem,
+  dirProblem,
+  envProblem,
+  imageProblem,
+  listProblem,
+  MAX_ARGS_ITEMS,
+  MAX_COMMAND_BYTES,
+  MAX_ENTRYPOINT_ITEMS,
+  MAX_PATH_FLAGS_ITEMS,
+} from './bounds.js';
 
 /** The validated request; its shape is the domain's (src/domain/spec.ts). */
 export type CreateRequest = JobRequest;
@@ -36,6 +50,25 @@ export function jidProblem(
 }
 
 const listOfStrings = z.array(z.string({ error: LIST_TEXT }), { error: LIST_TEXT });
+
+/** A list of strings within its bounds (bounds.ts): count, element size, no NUL. */
+function boundedList(maxItems: number) {
+  return listOfStrings.transform((items, ctx) => {
+    const problem = listProblem(items, maxItems);
+    if (problem === undefined) return items;
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  });
+}
+
+/** A check that returns the bundle text of a problem, as a zod transform. */
+function within<T>(check: (value: T) => string | undefined) {
+  return (value: T, ctx: z.RefinementCtx<T>): T => {
+    const problem = check(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    return value;
+  };
+}
 
 const aString = z.string({ error: 'must be a string' });
 
@@ -73,9 +106,12 @@ function jidSchema(jobName: JobNameRule, backend: BackendName) {
 }
 
 const dir = aString.transform((value, ctx) => {
-  const normalized = normalizeDir(value);
-  if (normalized !== undefined) return normalized;
-  ctx.addIssue({ code: 'custom', message: PATH_RULE_TEXT });
+  // Length first: a 10 000-character dir is refused before any work on it.
+  const problem = dirLengthProblem(value);
+  const normalized = problem === undefined ? normalizeDir(value) : undefined;
+  const text = problem ?? (normalized === undefined ? PATH_RULE_TEXT : dirProblem(normalized));
+  if (text === undefined && normalized !== undefined) return normalized;
+  ctx.addIssue({ code: 'custom', message: text ?? PATH_RULE_TEXT });
   return z.NEVER;
 });
 
@@ -105,10 +141,21 @@ function cachedFieldDefs(jobName: JobNameRule, backend: BackendName) {
 function fieldDefs(jobName: JobNameRule, backend: BackendName) {
   return {
     jid: { location: 'default', schema: jidSchema(jobName, backend) },
-    args: { location: 'json', schema: listOfStrings },
-    args_path_flags: { location: 'json', fallback: () => [], schema: listOfStrings },
-    // auid is accepted and ignored (the owner's user name); pman's parser took str() of anything.
-    auid: { location: 'default', schema: z.unknown().transform(pyStr) },
+    args: { location: 'json', schema: boundedList(MAX_ARGS_ITEMS) },
+    args_path_flags: {
+      location: 'json',
+      fallback: () => [],
+      schema: boundedList(MAX_PATH_FLAGS_ITEMS),
+    },
+    // auid is accepted and ignored (the owner's user name). pman's parser took str() of anything;
+    // a number still is, but an object, list or boolean is a client's mistake, not a user name.
+    auid: {
+      location: 'default',
+      schema: z
+        .union([z.string(), z.number()], { error: 'must be a string' })
+        .transform(pyStr)
+        .transform(within(auidProblem)),
+    },
     number_of_workers: { location: 'default', schema: integer('number_of_workers', 1) },
     cpu_limit: { location: 'default', schema: integer('cpu_limit', 1) },
     memory_limit: { location: 'default', schema: integer('memory_limit', 1) },
@@ -119,9 +166,10 @@ function fieldDefs(jobName: JobNameRule, backend: BackendName) {
         .min(1, { error: 'must not be empty' })
         .regex(/^\S+$/, { error: 'must not contain whitespace' })
         // Control characters cannot even be put into the engine's URL (a TypeError, so a 500).
-        .regex(/^\P{Cc}+$/u, { error: 'must not contain control characters' }),
+        .regex(/^\P{Cc}+$/u, { error: 'must not contain control characters' })
+        .transform(within(imageProblem)),
     },
-    entrypoint: { location: 'json', schema: listOfStrings },
+    entrypoint: { location: 'json', schema: boundedList(MAX_ENTRYPOINT_ITEMS) },
     type: {
       location: 'default',
       schema: z.enum(['ds', 'fs', 'ts'], {
@@ -165,6 +213,7 @@ export function parseCreateRequest(
     if (result.success) values[field] = result.data;
     else errors.set(field, result.error.issues[0]?.message ?? 'is invalid');
   }
+  commandSizeProblem(values, errors);
 
   const bundle: Record<string, string> = {};
   const derived: Record<string, string> = {};
@@ -176,14 +225,20 @@ export function parseCreateRequest(
     }
     const text = errors.get(field);
     if (text === undefined) continue;
-    if (mapping.derived.includes(field)) derived[field] = text;
-    else bundle[field] = text;
+    // A field an old shape's field stands in for is reported under the name the client sent.
+    const name = mapping.names[field] ?? field;
+    if (mapping.derived.includes(field)) derived[name] = text;
+    else bundle[name] = text;
   }
   if (Object.keys(bundle).length > 0) throw new ValidationError(bundle);
   if (Object.keys(derived).length > 0) throw new ValidationError(derived);
 
   const req = values as Parsed<ReturnType<typeof fieldDefs>>;
   if (req.entrypoint.length === 0) throw new InvalidSpecError(EMPTY_ENTRYPOINT_TEXT);
+  const env = parseEnv(v6.env);
+  const envText = envProblem(env);
+  // env is not one of pman's parser fields: its bundle comes once every one of them is valid.
+  if (envText !== undefined) throw new ValidationError({ env: envText });
   return {
     jid: req.jid,
     args: req.args,
@@ -196,10 +251,27 @@ export function parseCreateRequest(
     image: req.image,
     entrypoint: req.entrypoint,
     type: req.type,
-    env: parseEnv(v6.env),
+    env,
     inputDir: req.input_dir,
     outputDir: req.output_dir,
   };
+}
+
+/** entrypoint and args together must fit the command cap; the entry goes to entrypoint when it
+ *  alone is too long, else to args (whose items pushed it over). */
+function commandSizeProblem(
+  values: Partial<Record<V6Field, unknown>>,
+  errors: Map<V6Field, string>,
+): void {
+  // Only a field that passed its schema has a value, and both schemas make lists of strings.
+  const entrypoint = values.entrypoint as readonly string[] | undefined;
+  const args = values.args as readonly string[] | undefined;
+  if (entrypoint === undefined || args === undefined) return;
+  const entryBytes = argvBytes(entrypoint);
+  if (entryBytes > MAX_COMMAND_BYTES) errors.set('entrypoint', COMMAND_TOO_LONG_TEXT);
+  else if (entryBytes + argvBytes(args) > MAX_COMMAND_BYTES) {
+    errors.set('args', COMMAND_TOO_LONG_TEXT);
+  }
 }
 
 /** A field's raw value; null counts as missing (pman let null through, ours refuses it as missing). */
