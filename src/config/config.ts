@@ -8,6 +8,7 @@ import { warnInapplicable } from './applicability.js';
 import { chooseBackend, readBackendSettings } from './backend.js';
 import { createEnvReader } from './env-reader.js';
 import { ConfigError } from './errors.js';
+import { readImageAllowlist, readSkipStoreBaseCheck } from './job-guards.js';
 import {
   readAuth,
   readContainerUser,
@@ -58,6 +59,10 @@ export interface Config {
   /** RECORDS_MAX_BYTES: bytes of job records (logs plus info) kept; absent = by storage (records.ts). */
   recordsMaxBytes?: number;
   backendTimeoutSeconds: number;
+  /** IMAGE_ALLOWLIST's normalized patterns (src/config/job-guards.ts); absent = any image. */
+  imageAllowlist?: readonly string[];
+  /** INSECURE_SKIP_STOREBASE_CHECK=yes: start although a host-bind storeBase is invisible. */
+  insecureSkipStoreBaseCheck?: boolean;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
 }
@@ -108,6 +113,7 @@ export function loadConfig(
   const containerUser = readContainerUser(r, name, rules);
   const shmMiB = r.optionalInt('SHM_SIZE', { min: 1 });
   const stateDir = r.string('STATE_DIR');
+  const imageAllowlist = readImageAllowlist(r);
   const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
   const config: Config = {
     mode,
@@ -129,6 +135,8 @@ export function loadConfig(
     ...(stateDir !== undefined && { stateDir }),
     ...(recordsMaxBytes !== undefined && { recordsMaxBytes }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),
+    ...(imageAllowlist !== undefined && { imageAllowlist }),
+    ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),
     warnings: [...r.warnings],
   };
   if (r.problems.length > 0) throw new ConfigError([...r.problems]);

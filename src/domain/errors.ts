@@ -58,3 +58,12 @@ export class BackendUnavailableError extends JobError {
 
 /** The backend refused us for a reason that is not the caller's fault (RBAC, missing namespace): 500. */
 export class BackendRefusedError extends JobError {}
+
+/** The image is not on the operator's IMAGE_ALLOWLIST (403). */
+export class ImageNotAllowedError extends JobError {
+  readonly image: string;
+  constructor(image: string) {
+    super(`image ${JSON.stringify(image)} is not allowed by IMAGE_ALLOWLIST`);
+    this.image = image;
+  }
+}

@@ -7,6 +7,7 @@ import {
   BackendUnavailableError,
   ConflictError,
   DirectoryError,
+  ImageNotAllowedError,
   InvalidSpecError,
   NotFoundError,
   UnsupportedError,
@@ -29,6 +30,7 @@ export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
   if (err instanceof InvalidSpecError || err instanceof UnsupportedError) {
     return { status: 400, message: err.message };
   }
+  if (err instanceof ImageNotAllowedError) return { status: 403, message: err.message };
   if (err instanceof NotFoundError) return { status: 404, message: err.message };
   if (err instanceof ConflictError) return { status: 409, message: err.message };
   if (err instanceof BodyTooLargeError) {

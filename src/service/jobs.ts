@@ -4,6 +4,7 @@
 import type { Backend, CreateOptions, JobRead } from '../backends/backend.js';
 import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
 import { ConflictError, BackendUnavailableError, NotFoundError } from '../domain/errors.js';
+import { assertImageAllowed } from '../domain/image-allowlist.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobStatus, LogLimits, Storage } from '../domain/job.js';
 import { boundLogText } from '../domain/logs.js';
@@ -22,6 +23,8 @@ export interface JobSettings extends SpecSettings {
   logsMaxBytes: number;
   /** REMOVE_JOBS: whether DELETE removes anything. */
   removeJobs: boolean;
+  /** IMAGE_ALLOWLIST: create refuses (403) an image no pattern matches; absent = any image. */
+  imageAllowlist?: readonly string[];
 }
 
 export interface JobServiceDeps {
@@ -89,6 +92,7 @@ export class JobService {
     const { backend, config, records, storage, storeBaseCheck } = this.#deps;
     let spec = toJobSpec(req, config, storage);
     assertSupported(spec, backend.capabilities, backend.name);
+    assertImageAllowed(req.image, config.imageAllowlist);
     const jid = spec.name;
     // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
     if (this.#creating.has(jid) || records.has(jid)) throw conflict(jid);

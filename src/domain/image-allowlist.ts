@@ -1,0 +1,116 @@
+// The image allow-list (IMAGE_ALLOWLIST): a text of patterns, one a line, '#' starting a comment,
+// '*' matching any run of characters. Images and patterns are compared in Docker's normalized form,
+// so `busybox` is `docker.io/library/busybox:latest` and `fnndsc/*` is `docker.io/fnndsc/*`. Pure.
+import { ImageNotAllowedError } from './errors.js';
+import { formatImageReference, parseImageReference } from './image-reference.js';
+
+/** A pattern longer than any valid reference could only be a mistake. */
+export const MAX_PATTERN_CHARS = 512;
+
+/** Normalized patterns; an image is allowed when one of them matches it whole. */
+export type ImageAllowlist = readonly string[];
+
+export type ParsedAllowlist =
+  { ok: true; patterns: ImageAllowlist } | { ok: false; problems: readonly string[] };
+
+/** The characters of a reference, plus '*'. */
+const PATTERN_CHARS = /^[A-Za-z0-9._:/@*[\]-]+$/;
+
+/** A pattern without a tag or digest names a repository: it matches each of its tags and digests. */
+function normalizePattern(pattern: string): string[] {
+  if (!pattern.includes('*')) {
+    const parsed = parseImageReference(pattern);
+    if (!parsed.ok) return [];
+    const { tag, digest, ...name } = parsed.ref;
+    if (tag !== undefined || digest !== undefined) return [formatImageReference(parsed.ref)];
+    const repository = `${name.domain}/${name.path}`;
+    return [`${repository}:*`, `${repository}@*`];
+  }
+  const slash = pattern.indexOf('/');
+  // A leading glob, or a glob in a first component before a '/', could stand for a registry or
+  // for a Docker Hub user: such a pattern is taken as written, against the normalized reference.
+  if (pattern.startsWith('*')) return [pattern];
+  if (slash < 0) return [`docker.io/library/${pattern}`];
+  const first = pattern.slice(0, slash);
+  if (first.includes('*')) return [pattern];
+  if (!isRegistry(first)) return [`docker.io/${pattern}`];
+  return [first === 'index.docker.io' ? `docker.io${pattern.slice(slash)}` : pattern];
+}
+
+function isRegistry(component: string): boolean {
+  return (
+    component.includes('.') ||
+    component.includes(':') ||
+    component === 'localhost' ||
+    component.toLowerCase() !== component
+  );
+}
+
+/** The allow-list file's text → its normalized patterns, or one problem per bad line. */
+export function parseAllowlist(text: string): ParsedAllowlist {
+  const patterns: string[] = [];
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((line, index) => {
+    const hash = line.indexOf('#');
+    const pattern = (hash < 0 ? line : line.slice(0, hash)).trim();
+    if (pattern === '') return;
+    const where = `line ${index + 1}`;
+    if (pattern.length > MAX_PATTERN_CHARS) {
+      problems.push(`${where}: longer than ${MAX_PATTERN_CHARS} characters`);
+    } else if (!PATTERN_CHARS.test(pattern)) {
+      problems.push(`${where}: "${pattern}" has a character no image reference has`);
+    } else {
+      const normalized = normalizePattern(pattern);
+      if (normalized.length === 0) {
+        problems.push(`${where}: "${pattern}" is not an image reference`);
+      }
+      patterns.push(...normalized);
+    }
+  });
+  if (problems.length > 0) return { ok: false, problems };
+  if (patterns.length === 0) return { ok: false, problems: ['has no patterns'] };
+  return { ok: true, patterns };
+}
+
+/**
+ * Whole-string glob match, '*' any run of characters. The classic two-pointer walk: on a mismatch
+ * only the last '*' is widened, so the time is at most pattern × text (both bounded), never
+ * exponential.
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let starText = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === text[t]) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      starText = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++starText;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
+}
+
+/** Whether `image` (as the client sent it) is on the list; an unparsable image never is. */
+export function imageAllowed(image: string, allowlist: ImageAllowlist): boolean {
+  const parsed = parseImageReference(image);
+  if (!parsed.ok) return false;
+  const normalized = formatImageReference(parsed.ref);
+  return allowlist.some((pattern) => globMatch(pattern, normalized));
+}
+
+/** Throws ImageNotAllowedError (403) unless the list is unset or allows `image`. */
+export function assertImageAllowed(image: string, allowlist: ImageAllowlist | undefined): void {
+  if (allowlist !== undefined && !imageAllowed(image, allowlist)) {
+    throw new ImageNotAllowedError(image);
+  }
+}
