@@ -3,6 +3,7 @@
 // imported lazily: a Docker deployment never loads the Kubernetes client) after resolving storage
 // once, before any job runs.
 import { stat } from 'node:fs/promises';
+import { ConfigError } from '../config/errors.js';
 import type { StorageConfig } from '../config/storage.js';
 import type { Storage } from '../domain/job.js';
 import type { Backend, BackendDeps, BackendName } from './backend.js';
@@ -63,33 +64,45 @@ export function backendModules(): readonly AnyBackendModule[] {
 export interface BackendStart {
   backend: BackendSettings;
   storage: StorageConfig;
+  /** INSECURE_SKIP_STOREBASE_CHECK: start even though a host-bind storeBase is invisible here. */
+  insecureSkipStoreBaseCheck?: boolean;
 }
 
 export interface CreatedBackend {
   backend: Backend;
   storage: Storage;
   /** The host storeBase when it is a directory this process can see, so input/output paths can be
-   *  checked; undefined when it is not (pman's container usually does not mount it). */
+   *  checked; undefined for a PVC, for a backend that mounts nothing, and under
+   *  INSECURE_SKIP_STOREBASE_CHECK (host-bind storage is otherwise refused when invisible). */
   storeBaseCheck?: string;
 }
 
-async function start<K extends BackendName>(
+/** STORAGE_TYPE=docker_local_volume became a host path through the engine; anything else is
+ *  the configured storage as it is. */
+async function resolveStorage<K extends BackendName>(
   name: K,
   settings: SettingsMap[K],
   configured: StorageConfig,
   deps: BackendDeps,
-): Promise<{ backend: Backend; storage: Storage }> {
+): Promise<Storage> {
   const module: ModuleMap[K] = MODULES[name];
-  let storage: Storage;
   if (module.resolveStorage !== undefined) {
-    storage = await module.resolveStorage(configured, settings, deps);
-  } else if (configured.type === 'docker_local_volume') {
+    return module.resolveStorage(configured, settings, deps);
+  }
+  if (configured.type === 'docker_local_volume') {
     // loadConfig admits docker_local_volume only for backends that can resolve it.
     throw new Error(`STORAGE_TYPE=docker_local_volume with CONTAINER_ENV=${name}`);
-  } else {
-    storage = configured;
   }
-  return { backend: await module.open(settings, deps), storage };
+  return configured;
+}
+
+function open<K extends BackendName>(
+  name: K,
+  settings: SettingsMap[K],
+  deps: BackendDeps,
+): Promise<Backend> {
+  const module: ModuleMap[K] = MODULES[name];
+  return module.open(settings, deps);
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -100,23 +113,51 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** The start-up line for a host-bind storeBase this server cannot see: which variable, and the fix. */
+function invisibleStoreBaseLine(configured: StorageConfig, storeBase: string): string {
+  const variable =
+    configured.type === 'docker_local_volume'
+      ? `VOLUME_NAME (STORAGE_TYPE=docker_local_volume resolved storeBase to "${storeBase}")`
+      : `STOREBASE: "${storeBase}"`;
+  return (
+    `${variable} is not a directory this server can see, so no input_dir/output_dir could be ` +
+    'checked on disk before it is bound into a job; mount storeBase into this server at the same ' +
+    'path (as swarm/stack.yml and kubernetes/dev do), or set INSECURE_SKIP_STOREBASE_CHECK=yes ' +
+    'to run without those checks'
+  );
+}
+
+/**
+ * Opens the configured backend once its storage is known. Host-bind storage (Docker, Swarm,
+ * Kubernetes hostPath) is checked before the backend is dialled: the on-disk input/output checks
+ * are what keeps a job's bind inside storeBase, so a storeBase this server cannot see refuses the
+ * start (a ConfigError) instead of silently skipping them — unless the operator opted out.
+ */
 export async function createBackend(
   config: BackendStart,
   deps: BackendDeps,
 ): Promise<CreatedBackend> {
-  const { backend, storage } = await start(
-    config.backend.kind,
-    config.backend,
-    config.storage,
-    deps,
-  );
-  if (storage.type !== 'host') return { backend, storage };
-  if (await isDirectory(storage.storeBase)) {
-    return { backend, storage, storeBaseCheck: storage.storeBase };
+  const module: AnyBackendModule = MODULES[config.backend.kind];
+  const storage = await resolveStorage(config.backend.kind, config.backend, config.storage, deps);
+  let storeBaseCheck: string | undefined;
+  if (storage.type === 'host') {
+    if (await isDirectory(storage.storeBase)) {
+      storeBaseCheck = storage.storeBase;
+    } else if (module.storage.locationOptional === true) {
+      // A backend that binds nothing (memory): nothing to keep inside storeBase.
+      deps.log.info(
+        { storeBase: storage.storeBase },
+        'storeBase is not visible on this server: input_dir/output_dir existence checks are skipped',
+      );
+    } else if (config.insecureSkipStoreBaseCheck === true) {
+      deps.log.warn(
+        { storeBase: storage.storeBase },
+        'INSECURE_SKIP_STOREBASE_CHECK=yes: STOREBASE IS NOT VISIBLE ON THIS SERVER, SO INPUT_DIR/OUTPUT_DIR ARE BOUND INTO JOBS WITHOUT ANY ON-DISK CHECK (a symlink in storeBase can expose any host path to a job)',
+      );
+    } else {
+      throw new ConfigError([invisibleStoreBaseLine(config.storage, storage.storeBase)]);
+    }
   }
-  deps.log.info(
-    { storeBase: storage.storeBase },
-    'storeBase is not visible on this server: input_dir/output_dir existence checks are skipped',
-  );
-  return { backend, storage };
+  const backend = await open(config.backend.kind, config.backend, deps);
+  return { backend, storage, ...(storeBaseCheck !== undefined && { storeBaseCheck }) };
 }

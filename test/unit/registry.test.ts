@@ -8,11 +8,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS, backendModules, createBackend } from '../../src/backends/registry.js';
 import type { BackendName } from '../../src/backends/registry.js';
+import { createMemoryBackend } from '../../src/backends/memory.js';
 import { containerEnvWords } from '../../src/config/backend.js';
 import { loadConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { silentLogger } from '../fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -115,6 +117,149 @@ describe('createBackend', () => {
     await expect(createBackend({ backend: { kind: 'memory' }, storage }, deps)).rejects.toThrow(
       'STORAGE_TYPE=docker_local_volume with CONTAINER_ENV=memory',
     );
+  });
+});
+
+describe('createBackend refuses a host-bind storeBase it cannot see (issue 10 item 2)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'pman-storebase-check-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** The backend's settings as loadConfig reads them; its open() is replaced by a memory backend,
+   *  counted, so no engine or cluster is dialled and the test sees whether it was opened. */
+  function setup(name: 'docker' | 'swarm' | 'kubernetes', env: Record<string, string> = {}) {
+    const config = loadConfig({
+      CONTAINER_ENV: name,
+      STORAGE_TYPE: 'host',
+      STOREBASE: '/x',
+      ...env,
+    });
+    const open = vi.spyOn(BACKENDS[name], 'open').mockImplementation(() => createMemoryBackend());
+    return { config, open };
+  }
+
+  function logLines() {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = pino(
+      { level: 'info' },
+      {
+        write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
+      },
+    );
+    return { lines, deps: { log, timeoutMs: 1000 } };
+  }
+
+  it.each(['docker', 'swarm', 'kubernetes'] as const)(
+    '%s with STORAGE_TYPE=host: an invisible STOREBASE stops the start, naming it and the fix',
+    async (name) => {
+      const { config, open } = setup(name);
+      const storeBase = path.join(dir, 'absent');
+      const start = createBackend(
+        { backend: config.backend, storage: { type: 'host', storeBase } },
+        { log: silentLogger(), timeoutMs: 1000 },
+      );
+      await expect(start).rejects.toBeInstanceOf(ConfigError);
+      const err = (await start.catch((e: unknown) => e)) as ConfigError;
+      expect(err.problems).toHaveLength(1);
+      expect(err.problems[0]).toMatch(
+        new RegExp(`^STOREBASE: "${storeBase}" is not a directory this server can see`),
+      );
+      expect(err.problems[0]).toContain('mount storeBase into this server at the same path');
+      expect(err.problems[0]).toContain('INSECURE_SKIP_STOREBASE_CHECK=yes');
+      // Refused before the backend is dialled.
+      expect(open).not.toHaveBeenCalled();
+    },
+  );
+
+  it('a file where storeBase should be is not a visible storeBase', async () => {
+    const { config } = setup('docker');
+    const file = path.join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expect(
+      createBackend(
+        { backend: config.backend, storage: { type: 'host', storeBase: file } },
+        { log: silentLogger(), timeoutMs: 1000 },
+      ),
+    ).rejects.toThrow(/^STOREBASE: /);
+  });
+
+  it('docker_local_volume resolved to a path this server cannot see names VOLUME_NAME', async () => {
+    const { config, open } = setup('docker');
+    const storeBase = '/var/lib/docker/volumes/pfcon-storebase-absent/_data';
+    vi.spyOn(BACKENDS.docker, 'resolveStorage').mockResolvedValue({ type: 'host', storeBase });
+    await expect(
+      createBackend(
+        {
+          backend: config.backend,
+          storage: { type: 'docker_local_volume', volumeName: 'v', pfconSelector: 'a=b' },
+        },
+        { log: silentLogger(), timeoutMs: 1000 },
+      ),
+    ).rejects.toThrow(
+      `VOLUME_NAME (STORAGE_TYPE=docker_local_volume resolved storeBase to "${storeBase}") is not a directory this server can see`,
+    );
+    expect(open).not.toHaveBeenCalled();
+  });
+
+  it('INSECURE_SKIP_STOREBASE_CHECK=yes starts anyway, with a loud warning and no checks', async () => {
+    const { config, open } = setup('swarm', { INSECURE_SKIP_STOREBASE_CHECK: 'yes' });
+    expect(config.insecureSkipStoreBaseCheck).toBe(true);
+    const { lines, deps } = logLines();
+    const storeBase = path.join(dir, 'absent');
+    const created = await createBackend({ ...config, storage: { type: 'host', storeBase } }, deps);
+    expect(open).toHaveBeenCalledOnce();
+    expect(created.storeBaseCheck).toBeUndefined();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, storeBase });
+    expect(String(lines[0]?.msg)).toMatch(
+      /^INSECURE_SKIP_STOREBASE_CHECK=yes: STOREBASE IS NOT VISIBLE/,
+    );
+    await created.backend.close();
+  });
+
+  it('a visible storeBase is kept for the checks, and the opt-out changes nothing then', async () => {
+    const { config } = setup('docker', { INSECURE_SKIP_STOREBASE_CHECK: 'yes' });
+    const { lines, deps } = logLines();
+    const created = await createBackend(
+      { ...config, storage: { type: 'host', storeBase: dir } },
+      deps,
+    );
+    expect(created.storeBaseCheck).toBe(dir);
+    expect(lines).toEqual([]);
+    await created.backend.close();
+  });
+
+  it('kubernetes_pvc is no host bind: nothing to see, nothing refused', async () => {
+    const { config, open } = setup('kubernetes');
+    const created = await createBackend(
+      { backend: config.backend, storage: { type: 'kubernetes_pvc', claimName: 'storebase' } },
+      { log: silentLogger(), timeoutMs: 1000 },
+    );
+    expect(open).toHaveBeenCalledOnce();
+    expect(created.storeBaseCheck).toBeUndefined();
+    await created.backend.close();
+  });
+
+  it('INSECURE_SKIP_STOREBASE_CHECK takes only the boolean words', () => {
+    expect(() =>
+      loadConfig({
+        CONTAINER_ENV: 'docker',
+        STORAGE_TYPE: 'host',
+        STOREBASE: '/x',
+        INSECURE_SKIP_STOREBASE_CHECK: 'maybe',
+      }),
+    ).toThrow('INSECURE_SKIP_STOREBASE_CHECK: "maybe" is not one of');
+    expect(
+      loadConfig({ CONTAINER_ENV: 'docker', STORAGE_TYPE: 'host', STOREBASE: '/x' })
+        .insecureSkipStoreBaseCheck,
+    ).toBeUndefined();
   });
 });
 
