@@ -691,17 +691,21 @@ describe('parseCreateRequest: bounds on every field (issue 10)', () => {
   const HEX64 = 'a'.repeat(64);
 
   it.each([
-    ['a'.repeat(10_000), 'must be at most 1024 characters'],
-    [`key-x/${'a'.repeat(5_400)}`, 'must be at most 1024 characters'],
-    [Array.from({ length: 33 }, () => 'a').join('/'), 'must have at most 32 path segments'],
-    [`key-x/${'a'.repeat(256)}`, 'path segment 2 is longer than 255 bytes'],
+    ['10 000 characters', 'a'.repeat(10_000), 'must be at most 1024 characters'],
+    ['5 406 characters', `key-x/${'a'.repeat(5_400)}`, 'must be at most 1024 characters'],
+    [
+      '33 segments',
+      Array.from({ length: 33 }, () => 'a').join('/'),
+      'must have at most 32 path segments',
+    ],
+    ['a 256-byte segment', `key-x/${'a'.repeat(256)}`, 'path segment 2 is longer than 255 bytes'],
     // 128 characters, 256 bytes: NAME_MAX counts bytes.
-    ['é'.repeat(128), 'path segment 1 is longer than 255 bytes'],
-    ['key-x/in:/etc', "must not contain ':', ',' or control characters"],
-    ['key-x/a,readonly=false', "must not contain ':', ',' or control characters"],
-    ['key-x/a\nb', "must not contain ':', ',' or control characters"],
-    ['key-x/a\u0007b', "must not contain ':', ',' or control characters"],
-  ])('dir %j → %s (both dirs, in field order)', (dir, text) => {
+    ['128 × é', 'é'.repeat(128), 'path segment 1 is longer than 255 bytes'],
+    [':', 'key-x/in:/etc', "must not contain ':', ',' or control characters"],
+    [',', 'key-x/a,readonly=false', "must not contain ':', ',' or control characters"],
+    ['a newline', 'key-x/a\nb', "must not contain ':', ',' or control characters"],
+    ['a BEL', 'key-x/a\u0007b', "must not contain ':', ',' or control characters"],
+  ])('dir with %s → %s (both dirs, in field order)', (_what, dir, text) => {
     expect(Object.entries(bundleOf(body({ input_dir: dir, output_dir: dir })))).toEqual([
       ['input_dir', text],
       ['output_dir', text],
@@ -742,23 +746,51 @@ describe('parseCreateRequest: bounds on every field (issue 10)', () => {
   });
 
   it.each([
-    ['a'.repeat(513), 'must be at most 512 characters'],
-    ['x'.repeat(1024 * 1024), 'must be at most 512 characters'],
-    ['Busybox', 'is not a valid image reference: each part of the repository path'],
-    ['fnndsc//pl-dircopy', 'is not a valid image reference: each part of the repository path'],
-    ['fnndsc/-pl', 'is not a valid image reference: each part of the repository path'],
-    ['fnndsc/pl..x', 'is not a valid image reference: each part of the repository path'],
-    ['busybox:', 'is not a valid image reference: the tag must be'],
-    ['busybox:.x', 'is not a valid image reference: the tag must be'],
-    [`busybox:${'t'.repeat(129)}`, 'is not a valid image reference: the tag must be'],
-    ['busybox@sha256:abc', 'is not a valid image reference: the digest must be'],
-    [`busybox@sha256:${HEX64}0`, 'is not a valid image reference: a sha256 digest has 64'],
-    ['host:99999999/x', 'is not a valid image reference: the registry must be'],
-    ['-host.io/x', 'is not a valid image reference: the registry must be'],
-    [`${'a'.repeat(256)}:1`, 'is not a valid image reference: the name is longer than 255'],
-    ['img"; rm -rf /', 'must not contain whitespace'],
-    ['img;rm', 'is not a valid image reference: each part of the repository path'],
-  ])('image %j → %s…', (image, text) => {
+    ['513 characters', 'a'.repeat(513), 'must be at most 512 characters'],
+    ['a megabyte', 'x'.repeat(1024 * 1024), 'must be at most 512 characters'],
+    ['Busybox', 'Busybox', 'is not a valid image reference: each part of the repository path'],
+    [
+      'fnndsc//pl-dircopy',
+      'fnndsc//pl-dircopy',
+      'is not a valid image reference: each part of the repository path',
+    ],
+    [
+      'fnndsc/-pl',
+      'fnndsc/-pl',
+      'is not a valid image reference: each part of the repository path',
+    ],
+    [
+      'fnndsc/pl..x',
+      'fnndsc/pl..x',
+      'is not a valid image reference: each part of the repository path',
+    ],
+    ['busybox:', 'busybox:', 'is not a valid image reference: the tag must be'],
+    ['busybox:.x', 'busybox:.x', 'is not a valid image reference: the tag must be'],
+    [
+      'a 129-character tag',
+      `busybox:${'t'.repeat(129)}`,
+      'is not a valid image reference: the tag must be',
+    ],
+    [
+      'busybox@sha256:abc',
+      'busybox@sha256:abc',
+      'is not a valid image reference: the digest must be',
+    ],
+    [
+      `busybox@sha256:${HEX64}0`,
+      `busybox@sha256:${HEX64}0`,
+      'is not a valid image reference: a sha256 digest has 64',
+    ],
+    ['host:99999999/x', 'host:99999999/x', 'is not a valid image reference: the registry must be'],
+    ['-host.io/x', '-host.io/x', 'is not a valid image reference: the registry must be'],
+    [
+      'a 256-character name',
+      `${'a'.repeat(256)}:1`,
+      'is not a valid image reference: the name is longer than 255',
+    ],
+    ['img"; rm -rf /', 'img"; rm -rf /', 'must not contain whitespace'],
+    ['img;rm', 'img;rm', 'is not a valid image reference: each part of the repository path'],
+  ])('image %s → %s…', (_what, image, text) => {
     expect(fieldError('image', image)).toMatch(new RegExp(`^${escapeRegExp(text)}`));
   });
 
