@@ -2,6 +2,8 @@
 // subcommand. Parsing only: it returns what to do; main.ts prints, signs and exits.
 import jwt from 'jsonwebtoken';
 import yargs from 'yargs';
+import { DEFAULT_JWT_RULES } from './config/auth.js';
+import type { JwtRules } from './config/auth.js';
 import type { Config, ConfigOverrides } from './config/config.js';
 
 export type CliAction =
@@ -50,7 +52,8 @@ ARGS
     [-h|--help]              print the usage and exit
 
     token [--expiresIn <duration>] [--subject <name>]
-                             print a JWT signed with SECRET_KEY (HS256, default expiry 2d)
+                             print a JWT signed with SECRET_KEY (HS256, default expiry 2d,
+                             aud $JWT_AUDIENCE else pman, iss $JWT_ISSUER when set)
 `;
 
 /** -v level → log level; pman's scale, where 0 means minimal output. */
@@ -139,17 +142,31 @@ function argvValue(argv: readonly string[], flag: string): string {
 }
 
 /**
- * Signs the `token` subcommand's JWT: HS256 with SECRET_KEY. A bare number of seconds is accepted
- * too (jsonwebtoken would read a numeric string as milliseconds).
+ * Signs the `token` subcommand's JWT: HS256 with SECRET_KEY, with the `aud` (and `iss` when
+ * configured) the server requires, and refused when it would outlive JWT_MAX_LIFETIME_SECONDS (the
+ * server would refuse it). A bare number of seconds is accepted too (jsonwebtoken would read a
+ * numeric string as milliseconds).
  */
 export function signToken(
   secretKey: string,
   opts: { expiresIn: string; subject?: string },
+  rules: JwtRules = DEFAULT_JWT_RULES,
+  nowMs: number = Date.now(),
 ): string {
   const expiresIn = /^\d+$/.test(opts.expiresIn) ? Number(opts.expiresIn) : opts.expiresIn;
-  return jwt.sign({}, secretKey, {
+  const iat = Math.floor(nowMs / 1000);
+  const token = jwt.sign({ iat }, secretKey, {
     algorithm: 'HS256',
     expiresIn: expiresIn as jwt.SignOptions['expiresIn'] & {},
+    audience: rules.audience,
+    ...(rules.issuer !== undefined && { issuer: rules.issuer }),
     ...(opts.subject !== undefined && { subject: opts.subject }),
   });
+  const exp = (jwt.decode(token) as jwt.JwtPayload).exp ?? iat;
+  if (exp - iat > rules.maxLifetimeSeconds) {
+    throw new Error(
+      `"${opts.expiresIn}" is longer than JWT_MAX_LIFETIME_SECONDS (${rules.maxLifetimeSeconds} s), which the server would refuse`,
+    );
+  }
+  return token;
 }

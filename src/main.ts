@@ -15,7 +15,9 @@ import { createBackend } from './backends/registry.js';
 import type { CreatedBackend } from './backends/registry.js';
 import { parseCli, signToken } from './cli.js';
 import type { Config } from './config/config.js';
+import { readTokenSigning } from './config/auth.js';
 import { loadConfig, parseDotEnv } from './config/config.js';
+import { createEnvReader } from './config/env-reader.js';
 import { ConfigError } from './config/errors.js';
 import { BackendUnavailableError } from './domain/errors.js';
 import { loadAuthenticator } from './http/auth.js';
@@ -87,6 +89,12 @@ function logConfig(config: Config, log: Logger): void {
       { ip: config.listen.ip },
       'LISTENING ON A NON-LOOPBACK ADDRESS WITHOUT AUTHENTICATION: anyone who can reach this port can run any image (enable --enableTokenAuth or put pman behind a trusted network)',
     );
+    // The Host check (DNS rebinding) answers 400 to every name but loopback and ALLOWED_HOSTS.
+    if (config.http?.allowedHostsSet !== true) {
+      log.warn(
+        'ALLOWED_HOSTS is not set: with authentication off only requests addressed to a loopback name (127.0.0.1, localhost, ::1) are served; set ALLOWED_HOSTS to the names clients use (e.g. pman)',
+      );
+    }
   }
 }
 
@@ -170,7 +178,9 @@ async function serveUntilSignal(config: Config): Promise<number> {
   logConfig(config, log);
   try {
     // Local start-up steps first: a bad token file should fail before the backend is dialled.
-    const authenticator = config.auth.enabled ? await loadAuthenticator(config.auth) : undefined;
+    const authenticator = config.auth.enabled
+      ? await loadAuthenticator(config.auth, { warn: (text) => log.warn(text) })
+      : undefined;
     const records = await JobRecords.open(config.stateDir);
     const created = await createBackendPatiently(config, log);
     logBackend(config, log, created);
@@ -224,13 +234,13 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`pman: ${action.message}\nRun "pman --help" for the usage.\n`);
       return 1;
     case 'token': {
-      const secretKey = env.SECRET_KEY?.trim();
-      if (!secretKey) {
-        process.stderr.write('SECRET_KEY: required to sign a token\n');
+      const signing = readTokenSigning(createEnvReader(env));
+      if ('problems' in signing) {
+        for (const line of signing.problems) process.stderr.write(`${line}\n`);
         return 1;
       }
       try {
-        process.stdout.write(`${signToken(secretKey, action)}\n`);
+        process.stdout.write(`${signToken(signing.secretKey, action, signing.rules)}\n`);
         return 0;
       } catch (err) {
         process.stderr.write(`--expiresIn: ${(err as Error).message}\n`);

@@ -5,18 +5,15 @@ import { parseEnv } from 'node:util';
 import type { BackendName, BackendSettings, SettingsOf } from '../backends/registry.js';
 import { packageVersion } from '../version.js';
 import { warnInapplicable } from './applicability.js';
+import { readAuthSettings } from './auth.js';
+import type { AuthSettings } from './auth.js';
 import { chooseBackend, readBackendSettings } from './backend.js';
 import { createEnvReader } from './env-reader.js';
 import { ConfigError } from './errors.js';
-import { readImageAllowlist, readSkipStoreBaseCheck } from './job-guards.js';
-import {
-  readAuth,
-  readContainerUser,
-  readHomeWorkaround,
-  readJobLabels,
-  readListen,
-} from './shared.js';
-import type { AuthConfig, ContainerUser } from './shared.js';
+import { readHttpServer } from './listen.js';
+import type { HttpServerSettings } from './listen.js';
+import { readContainerUser, readHomeWorkaround, readJobLabels, readListen } from './shared.js';
+import type { ContainerUser } from './shared.js';
 import { readStorage } from './storage.js';
 import type { StorageConfig, StorageType } from './storage.js';
 
@@ -40,7 +37,9 @@ export interface Config {
   /** BUILD_VERSION or package version. */
   serverVersion: string;
   listen: { ip: string; port: number };
-  auth: AuthConfig;
+  auth: AuthSettings;
+  /** Host check, timeouts, connection cap, TLS (src/config/listen.ts); absent = the defaults. */
+  http?: HttpServerSettings;
   /** The chosen backend's own settings, as its module read them; `kind` is its name. */
   backend: BackendSettings;
   /** container_env on the wire (after alias resolution); the same as backend.kind. */
@@ -56,13 +55,7 @@ export interface Config {
   logsMaxBytes: number;
   removeJobs: boolean;
   stateDir?: string;
-  /** RECORDS_MAX_BYTES: bytes of job records (logs plus info) kept; absent = by storage (records.ts). */
-  recordsMaxBytes?: number;
   backendTimeoutSeconds: number;
-  /** IMAGE_ALLOWLIST's normalized patterns (src/config/job-guards.ts); absent = any image. */
-  imageAllowlist?: readonly string[];
-  /** INSECURE_SKIP_STOREBASE_CHECK=yes: start although a host-bind storeBase is invisible. */
-  insecureSkipStoreBaseCheck?: boolean;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
 }
@@ -113,14 +106,13 @@ export function loadConfig(
   const containerUser = readContainerUser(r, name, rules);
   const shmMiB = r.optionalInt('SHM_SIZE', { min: 1 });
   const stateDir = r.string('STATE_DIR');
-  const imageAllowlist = readImageAllowlist(r);
-  const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
   const config: Config = {
     mode,
     logLevel: overrides.logLevel ?? envLogLevel,
     serverVersion: r.string('BUILD_VERSION') ?? packageVersion(),
     listen: readListen(r, overrides),
-    auth: readAuth(r, overrides),
+    auth: readAuthSettings(r, overrides),
+    http: readHttpServer(r),
     backend,
     containerEnv: name,
     storageType,
@@ -133,10 +125,7 @@ export function loadConfig(
     logsMaxBytes: r.int('JOB_LOGS_MAX_BYTES', 1_048_576, { min: 0 }),
     removeJobs: r.bool('REMOVE_JOBS', true),
     ...(stateDir !== undefined && { stateDir }),
-    ...(recordsMaxBytes !== undefined && { recordsMaxBytes }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),
-    ...(imageAllowlist !== undefined && { imageAllowlist }),
-    ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),
     warnings: [...r.warnings],
   };
   if (r.problems.length > 0) throw new ConfigError([...r.problems]);

@@ -1,4 +1,4 @@
-// createApp: the Hono app = request log → path rules → auth guard → method rules → the route
+// createApp: the Hono app = request log → host check → path rules → auth guard → method rules → the route
 // table's handlers, dispatched by Hono's router on the raw path; onError last (architecture.md §7). No I/O.
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -8,6 +8,7 @@ import { JobService } from '../service/jobs.js';
 import type { JobRecords } from '../service/records.js';
 import type { Authenticator } from './auth.js';
 import { authGuard } from './middleware/auth-guard.js';
+import { hostCheck } from './middleware/host-check.js';
 import { methodRules } from './middleware/method-rules.js';
 import { NOT_FOUND_TEXT, pathRules } from './middleware/path-rules.js';
 import { requestLog } from './middleware/request-log.js';
@@ -42,8 +43,20 @@ export function createApp(deps: AppDeps): App {
   const table = routeTable({ backend: deps.backend, config, jobs: new JobService(deps) });
   // The raw path is the one parse of the URL: Hono's router and c.req.path both see it undecoded.
   const app = new Hono<HttpEnv>({ getPath: rawPathOf });
+  const match = routeMatcher(table);
   app.use(requestLog(log.child({ component: 'http' })));
-  app.use(pathRules(routeMatcher(table), indent));
+  app.use(
+    hostCheck(
+      {
+        // Auth off: the Host list is the only guard against DNS rebinding. Auth on: only if set.
+        enforce: !config.auth.enabled || config.http?.allowedHostsSet === true,
+        allowed: config.http?.allowedHosts ?? [],
+        isOpen: (path) => match(path)?.route.open === true,
+      },
+      indent,
+    ),
+  );
+  app.use(pathRules(match, indent));
   if (config.auth.enabled && authenticator !== undefined) app.use(authGuard(authenticator));
   app.use(methodRules(indent));
   for (const route of table) {

@@ -2,11 +2,15 @@
 // SECRET_KEY, RS256/ES256 JWTs with JWT_PUBLIC_KEY_FILE. The four 401 texts are pfcon's.
 import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { HTTPException } from 'hono/http-exception';
 import jwt from 'jsonwebtoken';
-import type { AuthConfig } from '../config/config.js';
+import { DEFAULT_JWT_RULES, secretKeyProblem } from '../config/auth.js';
+import type { AuthSettings, JwtRules } from '../config/auth.js';
 import { ConfigError } from '../config/errors.js';
+import { parseTokenFile, TokenFileError } from './token-file.js';
+
+export { parseTokenFile } from './token-file.js';
 
 export interface Authenticator {
   /** Throws HTTPException(401) with one of the four texts unless the header carries a good token. */
@@ -34,33 +38,7 @@ function unauthorized(message: string): HTTPException {
   return new HTTPException(401, { message });
 }
 
-/**
- * Tokens in a token file, told apart by content: a file with an `[AUTH TOKENS]` section is INI
- * and every value in that section is a token; any other file has one token per line. Blank
- * lines and `#` comments are ignored in both (`;` comments too in INI, as configparser does).
- */
-export function parseTokenFile(text: string): string[] {
-  const lines = text.split(/\r?\n/).map((line) => line.trim());
-  const isIni = lines.some((line) => /^\[\s*AUTH TOKENS\s*\]$/i.test(line));
-  if (!isIni) return lines.filter((line) => line !== '' && !line.startsWith('#'));
-  const tokens: string[] = [];
-  let inSection = false;
-  for (const line of lines) {
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const section = /^\[(.*)\]$/.exec(line);
-    if (section) {
-      inSection = /^\s*AUTH TOKENS\s*$/i.test(section[1] ?? '');
-      continue;
-    }
-    if (!inSection) continue;
-    const sep = line.search(/[=:]/);
-    const value = sep === -1 ? '' : line.slice(sep + 1).trim();
-    if (value !== '') tokens.push(value);
-  }
-  return tokens;
-}
-
-async function loadStaticTokens(path: string): Promise<Buffer[]> {
+async function loadStaticTokens(path: string, warn: (text: string) => void): Promise<Buffer[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -68,7 +46,19 @@ async function loadStaticTokens(path: string): Promise<Buffer[]> {
     const reason = err instanceof Error ? err.message : String(err);
     throw new ConfigError([`TOKEN_PATH: cannot read the token file ${path}: ${reason}`]);
   }
-  const tokens = parseTokenFile(text);
+  let tokens: string[];
+  try {
+    tokens = parseTokenFile(text);
+  } catch (err) {
+    if (!(err instanceof TokenFileError)) throw err;
+    throw new ConfigError([`TOKEN_PATH: the token file ${path}, ${err.message}`]);
+  }
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o044) !== 0) {
+    warn(
+      `TOKEN_PATH: the token file ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`,
+    );
+  }
   if (tokens.length === 0) {
     throw new ConfigError([`TOKEN_PATH: the token file ${path} holds no tokens`]);
   }
@@ -112,7 +102,7 @@ function headerAlgorithm(token: string): string | undefined {
   return decoded === null ? undefined : decoded.header.alg;
 }
 
-function verifyJwt(token: string, keys: readonly JwtKey[], nowMs: number): void {
+function verifyJwt(token: string, keys: readonly JwtKey[], rules: JwtRules, nowMs: number): void {
   // The token's header only selects among the keys we hold; each key admits one fixed algorithm.
   const alg = headerAlgorithm(token);
   const key = keys.find((k) => k.algorithm === alg);
@@ -123,6 +113,9 @@ function verifyJwt(token: string, keys: readonly JwtKey[], nowMs: number): void 
       algorithms: [key.algorithm],
       clockTolerance: CLOCK_SKEW_SECONDS,
       clockTimestamp: Math.floor(nowMs / 1000),
+      // A token minted for another service (another audience or issuer) is not ours to accept.
+      audience: rules.audience,
+      ...(rules.issuer !== undefined && { issuer: rules.issuer }),
     });
   } catch (err) {
     if (err instanceof jwt.TokenExpiredError) throw unauthorized(AUTH_TEXTS.expired);
@@ -131,17 +124,37 @@ function verifyJwt(token: string, keys: readonly JwtKey[], nowMs: number): void 
   if (typeof payload === 'string' || typeof payload.exp !== 'number') {
     throw unauthorized(AUTH_TEXTS.invalid);
   }
+  if (lifetimeSeconds(payload.exp, payload.iat, nowMs) > rules.maxLifetimeSeconds) {
+    throw unauthorized(AUTH_TEXTS.invalid);
+  }
+}
+
+/**
+ * exp − iat, where a missing iat, or one in the future, counts from now: otherwise a token could
+ * claim a later issue time and stay valid as long as it likes.
+ */
+function lifetimeSeconds(exp: number, iat: number | undefined, nowMs: number): number {
+  const now = nowMs / 1000;
+  const issued = iat === undefined ? now : Math.min(iat, now);
+  return exp - issued;
 }
 
 /** Builds the authenticator from the configured sources; reads the token and key files once. */
 export async function loadAuthenticator(
-  auth: AuthConfig,
-  env?: { now?: () => number },
+  auth: AuthSettings,
+  env?: { now?: () => number; warn?: (text: string) => void },
 ): Promise<Authenticator> {
   const now = env?.now ?? Date.now;
-  const staticTokens = auth.tokenPath ? await loadStaticTokens(auth.tokenPath) : [];
+  const warn = env?.warn ?? (() => undefined);
+  const rules = auth.jwt ?? DEFAULT_JWT_RULES;
+  const staticTokens = auth.tokenPath ? await loadStaticTokens(auth.tokenPath, warn) : [];
   const keys: JwtKey[] = [];
-  if (auth.secretKey) keys.push({ algorithm: 'HS256', key: auth.secretKey });
+  if (auth.secretKey) {
+    // loadConfig refuses it too; checked again so no caller can build a weak HS256 authenticator.
+    const problem = secretKeyProblem(auth.secretKey);
+    if (problem !== undefined) throw new ConfigError([`SECRET_KEY: ${problem}`]);
+    keys.push({ algorithm: 'HS256', key: auth.secretKey });
+  }
   if (auth.publicKeyFile) keys.push(await loadPublicKey(auth.publicKeyFile));
   if (staticTokens.length === 0 && keys.length === 0) {
     throw new ConfigError([
@@ -156,7 +169,7 @@ export async function loadAuthenticator(
       if (token === undefined) throw unauthorized(AUTH_TEXTS.badHeader);
       if (staticTokens.length > 0 && matchesStatic(token, staticTokens)) return;
       if (keys.length === 0) throw unauthorized(AUTH_TEXTS.invalid);
-      verifyJwt(token, keys, now());
+      verifyJwt(token, keys, rules, now());
     },
   };
 }

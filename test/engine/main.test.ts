@@ -24,6 +24,8 @@ interface Outcome {
   stderr: string;
 }
 
+const LONG_SECRET = 'a-secret-key-of-at-least-32-bytes!';
+
 let workDir: string;
 const servers: ServerProcess[] = [];
 
@@ -113,13 +115,23 @@ describe('configuration errors', () => {
 });
 
 describe('token subcommand', () => {
-  it('prints an HS256 JWT signed with SECRET_KEY', async () => {
+  it('prints an HS256 JWT signed with SECRET_KEY, with aud and (when set) iss', async () => {
     const out = await run(['token', '--subject', 'pfcon', '--expiresIn', '1h'], {
-      SECRET_KEY: 'test-secret',
+      SECRET_KEY: LONG_SECRET,
+      JWT_ISSUER: 'https://cube.example',
     });
     expect(out.code).toBe(0);
-    const payload = jwt.verify(out.stdout.trim(), 'test-secret', { algorithms: ['HS256'] });
-    expect(payload).toMatchObject({ sub: 'pfcon' });
+    const payload = jwt.verify(out.stdout.trim(), LONG_SECRET, { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'pfcon', aud: 'pman', iss: 'https://cube.example' });
+  });
+
+  it("refuses a SECRET_KEY shorter than 32 bytes and an expiry beyond the server's cap", async () => {
+    const short = await run(['token'], { SECRET_KEY: 'test-secret' });
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/^SECRET_KEY: must be at least 32 bytes/);
+    const long = await run(['token', '--expiresIn', '31d'], { SECRET_KEY: LONG_SECRET });
+    expect(long.code).toBe(1);
+    expect(long.stderr).toMatch(/^--expiresIn: "31d" is longer than JWT_MAX_LIFETIME_SECONDS/);
   });
 
   it('without SECRET_KEY it fails', async () => {

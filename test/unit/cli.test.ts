@@ -124,4 +124,27 @@ describe('signToken', () => {
   it('refuses an unreadable duration', () => {
     expect(() => signToken('k', { expiresIn: 'soon' })).toThrow(/expiresIn/);
   });
+
+  // Item 7 of issue 10: the server requires aud (and iss when configured) and caps the lifetime.
+  it('sets aud (default pman) and, when configured, iss', () => {
+    const plain = jwt.decode(signToken('k', { expiresIn: '1h' })) as jwt.JwtPayload;
+    expect(plain.aud).toBe('pman');
+    expect(plain.iss).toBeUndefined();
+    const rules = {
+      audience: 'pman-prod',
+      issuer: 'https://cube.example',
+      maxLifetimeSeconds: 7200,
+    };
+    const custom = jwt.decode(signToken('k', { expiresIn: '1h' }, rules)) as jwt.JwtPayload;
+    expect(custom).toMatchObject({ aud: 'pman-prod', iss: 'https://cube.example' });
+  });
+
+  it('refuses an expiry beyond JWT_MAX_LIFETIME_SECONDS', () => {
+    const rules = { audience: 'pman', maxLifetimeSeconds: 3600 };
+    expect(() => signToken('k', { expiresIn: '2h' }, rules)).toThrow(
+      /"2h" is longer than JWT_MAX_LIFETIME_SECONDS \(3600 s\)/,
+    );
+    expect(() => signToken('k', { expiresIn: '31d' })).toThrow(/JWT_MAX_LIFETIME_SECONDS/);
+    expect(() => signToken('k', { expiresIn: '3600' }, rules)).not.toThrow();
+  });
 });

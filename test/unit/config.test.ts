@@ -19,6 +19,7 @@ function problems(env: Env, overrides?: ConfigOverrides): readonly string[] {
 
 const HOST = { STORAGE_TYPE: 'host', STOREBASE: '/var/local/storeBase' };
 const KUBE = { CONTAINER_ENV: 'kubernetes', VOLUME_NAME: 'storebase' };
+const LONG_SECRET = 'a-secret-key-of-at-least-32-bytes!';
 
 describe('defaults', () => {
   it('docker with a docker_local_volume is pman’s default and needs nothing else', () => {
@@ -469,9 +470,10 @@ describe('authentication and CLI overrides', () => {
       'ENABLE_TOKEN_AUTH: token authentication needs at least one of TOKEN_PATH (--tokenPath), SECRET_KEY or JWT_PUBLIC_KEY_FILE';
     expect(problems({ ENABLE_TOKEN_AUTH: 'yes' })).toEqual([text]);
     expect(problems({}, { enableTokenAuth: true })).toEqual([text]);
-    expect(loadConfig({ ENABLE_TOKEN_AUTH: 'on', SECRET_KEY: 's3cret' }).auth).toEqual({
+    expect(loadConfig({ ENABLE_TOKEN_AUTH: 'on', SECRET_KEY: LONG_SECRET }).auth).toEqual({
       enabled: true,
-      secretKey: 's3cret',
+      secretKey: LONG_SECRET,
+      jwt: { audience: 'pman', maxLifetimeSeconds: 2_592_000 },
     });
     expect(
       loadConfig({ JWT_PUBLIC_KEY_FILE: '/k.pem' }, { enableTokenAuth: true, tokenPath: '/t' })
@@ -480,7 +482,33 @@ describe('authentication and CLI overrides', () => {
       enabled: true,
       tokenPath: '/t',
       publicKeyFile: '/k.pem',
+      jwt: { audience: 'pman', maxLifetimeSeconds: 2_592_000 },
     });
+  });
+
+  // Item 7 of issue 10.
+  it('with token auth on, a SECRET_KEY shorter than 32 bytes stops start-up', () => {
+    expect(problems({ ENABLE_TOKEN_AUTH: 'yes', SECRET_KEY: 's3cret' })).toEqual([
+      'SECRET_KEY: must be at least 32 bytes to sign or check HS256 tokens (it has 6); generate one with: openssl rand -hex 32',
+    ]);
+    // Auth off: the key is unused (the swarm stack always passes one), so it is not judged.
+    expect(problems({ SECRET_KEY: 's3cret' })).toEqual([]);
+  });
+
+  it('JWT_AUDIENCE, JWT_ISSUER and JWT_MAX_LIFETIME_SECONDS', () => {
+    const env = {
+      JWT_AUDIENCE: 'pman-prod',
+      JWT_ISSUER: 'https://cube.example',
+      JWT_MAX_LIFETIME_SECONDS: '3600',
+    };
+    expect(loadConfig(env).auth.jwt).toEqual({
+      audience: 'pman-prod',
+      issuer: 'https://cube.example',
+      maxLifetimeSeconds: 3600,
+    });
+    expect(problems({ JWT_MAX_LIFETIME_SECONDS: '0' })).toEqual([
+      'JWT_MAX_LIFETIME_SECONDS: "0" is not a whole number ≥ 1',
+    ]);
   });
 
   it('flags override the environment', () => {
@@ -492,6 +520,66 @@ describe('authentication and CLI overrides', () => {
     expect(c.auth.tokenPath).toBe('/flag-tokens');
     expect(c.logLevel).toBe('trace');
     expect(loadConfig({ PORT: '6000' }).listen.port).toBe(6000);
+  });
+});
+
+// Items 8 and 12 of issue 10: the Host list, the server's timeouts and connection cap, TLS.
+describe('the HTTP server settings', () => {
+  it('defaults', () => {
+    expect(loadConfig({}).http).toEqual({
+      allowedHosts: [],
+      allowedHostsSet: false,
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      idleTimeoutMs: 60_000,
+      maxConnections: 256,
+    });
+  });
+
+  it('ALLOWED_HOSTS: names, addresses, .suffixes and *; anything else is a problem', () => {
+    expect(
+      loadConfig({ ALLOWED_HOSTS: 'pman, PMAN.chris.svc., .example.org,10.0.0.5,[::2]' }).http,
+    ).toMatchObject({
+      allowedHosts: ['pman', 'pman.chris.svc', '.example.org', '10.0.0.5', '::2'],
+      allowedHostsSet: true,
+    });
+    expect(loadConfig({ ALLOWED_HOSTS: 'pman,*' }).http?.allowedHosts).toBe('*');
+    expect(problems({ ALLOWED_HOSTS: 'pman:5010,a/b' })).toEqual([
+      'ALLOWED_HOSTS: "pman:5010" is not a host name, an IP address or *',
+      'ALLOWED_HOSTS: "a/b" is not a host name, an IP address or *',
+    ]);
+  });
+
+  it('timeouts and the connection cap', () => {
+    const http = loadConfig({
+      HTTP_REQUEST_TIMEOUT_SECONDS: '20',
+      HTTP_HEADERS_TIMEOUT_SECONDS: '10',
+      HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '2',
+      HTTP_IDLE_TIMEOUT_SECONDS: '30',
+      HTTP_MAX_CONNECTIONS: '8',
+    }).http;
+    expect(http).toMatchObject({
+      requestTimeoutMs: 20_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 2_000,
+      idleTimeoutMs: 30_000,
+      maxConnections: 8,
+    });
+    expect(problems({ HTTP_REQUEST_TIMEOUT_SECONDS: '10', HTTP_MAX_CONNECTIONS: '0' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_SECONDS: must not exceed HTTP_REQUEST_TIMEOUT_SECONDS',
+      'HTTP_MAX_CONNECTIONS: "0" is not a whole number ≥ 1',
+    ]);
+  });
+
+  it('TLS_CERT_FILE and TLS_KEY_FILE come together', () => {
+    expect(loadConfig({ TLS_CERT_FILE: '/c.pem', TLS_KEY_FILE: '/k.pem' }).http?.tls).toEqual({
+      certFile: '/c.pem',
+      keyFile: '/k.pem',
+    });
+    expect(problems({ TLS_CERT_FILE: '/c.pem' })).toEqual([
+      'TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+    ]);
   });
 });
 
