@@ -12,6 +12,7 @@ import { createEnvReader } from './env-reader.js';
 import { ConfigError } from './errors.js';
 import { readHttpServer } from './listen.js';
 import type { HttpServerSettings } from './listen.js';
+import { readImageAllowlist, readSkipStoreBaseCheck } from './job-guards.js';
 import { readContainerUser, readHomeWorkaround, readJobLabels, readListen } from './shared.js';
 import type { ContainerUser } from './shared.js';
 import { readStorage } from './storage.js';
@@ -55,7 +56,13 @@ export interface Config {
   logsMaxBytes: number;
   removeJobs: boolean;
   stateDir?: string;
+  /** RECORDS_MAX_BYTES: bytes of job records (logs plus info) kept; absent = by storage (records.ts). */
+  recordsMaxBytes?: number;
   backendTimeoutSeconds: number;
+  /** IMAGE_ALLOWLIST's normalized patterns (src/config/job-guards.ts); absent = any image. */
+  imageAllowlist?: readonly string[];
+  /** INSECURE_SKIP_STOREBASE_CHECK=yes: start although a host-bind storeBase is invisible. */
+  insecureSkipStoreBaseCheck?: boolean;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
 }
@@ -106,6 +113,8 @@ export function loadConfig(
   const containerUser = readContainerUser(r, name, rules);
   const shmMiB = r.optionalInt('SHM_SIZE', { min: 1 });
   const stateDir = r.string('STATE_DIR');
+  const imageAllowlist = readImageAllowlist(r);
+  const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
   const config: Config = {
     mode,
     logLevel: overrides.logLevel ?? envLogLevel,
@@ -125,7 +134,10 @@ export function loadConfig(
     logsMaxBytes: r.int('JOB_LOGS_MAX_BYTES', 1_048_576, { min: 0 }),
     removeJobs: r.bool('REMOVE_JOBS', true),
     ...(stateDir !== undefined && { stateDir }),
+    ...(recordsMaxBytes !== undefined && { recordsMaxBytes }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),
+    ...(imageAllowlist !== undefined && { imageAllowlist }),
+    ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),
     warnings: [...r.warnings],
   };
   if (r.problems.length > 0) throw new ConfigError([...r.problems]);

@@ -1,5 +1,5 @@
 // Every route, status and text of api.md through app.request() with the MemoryBackend.
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -695,5 +695,88 @@ describe('health and backend failures (§2, §13)', () => {
     const res = await app.request('/api/v1/x/');
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('{"message": "Internal Server Error"}\n');
+  });
+});
+
+describe('POST /api/v1/ bounds every field before disk or engine (issue 10)', () => {
+  const roots: string[] = [];
+  afterEach(async () => {
+    await Promise.all(roots.splice(0).map((r) => rm(r, { recursive: true, force: true })));
+  });
+
+  it.each([
+    ['input_dir', 'x'.repeat(10_000), 'must be at most 1024 characters'],
+    ['output_dir', `key-x/${'d/'.repeat(2_700)}`, 'must be at most 1024 characters'],
+    ['output_dir', 'key-x/out:/host', "must not contain ':', ',' or control characters"],
+    ['image', 'x'.repeat(1024 * 1024 - 1024), 'must be at most 512 characters'],
+    ['auid', { a: 1 }, 'must be a string'],
+    ['auid', 'u'.repeat(100_000), 'must be at most 256 characters'],
+    ['entrypoint', ['e'.repeat(200_000)], 'item 0 is longer than 32768 bytes'],
+    [
+      'args',
+      [
+        'a'.repeat(30_000),
+        'a'.repeat(30_000),
+        'a'.repeat(30_000),
+        'a'.repeat(30_000),
+        'a'.repeat(30_000),
+      ],
+      'the command (entrypoint and args) must be at most 131072 bytes',
+    ],
+  ])(
+    '%s too big or bad → 400 naming it; nothing on disk, nothing in the backend',
+    async (field, value, text) => {
+      const root = await mkdtemp(join(tmpdir(), 'pman-ts-bounds-'));
+      roots.push(root);
+      const { app, backend } = await testApp({ storeBaseCheck: root });
+      const res = await postJson(app, sampleBody({ [field]: value }));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ message: { [field]: text } });
+      expect(await backend.list()).toEqual([]);
+      expect(await readdir(root)).toEqual([]);
+    },
+  );
+
+  it('a megabyte of env → 400 {"env": …}, and nothing created', async () => {
+    const { app, backend } = await testApp();
+    const res = await postJson(app, sampleBody({ env: [`BIG=${'v'.repeat(900_000)}`] }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      message: { env: 'item 0: the value is longer than 32768 bytes' },
+    });
+    expect(await backend.list()).toEqual([]);
+  });
+});
+
+describe('POST /api/v1/ with IMAGE_ALLOWLIST (issue 10)', () => {
+  const allowlist = ['docker.io/fnndsc/*', 'ghcr.io/fnndsc/pl-*:*', 'docker.io/library/busybox:*'];
+
+  it('an image the list does not match → 403 with the pman-style message, nothing created', async () => {
+    const { app, backend } = await testApp({ config: { imageAllowlist: allowlist } });
+    const res = await postJson(app, sampleBody({ image: 'evil.io/fnndsc/pl-x:1' }));
+    expect(res.status).toBe(403);
+    expect(await res.text()).toBe(
+      '{"message": "image \\"evil.io/fnndsc/pl-x:1\\" is not allowed by IMAGE_ALLOWLIST"}\n',
+    );
+    expect(await backend.list()).toEqual([]);
+  });
+
+  it.each(['ghcr.io/fnndsc/pl-simpledsapp:2.1.0', 'fnndsc/pl-dircopy', 'busybox'])(
+    '%s matches (normalized) → 201',
+    async (image) => {
+      const { app } = await testApp({ config: { imageAllowlist: allowlist } });
+      expect((await postJson(app, sampleBody({ image }))).status).toBe(201);
+    },
+  );
+
+  it('a bad image is a 400 before the allow-list is asked', async () => {
+    const { app } = await testApp({ config: { imageAllowlist: allowlist } });
+    const res = await postJson(app, sampleBody({ image: 'not/Valid' }));
+    expect(res.status).toBe(400);
+  });
+
+  it('without a list every valid image is allowed', async () => {
+    const { app } = await testApp();
+    expect((await postJson(app, sampleBody({ image: 'evil.io/x:1' }))).status).toBe(201);
   });
 });
