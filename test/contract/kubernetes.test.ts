@@ -216,7 +216,9 @@ describe('kubernetes backend against the fake API', () => {
     await r.backend.delete(name);
   });
 
-  it('DELETE sends propagationPolicy=Background in the query, an empty body, and no pods remain', async () => {
+  // A server that gets a DeleteOptions body ignores the query (kubernetes.md §7.8): the policy is
+  // in both, next to the uid precondition (issue 10, item 5).
+  it('DELETE sends propagationPolicy=Background in the query and the body, the uid precondition, and no pods remain', async () => {
     const name = next();
     r.fake.scenario(name, [{ pod: 'create' }, { running: true }]);
     await r.backend.create(jobSpec(name));
@@ -229,7 +231,10 @@ describe('kubernetes backend against the fake API', () => {
     );
     expect(del).toHaveLength(1);
     expect(del[0]?.query.propagationPolicy).toBe('Background');
-    expect(del[0]?.body).toBe('');
+    expect(JSON.parse(del[0]?.body ?? '')).toEqual({
+      propagationPolicy: 'Background',
+      preconditions: { uid: expect.any(String) as unknown },
+    });
     await r.fake.settle();
     expect(r.fake.pods(NS).filter((p) => p.metadata.name?.startsWith(`${name}-`))).toEqual([]);
     await expect(statusOf(r.backend, name)).rejects.toBeInstanceOf(NotFoundError);

@@ -65,6 +65,7 @@ const kube: ManifestOptions = {
   activeDeadlineSeconds: 604800,
   gpuResourceName: 'nvidia.com/gpu',
   runAsNonRoot: false,
+  managedBy: 'pman',
 };
 const openshift: ManifestOptions = { ...kube, profile: 'openshift', runAsNonRoot: true };
 
@@ -156,6 +157,26 @@ describe('toJob', () => {
       readOnly: true,
     });
     expect(serverProblems(job)).toEqual([]);
+  });
+
+  // Issue 10, item 1 (mount race): a PVC is safe as it is. The kubelet resolves a subPath inside
+  // the volume one component at a time without following a symbolic link out of it (the fix of
+  // CVE-2017-1002101), and binds what it opened; so the Job must reach storage only as a
+  // `subPath` of the claim: never the claim's root, never `subPathExpr`, never a hostPath.
+  it('PVC storage is bound only as subPaths of the claim, which the kubelet keeps inside the volume', () => {
+    const job = toJob(spec({ mounts: pvcMounts }), kube);
+    const pod = job.spec?.template.spec;
+    const storage = (pod?.volumes ?? []).filter((v) => v.name.startsWith('storebase'));
+    expect(storage).toEqual([
+      { name: 'storebase', persistentVolumeClaim: { claimName: 'storebase' } },
+    ]);
+    const mounts = (pod?.containers[0]?.volumeMounts ?? []).filter((m) => m.name === 'storebase');
+    expect(mounts.map((m) => m.subPath)).toEqual(pvcMounts.map((m) => m.subPath));
+    for (const m of mounts) {
+      expect(m.subPathExpr).toBeUndefined();
+      expect(m.subPath?.split('/')).not.toContain('..');
+    }
+    expect(JSON.stringify(job)).not.toMatch(/hostPath/);
   });
 
   it('openshift: no runAsUser/runAsGroup/fsGroup, runAsNonRoot, and passes restricted-v2', () => {

@@ -186,8 +186,12 @@ export interface KubeClient {
   version(): Promise<string>;
   createJob(job: V1Job): Promise<V1Job>;
   readJob(name: string): Promise<V1Job>;
-  /** Background propagation as a query parameter and no body (kubernetes.md §7.8). */
-  deleteJob(name: string): Promise<void>;
+  /**
+   * Background propagation, and the uid read before as a precondition (kubernetes.md §7.8): both in
+   * the DeleteOptions body, since a server that gets a body ignores the query string.
+   * 'changed' when the precondition failed (409: the name now holds another Job); nothing deleted.
+   */
+  deleteJob(name: string, uid: string | undefined): Promise<'deleted' | 'changed'>;
   listJobs(labelSelector: string): Promise<V1Job[]>;
   listPods(labelSelector: string): Promise<V1Pod[]>;
   listJobEvents(jobName: string): Promise<CoreV1Event[]>;
@@ -262,14 +266,19 @@ export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeC
     createJob: (body) =>
       call('create job', () => batch.createNamespacedJob({ namespace, body }), body.metadata?.name),
     readJob: (name) => call('read job', () => batch.readNamespacedJob({ name, namespace }), name),
-    deleteJob: (name) =>
-      call(
-        'delete job',
-        async () => {
-          await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' });
-        },
-        name,
-      ),
+    deleteJob: async (name, uid) => {
+      const body = {
+        propagationPolicy: 'Background',
+        ...(uid !== undefined && { preconditions: { uid } }),
+      };
+      try {
+        await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background', body });
+        return 'deleted';
+      } catch (err) {
+        if (uid !== undefined && err instanceof ApiException && err.code === 409) return 'changed';
+        throw toDomainError(err, { what: 'delete job', name, namespace });
+      }
+    },
     listJobs: (labelSelector) =>
       call(
         'list jobs',

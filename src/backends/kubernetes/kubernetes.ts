@@ -4,9 +4,17 @@
 import { homedir } from 'node:os';
 import type { KubernetesBackendConfig } from './settings.js';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
-import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './labels.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { isOurs, managedByValue, managedSelector } from './labels.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
-import type { Backend, BackendDeps, Capabilities, JobRead, ReadOptions } from '../backend.js';
+import type {
+  Backend,
+  BackendDeps,
+  Capabilities,
+  CreateOptions,
+  JobRead,
+  ReadOptions,
+} from '../backend.js';
 import { createKubeClient, loadKubeConfig } from './client.js';
 import type { InClusterOptions, KubeClient, V1Job, V1Pod } from './client.js';
 import { toJob } from './manifest.js';
@@ -47,7 +55,8 @@ interface TerminalWatch {
   listener: (snapshot: JobRead) => void;
 }
 
-const MANAGED_SELECTOR = `${KUBE_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+/** A delete whose uid precondition failed (the name was recreated) reads and tries again this often. */
+const DELETE_ATTEMPTS = 3;
 
 export class KubernetesBackend implements Backend {
   readonly name: 'kubernetes' | 'openshift';
@@ -57,6 +66,9 @@ export class KubernetesBackend implements Backend {
   readonly #manifest: ManifestOptions;
   readonly #limits: StatusLimits;
   readonly #now: () => Date;
+  /** This instance's managed-by value, and the label selector built from it. */
+  readonly #managedBy: string;
+  readonly #selector: string;
   #terminalWatch: TerminalWatch | undefined;
   readonly #recorded = new Set<string>();
 
@@ -66,6 +78,8 @@ export class KubernetesBackend implements Backend {
     this.capabilities = kubernetesCapabilities(cfg.kind);
     this.#client = client;
     this.#now = deps.now ?? (() => new Date());
+    this.#managedBy = managedByValue(cfg.instanceId);
+    this.#selector = managedSelector(this.#managedBy);
     this.#manifest = {
       profile: cfg.kind,
       namespace: client.namespace,
@@ -77,6 +91,7 @@ export class KubernetesBackend implements Backend {
       activeDeadlineSeconds: cfg.activeDeadlineSeconds,
       gpuResourceName: cfg.gpuResourceName,
       runAsNonRoot: cfg.runAsNonRoot,
+      managedBy: this.#managedBy,
     };
     this.#limits = {
       pullFailureSeconds: cfg.pullFailureSeconds,
@@ -84,7 +99,7 @@ export class KubernetesBackend implements Backend {
     };
     this.#view = new ClusterView({
       client,
-      labelSelector: MANAGED_SELECTOR,
+      labelSelector: this.#selector,
       log: deps.log,
       onChange: (job) => this.#maybeRecord(job),
     });
@@ -100,8 +115,14 @@ export class KubernetesBackend implements Backend {
     return this.#client.namespace;
   }
 
-  async create(spec: JobSpec): Promise<JobInfo> {
-    const created = await this.#client.createJob(toJob(spec, this.#manifest));
+  async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo> {
+    const job = toJob(spec, this.#manifest);
+    // A hostPath storeBase is bound by the kubelet, which this server does not see: the dirs are
+    // checked once more right before the API gets the Job (issue 10, mount race). PVC subPaths
+    // need no re-check: the kubelet opens them component by component without following links
+    // out of the volume (test/unit/kubernetes-manifest.test.ts says so).
+    if (spec.mounts.some((m) => m.kind === 'host')) await options.recheckMounts?.();
+    const created = await this.#client.createJob(job);
     this.#view.created(created);
     return {
       name: spec.name,
@@ -138,8 +159,21 @@ export class KubernetesBackend implements Backend {
     }
   }
 
+  /**
+   * Deletes only a Job of ours (404 otherwise), and only the one it read: the delete carries that
+   * Job's uid as a precondition, so a Job recreated under the same name in between (by anyone) is
+   * not removed unchecked; it is read and checked in turn.
+   */
   async delete(name: string): Promise<void> {
-    await this.#client.deleteJob(name);
+    for (let attempt = 1; ; attempt++) {
+      // The first look may use the informers' copy; a retry reads the API (the copy may lag).
+      const job = await this.#ourJob(name, attempt === 1);
+      const outcome = await this.#client.deleteJob(name, job.metadata?.uid);
+      if (outcome === 'deleted') break;
+      if (attempt >= DELETE_ATTEMPTS) {
+        throw new ConflictError(`job "${name}" was replaced while being deleted; try again`);
+      }
+    }
     this.#view.deleted(name);
     this.#recorded.delete(name);
   }
@@ -154,8 +188,8 @@ export class KubernetesBackend implements Backend {
     }
     // The informers have not listed yet (or keep failing): ask the API directly.
     const [jobs, pods] = await Promise.all([
-      this.#client.listJobs(MANAGED_SELECTOR),
-      this.#client.listPods(MANAGED_SELECTOR),
+      this.#client.listJobs(this.#selector),
+      this.#client.listPods(this.#selector),
     ]);
     return jobs.map((job) => {
       const uid = job.metadata?.uid;
@@ -180,11 +214,23 @@ export class KubernetesBackend implements Backend {
    */
   async #observe(name: string): Promise<{ job: V1Job; pods: V1Pod[] }> {
     const viewed = this.#view.live ? this.#view.job(name) : undefined;
-    const job = viewed ?? (await this.#client.readJob(name));
+    const job = viewed ?? (await this.#ourJob(name, false));
     const copied = viewed === undefined ? undefined : this.#view.podsMatching(viewed);
     const pods =
       copied !== undefined && podsExplainJob(job, copied) ? copied : await this.#podsOf(job);
     return { job, pods };
+  }
+
+  /**
+   * The Job `name` if it carries our managed-by label, from the informers' copy (which holds only
+   * ours) when `copy` and the watches are live, else from the API; NotFoundError for any other Job
+   * in the namespace, exactly as for a missing one (issue 10, item 5).
+   */
+  async #ourJob(name: string, copy: boolean): Promise<V1Job> {
+    const viewed = copy && this.#view.live ? this.#view.job(name) : undefined;
+    const job = viewed ?? (await this.#client.readJob(name));
+    if (!isOurs(job, this.#managedBy)) throw new NotFoundError(`job "${name}" not found`);
+    return job;
   }
 
   /** The Job's pods, selected exactly by its own selector (survives a recreated name and 1.27's label rename). */

@@ -1,7 +1,7 @@
 // toJob(spec, opts): JobSpec → batch/v1 Job (pure; kubernetes.md §2).
 import type { Toleration } from './tolerations.js';
 import { UnsupportedError } from '../../domain/errors.js';
-import { KUBE_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './labels.js';
+import { KUBE_MANAGED_BY_LABEL } from './labels.js';
 import type { JobSpec, Mount } from '../../domain/job.js';
 import type {
   V1Container,
@@ -26,6 +26,8 @@ export interface ManifestOptions {
   /** GPU_RESOURCE_NAME, e.g. nvidia.com/gpu. */
   gpuResourceName: string;
   runAsNonRoot: boolean;
+  /** This instance's managed-by value (managedByValue(INSTANCE_ID)); `pman` when unset. */
+  managedBy: string;
 }
 
 /** The volume name of the shared storage: a fixed DNS-1123 label, whatever VOLUME_NAME is. */
@@ -33,7 +35,7 @@ const STORAGE_VOLUME = 'storebase';
 const SHM_VOLUME = 'dshm';
 
 export function toJob(spec: JobSpec, opts: ManifestOptions): V1Job {
-  const labels = { ...spec.labels, [KUBE_MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+  const labels = { ...spec.labels, [KUBE_MANAGED_BY_LABEL]: opts.managedBy };
   const storage = storageVolumes(spec.mounts, opts.profile);
   const volumes: V1Volume[] = storage.volumes;
   const volumeMounts: V1VolumeMount[] = storage.mounts;

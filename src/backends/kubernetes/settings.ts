@@ -7,6 +7,7 @@ import {
   parseKeyValues,
   parseNameList,
 } from '../../config/syntax.js';
+import { readInstanceId } from '../../config/instance.js';
 import { parseTolerations } from './tolerations.js';
 import type { Toleration } from './tolerations.js';
 
@@ -32,6 +33,8 @@ export interface KubernetesBackendConfig<K extends KubernetesKind = KubernetesKi
   gpuResourceName: string;
   requestRatio: number;
   runAsNonRoot: boolean;
+  /** INSTANCE_ID: the managed-by label value becomes `pman-<id>` (shared/labels.ts). */
+  instanceId?: string;
 }
 
 /** Warned about when set for another backend (KUBECONFIG is ambient in many shells: left out). */
@@ -68,9 +71,11 @@ export function readKubernetesSettings<K extends KubernetesKind>(
       'must not be "no" with CONTAINER_ENV=openshift (its restricted SCC requires non-root); unset it',
     );
   }
+  const instanceId = readInstanceId(r);
   return {
     kind,
     ...(namespace !== undefined && { namespace }),
+    ...(instanceId !== undefined && { instanceId }),
     ...(kubeconfig !== undefined && { kubeconfig }),
     inCluster: r.isSet('KUBERNETES_SERVICE_HOST'),
     nodeSelector: r.parsed('NODE_SELECTOR', (v) => parseKeyValues(v, { kubernetes: true })) ?? {},
