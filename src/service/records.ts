@@ -28,9 +28,9 @@ export const MEMORY_RECORD_BYTES = 64 * 1024 * 1024;
 
 export interface RecordsOptions {
   /** At most this many records (default MAX_RECORDS). */
-  maxCount?: number;
+  maxCount?: number | undefined;
   /** At most this many bytes of logs plus info (RECORDS_MAX_BYTES; default by storage above). */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** Start-up and write problems that do not stop the server (default: a process warning). */
   warn?: (message: string) => void;
 }
