@@ -2,6 +2,7 @@
 // factories as production calls them, and the conformance harness — outcomes played by the fake,
 // then waited on through the backend, and the job as the fake engine received it.
 import path from 'node:path';
+import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { pino } from 'pino';
 import type { Backend } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
@@ -36,12 +37,13 @@ export function dockerSettings(
     memoryLimitMode: 'hard',
     imagePullWaitSeconds: 5,
     imagePullTimeoutSeconds: 30,
+    hardening: defaultJobHardening('none'),
     ...overrides,
   };
 }
 
 export function swarmSettings(fake: EngineFake): SwarmSettings {
-  return { kind: 'swarm', engine: engineOf(fake) };
+  return { kind: 'swarm', engine: engineOf(fake), hardening: defaultJobHardening('pman-jobs') };
 }
 
 /** A backend of that kind on the fake, as the registry would open it. */

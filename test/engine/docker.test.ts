@@ -21,6 +21,7 @@ import {
 } from '../../src/domain/errors.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { INCOMING, OUTGOING, type JobInfo, type JobSpec } from '../../src/domain/job.js';
+import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { describeBackend } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
@@ -41,6 +42,7 @@ function config(overrides: Partial<DockerBackendConfig> = {}): DockerBackendConf
     memoryLimitMode: 'hard',
     imagePullWaitSeconds: 15,
     imagePullTimeoutSeconds: 600,
+    hardening: defaultJobHardening('none'),
     ...overrides,
   };
 }

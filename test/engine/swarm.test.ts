@@ -13,6 +13,7 @@ import { createSwarmBackend } from '../../src/backends/swarm/swarm.js';
 import type { SwarmBackendConfig } from '../../src/config/config.js';
 import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
 import { TERMINAL_STATUSES, type JobInfo, type JobSpec } from '../../src/domain/job.js';
+import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
@@ -20,12 +21,15 @@ import { requireEngine } from './engine-available.js';
 import { hostJobSpec, untilFinished } from './host-job.js';
 
 const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
+/** The tests' own job overlay (created by the backend at start-up, removed after the run). */
+const JOB_NETWORK = 'pman-test-jobs';
 const CFG: SwarmBackendConfig = {
   kind: 'swarm',
   engine: {
     ...(process.env.DOCKER_HOST !== undefined && { host: process.env.DOCKER_HOST }),
     tlsVerify: process.env.DOCKER_TLS_VERIFY === '1',
   },
+  hardening: defaultJobHardening(JOB_NETWORK),
 };
 const deps = (): BackendDeps => ({ log: pino({ level: 'silent' }), timeoutMs: 30_000 });
 

@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { ContainerRoutes } from './engine/containers.js';
 import { EventBus } from './engine/events.js';
 import { errorAnswer, imageRoutes } from './engine/images.js';
+import { networkRoutes } from './engine/networks.js';
 import type { EngineState, FakeOutcome } from './engine/state.js';
 import { unversioned } from './engine/state.js';
 import { SwarmRoutes } from './engine/swarm.js';
@@ -29,6 +30,8 @@ export async function startEngineFake(): Promise<EngineFake> {
     containers: new Map(),
     services: new Map(),
     images: new Set(),
+    networks: new Map(),
+    apiVersion: '1.41',
     pulls: new Map(),
     hang: new Set(),
     requests: [],
@@ -55,7 +58,9 @@ export async function startEngineFake(): Promise<EngineFake> {
       Swarm: { LocalNodeState: 'active', ControlAvailable: true },
     }),
   );
+  app.get('/version', (c) => c.json({ Version: '20.10.24', ApiVersion: state.apiVersion }));
   events.route(app);
+  networkRoutes(app, state, errorAnswer);
   imageRoutes(app, state, errorAnswer);
   containers.route(app, errorAnswer);
   swarm.route(app, errorAnswer);

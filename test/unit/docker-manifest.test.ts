@@ -39,8 +39,33 @@ describe('toContainerCreate', () => {
         MemoryReservation: 200 * MIB,
         RestartPolicy: { Name: 'no' },
         SecurityOpt: ['no-new-privileges'],
+        PidsLimit: 1024,
+        CapDrop: ['ALL'],
+        CapAdd: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID'],
+        NetworkMode: 'none',
       },
     });
+  });
+
+  it('hardening is configurable: no PID limit, no capability trimming, a named network', () => {
+    const body = toContainerCreate(spec(), {
+      ...HARD,
+      hardening: {
+        pidsLimit: 0,
+        noNewPrivileges: false,
+        noNewPrivilegesExplicit: true,
+        capDrop: [],
+        capAdd: [],
+        network: 'plugins',
+      },
+      managedBy: 'pman-a',
+    });
+    for (const key of ['PidsLimit', 'CapDrop', 'CapAdd', 'SecurityOpt']) {
+      expect(body.HostConfig).not.toHaveProperty(key);
+    }
+    expect(body.HostConfig?.NetworkMode).toBe('plugins');
+    // INSTANCE_ID: our label wins over a JOB_LABELS value of the same key.
+    expect(body.Labels?.['org.chrisproject.managed-by']).toBe('pman-a');
   });
 
   it('soft mode sets only the reservation (pman)', () => {

@@ -1,5 +1,6 @@
 // toServiceSpec: the golden ServiceSpec of architecture.md §5.1 (Swarm table) and its refusals.
 import { describe, expect, it } from 'vitest';
+import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { toServiceSpec } from '../../src/backends/swarm/manifest.js';
 import { UnsupportedError } from '../../src/domain/errors.js';
 import type { JobSpec } from '../../src/domain/job.js';
@@ -99,6 +100,35 @@ describe('toServiceSpec', () => {
     );
     expect(out.Labels).toEqual({ team: 'x', 'org.chrisproject.managed-by': 'pman' });
     expect(out.TaskTemplate.ContainerSpec.Labels).toEqual(out.Labels);
+  });
+
+  it('hardening: capabilities, PID limit, the job network and the instance label (issue 10)', () => {
+    const out = toServiceSpec(baseSpec(), {
+      hardening: defaultJobHardening('pman-jobs'),
+      noNewPrivileges: false,
+      managedBy: 'pman-a',
+    });
+    const c = out.TaskTemplate.ContainerSpec;
+    expect(c.CapabilityDrop).toEqual(['ALL']);
+    expect(c.CapabilityAdd).toEqual([
+      'CAP_CHOWN',
+      'CAP_DAC_OVERRIDE',
+      'CAP_FOWNER',
+      'CAP_SETUID',
+      'CAP_SETGID',
+    ]);
+    expect(c).not.toHaveProperty('Privileges');
+    expect(out.TaskTemplate.Resources.Limits.Pids).toBe(1024);
+    expect(out.TaskTemplate.Networks).toEqual([{ Target: 'pman-jobs' }]);
+    expect(out.Labels['org.chrisproject.managed-by']).toBe('pman-a');
+    // JOB_NETWORK=bridge: no network in the spec (pman's old behaviour); an honoured NNP is sent.
+    const open = toServiceSpec(baseSpec(), {
+      hardening: { ...defaultJobHardening('bridge'), pidsLimit: 0 },
+      noNewPrivileges: true,
+    });
+    expect(open.TaskTemplate).not.toHaveProperty('Networks');
+    expect(open.TaskTemplate.Resources.Limits).not.toHaveProperty('Pids');
+    expect(open.TaskTemplate.ContainerSpec.Privileges).toEqual({ NoNewPrivileges: true });
   });
 
   it('refuses GPUs without SWARM_GPU_RESOURCE, naming the reason', () => {

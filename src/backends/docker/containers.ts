@@ -21,7 +21,9 @@ import { fromContainer, parseContainer } from './status.js';
 import type { ContainerView } from './status.js';
 
 const LIST_CONCURRENCY = 8;
-export const MANAGED_FILTER = `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+/** Each inspect of a list waits at most this long (or the call timeout, if shorter): a list of
+ *  many jobs must not wait a full call timeout for the one container that never answers. */
+const LIST_READ_TIMEOUT_MS = 5000;
 
 /** The parts of GET /containers/json we read. */
 const summariesSchema = z.array(
@@ -34,15 +36,32 @@ export interface ContainerSummary {
   state: string;
 }
 
+/** One container a list could not inspect (it hung or failed): reported, never fatal to the list. */
+export interface UnreadContainer {
+  name: string;
+  error: unknown;
+}
+
+/** What inspectMany found: the containers it read and the ones it could not. */
+export interface InspectedMany {
+  found: Map<string, ContainerView>;
+  unread: UnreadContainer[];
+}
+
 export class Containers {
   readonly #docker: Docker;
   readonly #timeoutMs: number;
   readonly #log: Logger;
+  readonly #managedBy: string;
+  /** The label filter of list calls and the event stream: this instance's containers only. */
+  readonly managedFilter: string;
 
-  constructor(docker: Docker, timeoutMs: number, log: Logger) {
+  constructor(docker: Docker, timeoutMs: number, log: Logger, managedBy = MANAGED_BY_VALUE) {
     this.#docker = docker;
     this.#timeoutMs = timeoutMs;
     this.#log = log;
+    this.#managedBy = managedBy;
+    this.managedFilter = `${DOCKER_MANAGED_BY_LABEL}=${managedBy}`;
   }
 
   call<T>(ctx: ErrorContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -54,9 +73,9 @@ export class Containers {
   }
 
   /** The container named exactly `name` (ours or not), or undefined. */
-  async inspect(name: string): Promise<ContainerView | undefined> {
+  async inspect(name: string, timeoutMs = this.#timeoutMs): Promise<ContainerView | undefined> {
     try {
-      const raw: unknown = await this.call({ name }, (signal) =>
+      const raw: unknown = await engineCall(timeoutMs, { name }, (signal) =>
         this.#container(name).inspect({ abortSignal: signal }),
       );
       const c = parseContainer(raw);
@@ -70,9 +89,9 @@ export class Containers {
 
   /** Our container of that name, or undefined. A foreign container of the same name is not a job:
    *  reads and delete answer NotFound for it (it is never removed), and create answers Conflict. */
-  async inspectOurs(name: string): Promise<ContainerView | undefined> {
-    const c = await this.inspect(name);
-    return c?.Config.Labels?.[DOCKER_MANAGED_BY_LABEL] === MANAGED_BY_VALUE ? c : undefined;
+  async inspectOurs(name: string, timeoutMs?: number): Promise<ContainerView | undefined> {
+    const c = await this.inspect(name, timeoutMs);
+    return c?.Config.Labels?.[DOCKER_MANAGED_BY_LABEL] === this.#managedBy ? c : undefined;
   }
 
   async ours(name: string): Promise<ContainerView> {
@@ -86,7 +105,7 @@ export class Containers {
     const raw: unknown = await this.call({}, (signal) =>
       this.#docker.listContainers({
         all: true,
-        filters: { label: [MANAGED_FILTER] },
+        filters: { label: [this.managedFilter] },
         abortSignal: signal,
       }),
     );
@@ -96,15 +115,36 @@ export class Containers {
       .filter((s) => s.name !== '');
   }
 
-  /** Our containers of these names, inspected with bounded concurrency (gone ones left out). */
-  async inspectMany(names: readonly string[]): Promise<Map<string, ContainerView>> {
-    const found = await mapLimited(names, LIST_CONCURRENCY, (n) => this.inspectOurs(n));
-    const out = new Map<string, ContainerView>();
-    names.forEach((n, i) => {
-      const c = found[i];
-      if (c !== undefined) out.set(n, c);
+  /**
+   * Our containers of these names, inspected with bounded concurrency (gone ones left out). Each
+   * inspect has its own timeout and its own failure: a container the engine cannot describe (a
+   * create with a megabyte entrypoint leaves one whose inspect hangs) lands in `unread` instead of
+   * failing every other job's answer (issue 10, 10).
+   */
+  async inspectMany(names: readonly string[]): Promise<InspectedMany> {
+    const settled = await mapLimited(names, LIST_CONCURRENCY, async (n) => {
+      try {
+        const timeoutMs = Math.min(this.#timeoutMs, LIST_READ_TIMEOUT_MS);
+        return { ok: true as const, c: await this.inspectOurs(n, timeoutMs) };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
     });
-    return out;
+    const found = new Map<string, ContainerView>();
+    const unread: UnreadContainer[] = [];
+    names.forEach((name, i) => {
+      const r = settled[i];
+      if (r === undefined) return;
+      if (!r.ok) unread.push({ name, error: r.error });
+      else if (r.c !== undefined) found.set(name, r.c);
+    });
+    if (unread.length > 0) {
+      this.#log.warn(
+        { jobs: unread.map((u) => u.name), err: unread[0]?.error },
+        'the engine could not describe some containers; they are listed as undefined',
+      );
+    }
+    return { found, unread };
   }
 
   async remove(name: string): Promise<void> {
@@ -146,10 +186,17 @@ export class Containers {
    * failure after the container exists removes it again, so a refused create leaves nothing.
    * The engine's 409 (the name was taken since it was checked) is a ConflictError.
    */
-  async createAndStart(spec: JobSpec, opts: ContainerCreateOpts): Promise<JobInfo> {
+  async createAndStart(
+    spec: JobSpec,
+    opts: ContainerCreateOpts,
+    recheckMounts?: () => Promise<void>,
+  ): Promise<JobInfo> {
     const name = spec.name;
     const ctx = { name, specCall: true };
     const body = toContainerCreate(spec, opts);
+    // The mounts are checked again right before the engine sees them (issue 10, mount race): a
+    // refusal here leaves nothing behind and propagates as the service's DirectoryError.
+    await recheckMounts?.();
     try {
       await this.call(ctx, (signal) =>
         this.#docker.createContainer({ ...body, abortSignal: signal }),
@@ -166,6 +213,8 @@ export class Containers {
     let created: ContainerView;
     try {
       created = await this.ours(name);
+      // ...and once more right before start, when the engine resolves the bind sources.
+      await recheckMounts?.();
       await this.call(ctx, (signal) => this.#container(name).start({ abortSignal: signal }));
     } catch (err) {
       await this.removeQuietly(name);

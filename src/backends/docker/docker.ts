@@ -6,13 +6,22 @@ import type Docker from 'dockerode';
 import type { DockerBackendConfig } from './settings.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { JobInfo, JobSpec } from '../../domain/job.js';
-import type { Backend, BackendDeps, Capabilities, JobRead, ReadOptions } from '../backend.js';
-import { createDockerClient, engineCall } from '../shared/engine-client.js';
+import type {
+  Backend,
+  BackendDeps,
+  Capabilities,
+  CreateOptions,
+  JobRead,
+  ReadOptions,
+} from '../backend.js';
+import { createDockerClient, engineCall, engineMessage } from '../shared/engine-client.js';
+import { checkDockerJobNetwork } from '../shared/job-network.js';
+import { managedByValue } from '../shared/labels.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
 import { dockerCapabilities, parseInfo } from './capacity.js';
 import { Containers } from './containers.js';
 import { PendingPulls } from './pending-pulls.js';
-import { fromContainer, hasStarted } from './status.js';
+import { fromContainer, fromUnread, hasStarted } from './status.js';
 import type { ContainerView } from './status.js';
 import { ContainerJobs } from './view.js';
 
@@ -29,6 +38,13 @@ export async function createDockerBackend(
     () => docker.info() as Promise<unknown>,
   );
   const capabilities = dockerCapabilities(parseInfo(info), { ignoreLimits: cfg.ignoreLimits });
+  const network = await checkDockerJobNetwork(docker, deps.timeoutMs, cfg.hardening.network);
+  if (network !== undefined && !network.Internal) {
+    deps.log.warn(
+      { network: network.Name },
+      'JOB_NETWORK is not an internal network: jobs can reach the host and whatever it can reach, pman included unless a firewall says otherwise',
+    );
+  }
   const backend = new DockerBackend(docker, cfg, capabilities, deps);
   backend.watch();
   return backend;
@@ -53,11 +69,11 @@ export class DockerBackend implements Backend {
     const log = deps.log.child({ backend: 'docker' });
     this.#cfg = cfg;
     this.capabilities = capabilities;
-    this.#containers = new Containers(docker, deps.timeoutMs, log);
+    this.#containers = new Containers(docker, deps.timeoutMs, log, managedByValue(cfg.instanceId));
     this.#pending = new PendingPulls({
       docker,
       containers: this.#containers,
-      start: (spec) => this.#createAndStart(spec),
+      start: (spec, options) => this.#createAndStart(spec, options),
       waitMs: cfg.imagePullWaitSeconds * 1000,
       pullTimeoutMs: cfg.imagePullTimeoutSeconds * 1000,
       log,
@@ -71,16 +87,16 @@ export class DockerBackend implements Backend {
    * before any pull, so a duplicate never waits for (or triggers) a download. A create racing
    * this one past the check meets the engine's 409, also a ConflictError.
    */
-  async create(spec: JobSpec): Promise<JobInfo> {
+  async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo> {
     const name = spec.name;
     if (this.#pending.has(name) || (await this.#containers.inspect(name)) !== undefined) {
       throw new ConflictError(`job "${name}" already exists`);
     }
     if (!(await this.#containers.imagePresent(spec.image))) {
-      const pending = await this.#pending.pullOrPend(spec);
+      const pending = await this.#pending.pullOrPend(spec, options);
       if (pending !== undefined) return pending;
     }
-    return this.#createAndStart(spec);
+    return this.#createAndStart(spec, options);
   }
 
   async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
@@ -107,8 +123,12 @@ export class DockerBackend implements Backend {
     const names = (await this.#containers.list())
       .map((s) => s.name)
       .filter((n) => !this.#pending.has(n));
-    const containers = await this.#containers.inspectMany(names);
-    return [...[...containers.values()].map(fromContainer), ...this.#pending.list()];
+    const { found, unread } = await this.#containers.inspectMany(names);
+    return [
+      ...[...found.values()].map(fromContainer),
+      ...unread.map((u) => fromUnread(u.name, engineMessage(u.error))),
+      ...this.#pending.list(),
+    ];
   }
 
   ping(): Promise<void> {
@@ -126,10 +146,16 @@ export class DockerBackend implements Backend {
     this.#jobs.start();
   }
 
-  #createAndStart(spec: JobSpec): Promise<JobInfo> {
-    return this.#containers.createAndStart(spec, {
-      ignoreLimits: this.#cfg.ignoreLimits,
-      memoryLimitMode: this.#cfg.memoryLimitMode,
-    });
+  #createAndStart(spec: JobSpec, options: CreateOptions): Promise<JobInfo> {
+    return this.#containers.createAndStart(
+      spec,
+      {
+        ignoreLimits: this.#cfg.ignoreLimits,
+        memoryLimitMode: this.#cfg.memoryLimitMode,
+        hardening: this.#cfg.hardening,
+        managedBy: managedByValue(this.#cfg.instanceId),
+      },
+      options.recheckMounts,
+    );
   }
 }

@@ -3,7 +3,10 @@
 import path from 'node:path';
 import type { ContainerCreateOptions, HostConfig } from 'dockerode';
 import { UnsupportedError } from '../../domain/errors.js';
+import { defaultJobHardening } from '../shared/job-hardening.js';
+import type { JobHardening } from '../shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import { DOCKER_DEFAULT_JOB_NETWORK } from './settings.js';
 import type { JobSpec, Mount } from '../../domain/job.js';
 
 const MIB = 2 ** 20;
@@ -13,6 +16,11 @@ export interface ContainerCreateOpts {
   ignoreLimits: boolean;
   /** MEMORY_LIMIT_MODE: 'hard' sets Memory and MemoryReservation, 'soft' only the reservation (pman). */
   memoryLimitMode: 'hard' | 'soft';
+  /** PID limit, capabilities, no-new-privileges and network (issue 10, 9 and 4); unset: the
+   *  defaults, so a caller that forgets it gets a confined job, not an open one. */
+  hardening?: JobHardening;
+  /** This instance's managed-by value (managedByValue(INSTANCE_ID)); unset: `pman`. */
+  managedBy?: string;
 }
 
 /** `<source>/<subPath>:<containerPath>:ro|rw`; only host directories can be bind-mounted here. */
@@ -37,6 +45,18 @@ function limits(spec: JobSpec, opts: ContainerCreateOpts): HostConfig {
   };
 }
 
+/** What confines a job: each part visible in `docker inspect` (HostConfig). */
+function confinement(h: JobHardening): HostConfig {
+  return {
+    ...(h.noNewPrivileges && { SecurityOpt: ['no-new-privileges'] }),
+    ...(h.pidsLimit > 0 && { PidsLimit: h.pidsLimit }),
+    ...(h.capDrop.length > 0 && { CapDrop: [...h.capDrop] }),
+    ...(h.capAdd.length > 0 && { CapAdd: [...h.capAdd] }),
+    // `none`: loopback only; any other name is a network that start-up found on the engine.
+    NetworkMode: h.network,
+  };
+}
+
 /**
  * The create body for one container named after the job. The command replaces the image's
  * ENTRYPOINT and CMD (api.md §6); WorkingDir stays unset so the image's WORKDIR applies, as under
@@ -58,7 +78,7 @@ export function toContainerCreate(
     // pman's Docker mapping of CONTAINER_USER: the GID becomes a supplementary group.
     ...(gid !== undefined && { GroupAdd: [String(gid)] }),
     RestartPolicy: { Name: 'no' },
-    SecurityOpt: ['no-new-privileges'],
+    ...confinement(opts.hardening ?? defaultJobHardening(DOCKER_DEFAULT_JOB_NETWORK)),
   };
   return {
     name: spec.name,
@@ -66,7 +86,7 @@ export function toContainerCreate(
     Entrypoint: [...spec.command],
     Cmd: [],
     Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-    Labels: { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    Labels: { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: opts.managedBy ?? MANAGED_BY_VALUE },
     Tty: false,
     ...(uid !== undefined && { User: String(uid) }),
     HostConfig: hostConfig,

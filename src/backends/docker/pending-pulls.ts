@@ -6,6 +6,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { InvalidSpecError } from '../../domain/errors.js';
 import type { JobInfo, JobSpec } from '../../domain/job.js';
+import type { CreateOptions } from '../backend.js';
 import type { Containers } from './containers.js';
 import { PullFailure, startPull, waitForPull } from './pull.js';
 import type { Pull } from './pull.js';
@@ -23,8 +24,8 @@ interface PendingJob {
 export interface PendingPullsOptions {
   docker: Docker;
   containers: Containers;
-  /** Creates and starts the container once the image is there. */
-  start: (spec: JobSpec) => Promise<unknown>;
+  /** Creates and starts the container once the image is there (re-checking the mounts). */
+  start: (spec: JobSpec, options: CreateOptions) => Promise<unknown>;
   waitMs: number;
   pullTimeoutMs: number;
   log: Logger;
@@ -58,7 +59,7 @@ export class PendingPulls {
    * InvalidSpecError; one still running is left to finish in the background and the job answered
    * as pending (undefined: the image arrived within the wait, the caller creates the container).
    */
-  async pullOrPend(spec: JobSpec): Promise<JobInfo | undefined> {
+  async pullOrPend(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo | undefined> {
     const pull = startPull(this.#o.docker, spec.image, this.#o.pullTimeoutMs);
     try {
       if ((await waitForPull(pull, this.#o.waitMs)) === 'done') return undefined;
@@ -81,7 +82,7 @@ export class PendingPulls {
       cancelled: false,
       task: Promise.resolve(),
     };
-    job.task = this.#finishInBackground(spec, job);
+    job.task = this.#finishInBackground(spec, options, job);
     this.#jobs.set(spec.name, job);
     return fromPending(job.view);
   }
@@ -113,7 +114,7 @@ export class PendingPulls {
     job.pull.cancel();
   }
 
-  async #finishInBackground(spec: JobSpec, job: PendingJob): Promise<void> {
+  async #finishInBackground(spec: JobSpec, options: CreateOptions, job: PendingJob): Promise<void> {
     const fail = (message: string, err: unknown): void => {
       if (job.cancelled) return;
       job.view = { ...job.view, failure: { message, at: this.#o.now().toISOString() } };
@@ -127,7 +128,9 @@ export class PendingPulls {
     }
     if (job.cancelled) return;
     try {
-      await this.#o.start(spec);
+      // A pull can take minutes: start() re-checks the mounts right before create and start, and a
+      // refusal (a folder swapped for a symlink meanwhile) fails the job with that message.
+      await this.#o.start(spec, options);
     } catch (err) {
       fail(`container could not be started: ${errorText(err)}`, err);
       return;

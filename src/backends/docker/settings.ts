@@ -3,6 +3,16 @@
 import type { EnvReader } from '../../config/env-reader.js';
 import { readEngine } from '../shared/engine-settings.js';
 import type { EngineConnection } from '../shared/engine-settings.js';
+import { readInstanceId } from '../../config/instance.js';
+import { HARDENING_VARIABLES, readJobHardening } from '../shared/job-hardening.js';
+import type { JobHardening } from '../shared/job-hardening.js';
+
+/**
+ * Docker jobs join no network by default: on this engine an `--internal` bridge still reaches
+ * every port the host listens on through the bridge's gateway address (the INPUT chain is not
+ * filtered), pman's published port included, while `none` gives a job its loopback only.
+ */
+export const DOCKER_DEFAULT_JOB_NETWORK = 'none';
 
 export interface DockerBackendConfig {
   kind: 'docker';
@@ -13,6 +23,10 @@ export interface DockerBackendConfig {
   memoryLimitMode: 'hard' | 'soft';
   imagePullWaitSeconds: number;
   imagePullTimeoutSeconds: number;
+  /** PID limit, capabilities, no-new-privileges and network of every job (issue 10, 9 and 4). */
+  hardening: JobHardening;
+  /** INSTANCE_ID: the managed-by value becomes `pman-<id>` (shared/labels.ts). */
+  instanceId?: string;
 }
 
 /** Warned about when set for another backend. IGNORE_LIMITS is not: "yes" elsewhere is an error
@@ -21,9 +35,11 @@ export const DOCKER_VARIABLES = [
   'MEMORY_LIMIT_MODE',
   'IMAGE_PULL_WAIT_SECONDS',
   'IMAGE_PULL_TIMEOUT_SECONDS',
+  ...HARDENING_VARIABLES,
 ] as const;
 
 export function readDockerSettings(r: EnvReader, as: string): DockerBackendConfig {
+  const instanceId = readInstanceId(r);
   return {
     kind: 'docker',
     alias: as === 'podman' ? 'podman' : 'docker',
@@ -32,6 +48,8 @@ export function readDockerSettings(r: EnvReader, as: string): DockerBackendConfi
     memoryLimitMode: r.oneOf('MEMORY_LIMIT_MODE', ['hard', 'soft'] as const, 'hard'),
     imagePullWaitSeconds: r.int('IMAGE_PULL_WAIT_SECONDS', 15, { min: 0 }),
     imagePullTimeoutSeconds: r.int('IMAGE_PULL_TIMEOUT_SECONDS', 600, { min: 1 }),
+    hardening: readJobHardening(r, DOCKER_DEFAULT_JOB_NETWORK),
+    ...(instanceId !== undefined && { instanceId }),
   };
 }
 

@@ -141,3 +141,18 @@ export function fromPending(p: PendingView): JobInfo {
   }
   return { ...base, status: 'notstarted', message: 'pulling image', timestamp: p.acceptedAt };
 }
+
+/**
+ * A container of ours that the list call shows but whose inspect failed or hung: reported as
+ * `undefined` with the reason, so one bad container never takes the whole list down (issue 10).
+ */
+export function fromUnread(name: string, reason: string): JobInfo {
+  return {
+    name,
+    image: '',
+    command: [],
+    status: 'undefined',
+    message: `the engine could not describe this container: ${reason}`,
+    timestamp: new Date().toISOString(),
+  };
+}

@@ -3,7 +3,6 @@
 import type { JobInfo, LogLimits } from '../../domain/job.js';
 import type { EngineEvent } from '../shared/events.js';
 import type { EventVerdict, JobSource } from '../shared/watched-jobs.js';
-import { MANAGED_FILTER } from './containers.js';
 import type { Containers } from './containers.js';
 import { fromContainer, hasStarted, isFinal } from './status.js';
 import type { ContainerView } from './status.js';
@@ -23,11 +22,12 @@ const STATE_EVENTS = new Set([
 ]);
 
 export class ContainerJobs implements JobSource<ContainerView> {
-  readonly filters = { type: ['container'], label: [MANAGED_FILTER] };
+  readonly filters: { type: string[]; label: string[] };
   readonly #containers: Containers;
 
   constructor(containers: Containers) {
     this.#containers = containers;
+    this.filters = { type: ['container'], label: [containers.managedFilter] };
   }
 
   /** Every container event of ours names its job; every state change raises one. */
@@ -53,7 +53,14 @@ export class ContainerJobs implements JobSource<ContainerView> {
       if (seen !== undefined && seen.State.Status === state) entries.set(name, seen);
       else changed.push(name);
     }
-    for (const [name, c] of await this.#containers.inspectMany(changed)) entries.set(name, c);
+    const { found, unread } = await this.#containers.inspectMany(changed);
+    for (const [name, c] of found) entries.set(name, c);
+    // A container the engine cannot describe keeps its last known view, if any (none: left out
+    // until it answers; list() reports it by itself).
+    for (const { name } of unread) {
+      const seen = known(name);
+      if (seen !== undefined) entries.set(name, seen);
+    }
     return entries;
   }
 

@@ -1,6 +1,7 @@
 // toServiceSpec: JobSpec → Swarm ServiceSpec (pure; architecture.md §5.1, the Swarm table).
 import path from 'node:path';
 import { UnsupportedError } from '../../domain/errors.js';
+import type { JobHardening } from '../shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
 import type { JobSpec } from '../../domain/job.js';
 
@@ -34,11 +35,18 @@ export interface SwarmServiceSpec {
       User?: string;
       Groups?: string[];
       Mounts: SwarmMount[];
+      /** API 1.41+. */
+      CapabilityDrop?: string[];
+      CapabilityAdd?: string[];
+      /** API 1.46+ (the backend refuses JOB_NO_NEW_PRIVILEGES=yes on an older engine). */
+      Privileges?: { NoNewPrivileges: true };
     };
     RestartPolicy: { Condition: 'none' };
+    /** JOB_NETWORK; absent: the default bridge (JOB_NETWORK=bridge). */
+    Networks?: { Target: string }[];
     Resources: {
-      /** NanoCPUs: 1e9 = one CPU; MemoryBytes: bytes. */
-      Limits: { NanoCPUs: number; MemoryBytes: number };
+      /** NanoCPUs: 1e9 = one CPU; MemoryBytes: bytes; Pids (API 1.41+): 0 = no limit. */
+      Limits: { NanoCPUs: number; MemoryBytes: number; Pids?: number };
       Reservations?: { GenericResources: DiscreteGenericResource[] };
     };
   };
@@ -48,6 +56,12 @@ export interface SwarmServiceSpec {
 export interface ServiceSpecOptions {
   /** SWARM_GPU_RESOURCE: the generic-resource kind nodes advertise for GPUs. */
   gpuResource?: string;
+  /** PID limit, capabilities and network (issue 10, 9 and 4); unset: none of them. */
+  hardening?: JobHardening;
+  /** Whether the engine honours Privileges.NoNewPrivileges (API 1.46+); swarm.ts decides. */
+  noNewPrivileges?: boolean;
+  /** This instance's managed-by value (managedByValue(INSTANCE_ID)); unset: `pman`. */
+  managedBy?: string;
 }
 
 /**
@@ -67,15 +81,23 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
     Image: spec.image,
     Command: [...spec.command],
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-    Labels: labels(spec),
+    Labels: labels(spec, opts),
     TTY: true,
     Mounts: toMounts(spec),
   };
+  const h = opts.hardening;
+  if (h !== undefined && h.capDrop.length > 0) containerSpec.CapabilityDrop = [...h.capDrop];
+  if (h !== undefined && h.capAdd.length > 0) containerSpec.CapabilityAdd = [...h.capAdd];
+  if (opts.noNewPrivileges === true) containerSpec.Privileges = { NoNewPrivileges: true };
   if (spec.user?.uid !== undefined) containerSpec.User = String(spec.user.uid);
   if (spec.user?.gid !== undefined) containerSpec.Groups = [String(spec.user.gid)];
 
   const resources: SwarmServiceSpec['TaskTemplate']['Resources'] = {
-    Limits: { NanoCPUs: cpuMillicores * 1e6, MemoryBytes: memoryMiB * MIB },
+    Limits: {
+      NanoCPUs: cpuMillicores * 1e6,
+      MemoryBytes: memoryMiB * MIB,
+      ...(h !== undefined && h.pidsLimit > 0 && { Pids: h.pidsLimit }),
+    },
   };
   if (gpus > 0) {
     if (opts.gpuResource === undefined) {
@@ -90,10 +112,11 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
 
   return {
     Name: spec.name,
-    Labels: labels(spec),
+    Labels: labels(spec, opts),
     TaskTemplate: {
       ContainerSpec: containerSpec,
       RestartPolicy: { Condition: 'none' },
+      ...(h !== undefined && h.network !== 'bridge' && { Networks: [{ Target: h.network }] }),
       Resources: resources,
     },
     Mode: { Replicated: { Replicas: 1 } },
@@ -101,8 +124,8 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
 }
 
 /** JOB_LABELS plus our managed-by label (ours wins): list() and get() only see services carrying it. */
-function labels(spec: JobSpec): Record<string, string> {
-  return { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+function labels(spec: JobSpec, opts: ServiceSpecOptions): Record<string, string> {
+  return { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: opts.managedBy ?? MANAGED_BY_VALUE };
 }
 
 function toMounts(spec: JobSpec): SwarmMount[] {

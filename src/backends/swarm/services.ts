@@ -15,8 +15,6 @@ import type { SwarmService, SwarmTask } from './status.js';
 /** How many service ids go into one task-list filter (keeps the query string short). */
 const TASK_FILTER_CHUNK = 50;
 
-const MANAGED_FILTER = `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-
 /** Our services and their tasks, grouped by service id. */
 export interface ServicesAndTasks {
   services: SwarmService[];
@@ -26,10 +24,15 @@ export interface ServicesAndTasks {
 export class Services {
   readonly #docker: Docker;
   readonly #timeoutMs: number;
+  readonly #managedBy: string;
+  /** The label filter of list calls and the event stream: this instance's services only. */
+  readonly managedFilter: string;
 
-  constructor(docker: Docker, timeoutMs: number) {
+  constructor(docker: Docker, timeoutMs: number, managedBy = MANAGED_BY_VALUE) {
     this.#docker = docker;
     this.#timeoutMs = timeoutMs;
+    this.#managedBy = managedBy;
+    this.managedFilter = `${DOCKER_MANAGED_BY_LABEL}=${managedBy}`;
   }
 
   #call<T>(ctx: ErrorContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -58,7 +61,7 @@ export class Services {
     const service = parseService(raw);
     if (
       service.Spec.Name !== name ||
-      service.Spec.Labels[DOCKER_MANAGED_BY_LABEL] !== MANAGED_BY_VALUE
+      service.Spec.Labels[DOCKER_MANAGED_BY_LABEL] !== this.#managedBy
     ) {
       throw new NotFoundError(`job "${name}" not found`);
     }
@@ -75,7 +78,7 @@ export class Services {
   /** Every service of ours and its tasks, in two calls. */
   async readAll(): Promise<ServicesAndTasks> {
     const raw: unknown = await this.#call({}, (signal) =>
-      this.#docker.listServices({ filters: { label: [MANAGED_FILTER] }, abortSignal: signal }),
+      this.#docker.listServices({ filters: { label: [this.managedFilter] }, abortSignal: signal }),
     );
     const services = (Array.isArray(raw) ? raw : []).map((s: unknown) => parseService(s));
     const byService = new Map<string, SwarmTask[]>();

@@ -1,7 +1,17 @@
 // SwarmBackend (CONTAINER_ENV=swarm): the Port over one replicated service per job; its tasks give
 // the status (api.md §9.2), answered through the shared event-fed view.
 import type Docker from 'dockerode';
-import type { Backend, BackendDeps, Capabilities, JobRead, ReadOptions } from '../backend.js';
+import type {
+  Backend,
+  BackendDeps,
+  Capabilities,
+  CreateOptions,
+  JobRead,
+  ReadOptions,
+} from '../backend.js';
+import { ensureSwarmJobNetwork } from '../shared/job-network.js';
+import { managedByValue } from '../shared/labels.js';
+import { swarmHardeningSupport } from './hardening.js';
 import type { SwarmBackendConfig } from './settings.js';
 import type { JobInfo, JobSpec } from '../../domain/job.js';
 import { createDockerClient, engineCall } from '../shared/engine-client.js';
@@ -29,7 +39,11 @@ export async function createSwarmBackend(
   assertSwarmManager(info);
   const nodes: unknown = await call((signal) => docker.listNodes({ abortSignal: signal }));
   const capabilities = swarmCapabilities(largestReadyNode(nodes), cfg.gpuResource);
-  const backend = new SwarmBackend(docker, cfg, deps, capabilities);
+  const version: unknown = await call(() => docker.version());
+  const support = swarmHardeningSupport(cfg.hardening, version);
+  if (support.warning !== undefined) deps.log.warn(support.warning);
+  await ensureSwarmJobNetwork(docker, deps.timeoutMs, cfg.hardening.network);
+  const backend = new SwarmBackend(docker, cfg, deps, capabilities, support.noNewPrivileges);
   backend.watch();
   return backend;
 }
@@ -38,16 +52,25 @@ export class SwarmBackend implements Backend {
   readonly name = 'swarm';
   readonly capabilities: Capabilities;
   readonly #cfg: SwarmBackendConfig;
+  /** Whether this engine honours Privileges.NoNewPrivileges in a ServiceSpec (and it is wanted). */
+  readonly #noNewPrivileges: boolean;
   readonly #log: BackendDeps['log'];
   readonly #services: Services;
   /** Our services as the engine last reported them. */
   readonly #jobs: WatchedJobs<SwarmEntry>;
 
-  constructor(docker: Docker, cfg: SwarmBackendConfig, deps: BackendDeps, caps: Capabilities) {
+  constructor(
+    docker: Docker,
+    cfg: SwarmBackendConfig,
+    deps: BackendDeps,
+    caps: Capabilities,
+    noNewPrivileges = false,
+  ) {
     this.#cfg = cfg;
+    this.#noNewPrivileges = noNewPrivileges;
     this.#log = deps.log.child({ backend: 'swarm' });
     this.capabilities = caps;
-    this.#services = new Services(docker, deps.timeoutMs);
+    this.#services = new Services(docker, deps.timeoutMs, managedByValue(cfg.instanceId));
     this.#jobs = new WatchedJobs(new ServiceJobs(this.#services), {
       docker,
       log: this.#log,
@@ -56,10 +79,17 @@ export class SwarmBackend implements Backend {
   }
 
   /** The name is free unless the engine says 409 (a service of that name, ours or anyone's). */
-  async create(spec: JobSpec): Promise<JobInfo> {
+  async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo> {
     const body = toServiceSpec(spec, {
       ...(this.#cfg.gpuResource !== undefined && { gpuResource: this.#cfg.gpuResource }),
+      hardening: this.#cfg.hardening,
+      noNewPrivileges: this.#noNewPrivileges,
+      managedBy: managedByValue(this.#cfg.instanceId),
     });
+    // Right before the service exists (issue 10, mount race): a refusal leaves nothing behind.
+    // Swarm offers no hook before its task's container starts, so a task pending for long is
+    // covered by the resolved bind source the service passes, not by this check.
+    await options.recheckMounts?.();
     await this.#services.create(body);
     this.#log.debug({ jid: spec.name }, 'swarm service created');
     // The engine is the source of truth for the service (name, image, command, creation time).

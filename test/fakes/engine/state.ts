@@ -53,6 +53,10 @@ export interface EngineState {
   /** Swarm services by name. */
   services: Map<string, FakeService>;
   images: Set<string>;
+  /** Networks by name, as GET /networks/:name answers them. */
+  networks: Map<string, Record<string, unknown>>;
+  /** GET /version's ApiVersion (what the swarm backend checks hardening support against). */
+  apiVersion: string;
   pulls: Map<string, PullScript>;
   /** Answer the next create / start with this error. */
   failCreate?: { status: number; message: string } | undefined;
