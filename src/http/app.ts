@@ -40,7 +40,12 @@ export function createApp(deps: AppDeps): App {
   if (config.auth.enabled && authenticator === undefined) {
     throw new Error('createApp: token authentication is enabled but no authenticator was given');
   }
-  const table = routeTable({ backend: deps.backend, config, jobs: new JobService(deps) });
+  const table = routeTable({
+    backend: deps.backend,
+    config,
+    jobs: new JobService(deps),
+    log: log.child({ component: 'http' }),
+  });
   // The raw path is the one parse of the URL: Hono's router and c.req.path both see it undecoded.
   const app = new Hono<HttpEnv>({ getPath: rawPathOf });
   const match = routeMatcher(table);

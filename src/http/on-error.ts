@@ -23,6 +23,10 @@ interface ErrorAnswer {
   headers?: Record<string, string>;
 }
 
+/** The 500 body for a deployment fault (RBAC, storeBase permissions); the detail is logged. */
+export const BACKEND_REFUSED_TEXT =
+  'The backend refused the request because of how this server is deployed; the reason is in the server log.';
+
 /** Maps a thrown value to status, body message and headers; undefined = our bug (500). */
 export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
   if (err instanceof ValidationError) return { status: 400, message: err.fields };
@@ -45,7 +49,8 @@ export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) },
     };
   }
-  if (err instanceof BackendRefusedError) return { status: 500, message: err.message };
+  // Its text names host paths, namespaces and service accounts: for the log (onError), not the wire.
+  if (err instanceof BackendRefusedError) return { status: 500, message: BACKEND_REFUSED_TEXT };
   if (err instanceof HTTPException) {
     return {
       status: err.status,

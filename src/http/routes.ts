@@ -1,8 +1,10 @@
 // The route table (api.md §2): each route once — its name, path pattern and handlers per method.
 // Dispatch (app.ts), Allow (router.ts), the token rule (auth-guard) and the 308s (path-rules) all
 // derive from it, so a new route is one entry here. Handlers parse, call the JobService, serialize.
+import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/config.js';
+import { BackendUnavailableError } from '../domain/errors.js';
 import type { JobService } from '../service/jobs.js';
 import type { HttpContext, Route } from './router.js';
 import { readJsonObject } from './wire/body.js';
@@ -14,10 +16,14 @@ export interface RouteDeps {
   backend: Backend;
   config: Config;
   jobs: JobService;
+  log: Logger;
 }
 
+/** What the open probes say about a backend that does not answer (the reason is logged). */
+export const BACKEND_DOWN_TEXT = 'unavailable';
+
 /** Where two patterns match one path, the earlier entry wins: `jobs` must precede `:jid`. */
-export function routeTable({ backend, config, jobs }: RouteDeps): readonly Route[] {
+export function routeTable({ backend, config, jobs, log }: RouteDeps): readonly Route[] {
   const cmdStyle = cmdStyleFor(backend.name);
   const json = (status: number, value: unknown) =>
     jsonResponse(status, value, indentFor(config.mode));
@@ -87,7 +93,13 @@ export function routeTable({ backend, config, jobs }: RouteDeps): readonly Route
       path: '/health',
       open: true,
       handlers: {
-        GET: async () => json(200, { status: 'ok', backend: await jobs.backendHealth() }),
+        GET: async () => {
+          const health = await jobs.backendHealth();
+          if (health === 'ok') return json(200, { status: 'ok', backend: 'ok' });
+          // Open to anyone (probes): the backend's text (socket paths, hosts) stays in the log.
+          log.warn({ reason: health }, 'health: backend unavailable');
+          return json(200, { status: 'ok', backend: BACKEND_DOWN_TEXT });
+        },
       },
     },
     {
@@ -96,7 +108,14 @@ export function routeTable({ backend, config, jobs }: RouteDeps): readonly Route
       open: true,
       handlers: {
         GET: async () => {
-          await jobs.assertBackendReady();
+          try {
+            await jobs.assertBackendReady();
+          } catch (err) {
+            if (!(err instanceof BackendUnavailableError)) throw err;
+            log.warn({ reason: err.message }, 'readiness: backend unavailable');
+            const { retryAfterSeconds } = err;
+            throw new BackendUnavailableError(BACKEND_DOWN_TEXT, { retryAfterSeconds });
+          }
           return json(200, { status: 'ok', backend: 'ok' });
         },
       },
