@@ -23,6 +23,8 @@ export const MAX_ENV_NAME_CHARS = 256;
 /** All env values and names together, each "NAME=value" with its NUL. */
 export const MAX_ENV_BYTES = 128 * 1024;
 export const MAX_AUID_CHARS = 256;
+/** The numbers as strings (Python's int() refuses more than 4300 digits since 3.11). */
+export const MAX_INT_TEXT_CHARS = 4300;
 
 const utf8 = new TextEncoder();
 function byteLength(text: string): number {

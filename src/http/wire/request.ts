@@ -22,6 +22,7 @@ import {
   MAX_ARGS_ITEMS,
   MAX_COMMAND_BYTES,
   MAX_ENTRYPOINT_ITEMS,
+  MAX_INT_TEXT_CHARS,
   MAX_PATH_FLAGS_ITEMS,
 } from './bounds.js';
 
@@ -77,6 +78,12 @@ function integer(field: V6Field, min: number) {
   return z
     .unknown()
     .transform((value, ctx) => {
+      // Python's own cap on int() of a string (4300 digits); past it the conversion costs real
+      // time, and no value that long fits a safe integer unless it is padding: out of range.
+      if (typeof value === 'string' && value.length > MAX_INT_TEXT_CHARS) {
+        ctx.addIssue({ code: 'custom', message: `${field} is out of range` });
+        return z.NEVER;
+      }
       const result = pyInt(value);
       if (result.ok) return result.value;
       ctx.addIssue({
