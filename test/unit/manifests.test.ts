@@ -11,8 +11,11 @@ import { ConfigMap, PersistentVolumeClaim, Service, ServiceAccount } from 'kuber
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { INetworkPolicy, INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import type { IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { toJob } from '../../src/backends/kubernetes/manifest.js';
 import { loadConfig } from '../../src/config/config.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -36,7 +39,68 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
+
+type Selector = NonNullable<INetworkPolicyPeer['podSelector']>;
+
+/** Whether `labels` match a label selector (matchLabels and the four matchExpressions operators). */
+function selects(selector: Selector, labels: Record<string, string>): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return (
+    byLabel &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const value = labels[key];
+      switch (operator) {
+        case 'In':
+          return value !== undefined && values.includes(value);
+        case 'NotIn':
+          return value === undefined || !values.includes(value);
+        case 'Exists':
+          return value !== undefined;
+        case 'DoesNotExist':
+          return value === undefined;
+        default:
+          throw new Error(`unknown operator ${operator}`);
+      }
+    })
+  );
+}
+
+/** The labels of one of our job pods: toJob's template labels plus what the Job controller adds. */
+function jobPodLabels(name: string): Record<string, string> {
+  const job = toJob(
+    {
+      name,
+      image: 'busybox',
+      command: ['true'],
+      env: {},
+      resources: { workers: 1, cpuMillicores: 100, memoryMiB: 64, gpus: 0 },
+      mounts: [],
+      labels: {},
+    },
+    {
+      profile: 'kubernetes',
+      namespace: 'chris',
+      nodeSelector: {},
+      tolerations: [],
+      requestRatio: 1,
+      imagePullSecrets: [],
+      ttlSecondsAfterFinished: 60,
+      activeDeadlineSeconds: 60,
+      gpuResourceName: 'nvidia.com/gpu',
+      runAsNonRoot: false,
+      managedBy: 'pman',
+    },
+  );
+  return {
+    ...job.spec?.template.metadata?.labels,
+    'batch.kubernetes.io/job-name': name,
+    'batch.kubernetes.io/controller-uid': 'u-1',
+    'job-name': name,
+    'controller-uid': 'u-1',
+  };
+}
 
 function hasKubectl(): boolean {
   try {
@@ -154,15 +218,69 @@ describe.skipIf(!kubectlPresent).each(variants)('kustomize %s', (variant) => {
     expect(rendered).not.toMatch(/"runAs(User|Group)"|"fsGroup"/);
   });
 
-  it('exposes the Service pman on 5010 and NodePort 30010, selecting the pod', () => {
+  // Issue 10, item 4: the API is for pfcon inside the cluster; only dev/ publishes a NodePort.
+  it('exposes the Service pman on 5010 as ClusterIP (NodePort 30010 only in dev), selecting the pod', () => {
     const service = only<KubeObject & { spec: Service['spec'] }>(objects, 'Service');
     expect(service.metadata.name).toBe('pman');
-    expect(service.spec?.type).toBe('NodePort');
+    const dev = variant === 'kubernetes/dev';
+    expect(service.spec?.type).toBe(dev ? 'NodePort' : 'ClusterIP');
     expect(service.spec?.ports).toEqual([
-      { name: 'http', port: 5010, targetPort: 'http', nodePort: 30010, protocol: 'TCP' },
+      {
+        name: 'http',
+        port: 5010,
+        targetPort: 'http',
+        ...(dev && { nodePort: 30010 }),
+        protocol: 'TCP',
+      },
     ]);
     const podLabels = only<IDeployment>(objects, 'Deployment').spec?.template.metadata?.labels;
     expect(podLabels).toMatchObject(service.spec?.selector ?? { missing: 'selector' });
+  });
+
+  // Issue 10, item 4: plugin code in a job pod must not reach pman's API (auth is off by default).
+  it.skipIf(variant === 'kubernetes/dev')(
+    'has a NetworkPolicy on the pman pod that admits pfcon-like pods and refuses our job pods',
+    () => {
+      const policy = only<INetworkPolicy>(objects, 'NetworkPolicy');
+      const podLabels =
+        only<IDeployment>(objects, 'Deployment').spec?.template.metadata?.labels ?? {};
+      expect(selects(policy.spec?.podSelector ?? {}, podLabels)).toBe(true);
+      expect(policy.spec?.policyTypes).toEqual(['Ingress']);
+      const peers = (policy.spec?.ingress ?? []).flatMap((rule) => rule.from ?? []);
+      // Every peer names pods (no ipBlock, no bare namespace): a node or pod IP range would let job pods in.
+      for (const peer of peers) {
+        expect(peer.ipBlock).toBeUndefined();
+        expect(peer.podSelector).toBeDefined();
+      }
+      const admits = (labels: Record<string, string>): boolean =>
+        peers.some((peer) => selects(peer.podSelector ?? {}, labels));
+      expect(admits(jobPodLabels('chris-jid-1'))).toBe(false);
+      // Any Job's pod, even one another tool made, and a pod with only the legacy label.
+      expect(admits({ 'job-name': 'other', 'controller-uid': 'u' })).toBe(false);
+      expect(admits({ 'batch.kubernetes.io/job-name': 'other' })).toBe(false);
+      expect(
+        admits({ 'app.kubernetes.io/name': 'pfcon', 'app.kubernetes.io/managed-by': 'Helm' }),
+      ).toBe(true);
+      expect(admits({ app: 'chris' })).toBe(true);
+      const ports = (policy.spec?.ingress ?? []).flatMap((rule) => rule.ports ?? []);
+      expect(ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    },
+  );
+
+  it('dev drops the NetworkPolicy together with ClusterIP, and says so', () => {
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    expect(policies).toHaveLength(variant === 'kubernetes/dev' ? 0 : 1);
+    if (variant === 'kubernetes/dev') {
+      const text = readFileSync(join(root, 'kubernetes', 'dev', 'kustomization.yaml'), 'utf8');
+      expect(text).toMatch(/Never use dev\/ where untrusted plugins run/);
+    }
+  });
+
+  it('tells how pfcon authenticates when auth is turned on', () => {
+    const text = readFileSync(join(root, 'kubernetes', 'base', 'deployment.yaml'), 'utf8');
+    expect(text).toMatch(/ENABLE_TOKEN_AUTH=yes/);
+    expect(text).toMatch(/header-adding proxy/);
+    expect(text).toMatch(/Authorization: Bearer <token>/);
   });
 
   it('holds settings that our own loadConfig accepts, for the intended backend and storage', () => {

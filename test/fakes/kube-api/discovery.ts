@@ -57,6 +57,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('batch', 'v1', 'jobs', 'Job', { storeOnly: false }),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
   r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+  // kubernetes/base/networkpolicy.yaml: stored for `kubectl apply`, not enforced.
+  r('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', { shortNames: ['netpol'] }),
 ];
 
 export function findResource(
