@@ -3,7 +3,7 @@
 import { statusOf, logsOf } from '../fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import type { DockerBackendConfig } from '../../src/config/config.js';
 import {
   BackendUnavailableError,
   ConflictError,
+  DirectoryError,
   InvalidSpecError,
   NotFoundError,
 } from '../../src/domain/errors.js';
@@ -395,6 +396,229 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     });
   });
 });
+
+/** The default bridge's gateway (the subnet's first address, docker0 on the host): the host
+ *  address every bridged container routes to. */
+function bridgeGateway(): string {
+  const subnet = docker(
+    'network',
+    'inspect',
+    'bridge',
+    '--format',
+    '{{(index .IPAM.Config 0).Subnet}}',
+  );
+  const [a, b, c, d] = (subnet.split('/')[0] ?? '').split('.').map(Number);
+  return `${a}.${b}.${c}.${(d ?? 0) + 1}`;
+}
+
+describe.skipIf(!engineUp)(
+  'docker job hardening on the real engine (issue 10: 9, 4, 1, 12)',
+  () => {
+    const run = `pman-dh-${randomBytes(3).toString('hex')}`;
+    let storeBase: string;
+    let backend: Backend;
+    let n = 0;
+    const nextName = (): string => `${run}-${++n}`;
+    const opened: Backend[] = [];
+    const open = async (overrides: Partial<DockerBackendConfig>): Promise<Backend> => {
+      const b = await createDockerBackend(config(overrides), deps);
+      opened.push(b);
+      return b;
+    };
+
+    beforeAll(async () => {
+      storeBase = await mkdtemp(path.join(tmpdir(), 'pman-dh-'));
+      backend = await open({});
+    });
+
+    afterAll(async () => {
+      for (const b of opened) await b.close();
+      for (const name of containersNamed(run)) docker('rm', '-f', '-v', name);
+      await rm(storeBase, { recursive: true, force: true });
+    });
+
+    const spec = (name: string, script: string, extra: Partial<JobSpec> = {}): Promise<JobSpec> =>
+      hostJobSpec(
+        {
+          storeBase,
+          name,
+          image: IMAGE,
+          command: ['/bin/sh', '-c', script, 'sh', INCOMING, OUTGOING],
+          labels: {},
+          input: { file: 'input.txt', content: 'data from pfcon\n' },
+        },
+        extra,
+      );
+
+    interface Hardened {
+      HostConfig: {
+        PidsLimit: number | null;
+        CapDrop: string[] | null;
+        CapAdd: string[] | null;
+        SecurityOpt: string[] | null;
+        NetworkMode: string;
+      };
+    }
+
+    it('PID limit, no-new-privileges, capabilities and network "none" by default (docker inspect)', async () => {
+      const name = nextName();
+      await backend.create(await spec(name, 'sleep 30'));
+      const [c] = JSON.parse(docker('inspect', name)) as [Hardened];
+      expect(c.HostConfig).toMatchObject({
+        PidsLimit: 1024,
+        CapDrop: ['ALL'],
+        CapAdd: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID'],
+        SecurityOpt: ['no-new-privileges'],
+        NetworkMode: 'none',
+      });
+      // The process really runs with them: the bounding set is the five capabilities (0xcb =
+      // CHOWN|DAC_OVERRIDE|FOWNER|SETGID|SETUID) and NoNewPrivs is set.
+      const status = docker('exec', name, 'cat', '/proc/1/status');
+      expect(status).toMatch(/^CapBnd:\s+0*cb$/m);
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+      await backend.delete(name);
+    });
+
+    it('each is configurable: JOB_PIDS_LIMIT=0, JOB_NO_NEW_PRIVILEGES=no, empty cap lists', async () => {
+      const open0 = await open({
+        hardening: {
+          ...defaultJobHardening('none'),
+          pidsLimit: 0,
+          noNewPrivileges: false,
+          capDrop: [],
+          capAdd: [],
+        },
+      });
+      const name = nextName();
+      await open0.create(await spec(name, 'sleep 30'));
+      const [c] = JSON.parse(docker('inspect', name)) as [Hardened];
+      expect(c.HostConfig.PidsLimit ?? 0).toBe(0);
+      expect(c.HostConfig.CapDrop ?? []).toEqual([]);
+      expect(c.HostConfig.CapAdd ?? []).toEqual([]);
+      expect(c.HostConfig.SecurityOpt ?? []).toEqual([]);
+      await open0.delete(name);
+    });
+
+    it("pfcon's flow: a root plugin writes into an outgoing folder another uid created (0755)", async () => {
+      const name = nextName();
+      const s = await spec(
+        name,
+        'cp "$1/input.txt" "$2/out.txt" && mkdir "$2/sub" && chown 1001:1001 "$2/out.txt"',
+      );
+      const outgoing = path.join(storeBase, name, 'outgoing');
+      // pfcon runs as uid 1001 and creates the job's folders; the plugin image runs as root.
+      await chown(outgoing, 1001, 1001);
+      await chmod(outgoing, 0o755);
+      await backend.create(s);
+      expect(await untilFinished(backend, name)).toMatchObject({ status: 'finishedSuccessfully' });
+      expect(await readFile(path.join(outgoing, 'out.txt'), 'utf8')).toBe('data from pfcon\n');
+      expect((await stat(path.join(outgoing, 'out.txt'))).uid).toBe(1001);
+      // The same job without DAC_OVERRIDE cannot write there: the capability set is what makes the
+      // flow work, not an accident of the defaults.
+      const bare = await open({ hardening: { ...defaultJobHardening('none'), capAdd: [] } });
+      const denied = nextName();
+      const s2 = await spec(denied, 'cp "$1/input.txt" "$2/out.txt"');
+      await chown(path.join(storeBase, denied, 'outgoing'), 1001, 1001);
+      await chmod(path.join(storeBase, denied, 'outgoing'), 0o755);
+      await bare.create(s2);
+      expect(await untilFinished(bare, denied)).toMatchObject({ status: 'finishedWithError' });
+    });
+
+    describe('JOB_NETWORK: a job cannot reach a port the host listens on', () => {
+      let server: Server;
+      const sockets = new Set<Socket>();
+      let target = '';
+
+      beforeAll(async () => {
+        // Stands in for pman's API: listens on the host's bridge address, where a bridged job can
+        // route to (a published port is reachable the same way through docker-proxy).
+        server = createServer((socket) => {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.end('pman\n');
+        });
+        const host = bridgeGateway();
+        await new Promise<void>((resolve) => server.listen(0, host, resolve));
+        const address = server.address();
+        target = `${host} ${typeof address === 'object' && address !== null ? address.port : 0}`;
+      });
+
+      afterAll(async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      });
+
+      const probe = `nc -w 5 ${'$TARGET'} </dev/null | grep -q pman && echo reached || { echo unreachable; exit 7; }`;
+
+      it('the default ("none"): the connection fails, and the job itself runs to its end', async () => {
+        const name = nextName();
+        await backend.create(await spec(name, probe, { env: { TARGET: target } }));
+        expect(await untilFinished(backend, name)).toMatchObject({
+          status: 'finishedWithError',
+          message: 'exited with code 7',
+        });
+        expect(await logsOf(backend, name, { tail: 10, maxBytes: 1000 })).toMatch(/^unreachable$/m);
+      });
+
+      it('control: JOB_NETWORK=bridge (the old behaviour) reaches it, so the probe is real', async () => {
+        const open1 = await open({ hardening: defaultJobHardening('bridge') });
+        const name = nextName();
+        await open1.create(await spec(name, probe, { env: { TARGET: target } }));
+        expect(await untilFinished(open1, name)).toMatchObject({ status: 'finishedSuccessfully' });
+        expect(await logsOf(open1, name, { tail: 10, maxBytes: 1000 })).toMatch(/^reached$/m);
+      });
+
+      it('start-up refuses JOB_NETWORK=host and a network that does not exist', async () => {
+        await expect(
+          createDockerBackend(config({ hardening: defaultJobHardening('host') }), deps),
+        ).rejects.toThrow(/JOB_NETWORK/);
+        await expect(
+          createDockerBackend(config({ hardening: defaultJobHardening(`${run}-nonet`) }), deps),
+        ).rejects.toBeInstanceOf(ConfigError);
+      });
+    });
+
+    it('the mount re-check runs before create and before start; a refusal leaves no container', async () => {
+      const name = nextName();
+      let calls = 0;
+      const recheckMounts = (): Promise<void> => {
+        calls += 1;
+        // The first check passes; by the one right before start the folder "became" a symlink.
+        return calls === 1
+          ? Promise.resolve()
+          : Promise.reject(new DirectoryError({ output_dir: 'leads outside storeBase' }));
+      };
+      await expect(
+        backend.create(await spec(name, 'true'), { recheckMounts }),
+      ).rejects.toBeInstanceOf(DirectoryError);
+      expect(calls).toBe(2);
+      expect(containersNamed(name)).toEqual([]);
+    });
+
+    it('INSTANCE_ID: another instance neither lists, reads nor deletes our job', async () => {
+      const other = await open({ instanceId: 'other' });
+      const name = nextName();
+      await backend.create(await spec(name, 'sleep 30'));
+      expect((await other.list()).map((j) => j.name)).not.toContain(name);
+      await expect(statusOf(other, name)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(other.delete(name)).rejects.toBeInstanceOf(NotFoundError);
+      expect(containersNamed(name)).toEqual([name]);
+      const theirs = nextName();
+      await other.create(await spec(theirs, 'sleep 30'));
+      const label = docker(
+        'inspect',
+        theirs,
+        '--format',
+        `{{index .Config.Labels "${DOCKER_MANAGED_BY_LABEL}"}}`,
+      );
+      expect(label).toBe('pman-other');
+      expect((await backend.list()).map((j) => j.name)).not.toContain(theirs);
+      expect((await other.list()).map((j) => j.name)).toEqual([theirs]);
+      await other.delete(theirs);
+      await backend.delete(name);
+    });
+  },
+);
 
 describe.skipIf(!engineUp)('resolveLocalVolume (docker_local_volume storage)', () => {
   const run = `pman-lv-${randomBytes(3).toString('hex')}`;
