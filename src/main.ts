@@ -2,7 +2,6 @@
 // The `pman` bin and the only composition root: parseCli → read .env → loadConfig → logger →
 // createBackend (retried while unreachable) → records → authenticator → createApp → serve;
 // SIGTERM/SIGINT drain in-flight requests, close the backend and exit 0 (architecture.md §3, §8).
-import { serve } from '@hono/node-server';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
@@ -18,9 +17,11 @@ import type { Config } from './config/config.js';
 import { readTokenSigning } from './config/auth.js';
 import { loadConfig, parseDotEnv } from './config/config.js';
 import { createEnvReader } from './config/env-reader.js';
+import { readHttpServer } from './config/listen.js';
 import { ConfigError } from './config/errors.js';
 import { BackendUnavailableError } from './domain/errors.js';
 import { loadAuthenticator } from './http/auth.js';
+import { listen, readTls } from './http/server.js';
 import { createLogger } from './log.js';
 import { JobRecords } from './service/records.js';
 import { packageVersion } from './version.js';
@@ -113,34 +114,9 @@ function logBackend(config: Config, log: Logger, created: CreatedBackend): void 
   );
 }
 
-async function listen(
-  config: Config,
-  log: Logger,
-  fetch: (req: Request) => Response | Promise<Response>,
-): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = serve(
-      {
-        fetch,
-        hostname: config.listen.ip,
-        port: config.listen.port,
-        // Slow or stuck clients must not hold sockets forever; Node's default header size stays.
-        serverOptions: { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 },
-      },
-      (info) => {
-        log.info({ address: info.address, port: info.port }, 'listening');
-        resolve(server);
-      },
-      // Without createServer/serverOptions.http2 the server is a plain node:http Server.
-    ) as Server;
-    server.once('error', (err) =>
-      reject(
-        new StartupError([
-          `cannot listen on ${config.listen.ip}:${config.listen.port}: ${err.message}`,
-        ]),
-      ),
-    );
-  });
+/** The HTTP server settings of an empty environment (a Config built without them). */
+function defaultHttpServer() {
+  return readHttpServer(createEnvReader({}));
 }
 
 /** Resolves on the first SIGTERM or SIGINT. */
@@ -181,6 +157,7 @@ async function serveUntilSignal(config: Config): Promise<number> {
     const authenticator = config.auth.enabled
       ? await loadAuthenticator(config.auth, { warn: (text) => log.warn(text) })
       : undefined;
+    if (config.http?.tls !== undefined) await readTls(config.http.tls);
     const records = await JobRecords.open(config.stateDir);
     const created = await createBackendPatiently(config, log);
     logBackend(config, log, created);
@@ -193,7 +170,18 @@ async function serveUntilSignal(config: Config): Promise<number> {
       log,
       ...(authenticator !== undefined && { authenticator }),
     });
-    const server = await listen(config, log, app.fetch);
+    const { server, reloadTls } = await listen({
+      ip: config.listen.ip,
+      port: config.listen.port,
+      http: config.http ?? defaultHttpServer(),
+      fetch: app.fetch,
+      log,
+    }).catch((err: unknown) => {
+      if (err instanceof ConfigError) throw err;
+      throw new StartupError([(err as Error).message]);
+    });
+    // SIGHUP re-reads the certificate (rotated by cert-manager, certbot…) without dropping a job.
+    if (config.http?.tls !== undefined) process.on('SIGHUP', () => void reloadTls());
     // Registered only now: before this point the default (immediate exit) is the right reaction.
     log.info({ signal: await shutdownSignal() }, 'shutting down');
     await drain(server, created.backend, log);

@@ -1,17 +1,20 @@
 // The real `pman` process: --version and the other printing flags, bad configuration as one line
 // per problem with exit 1, .env handling, the token subcommand, GET /health, and a SIGTERM that
 // lets an in-flight request finish. CONTAINER_ENV=memory: no engine is needed.
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import jwt from 'jsonwebtoken';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../fixtures.js';
-import { startServer } from './server-process.js';
+import { freePort, startServer } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -220,5 +223,133 @@ describe('serving', () => {
     expect(response).toContain('Missing required parameter');
     expect(await exitCode).toBe(0);
     expect(server.output()).toContain('"msg":"stopped"');
+  });
+});
+
+/** A self-signed certificate for 127.0.0.1 with the given common name, written over cert/key. */
+function writeCertificate(cn: string, certFile: string, keyFile: string): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
+/** The common name of the certificate a new TLS connection to the port is offered. */
+function servedName(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+      const cn = socket.getPeerCertificate().subject.CN;
+      socket.destroy();
+      resolve(Array.isArray(cn) ? cn.join(',') : (cn ?? ''));
+    });
+    socket.once('error', reject);
+  });
+}
+
+function httpsGet(
+  port: number,
+  path: string,
+  ca: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+// Issue 10, item 12: native TLS, and SIGHUP re-reads the certificate without a restart.
+describe('TLS_CERT_FILE and TLS_KEY_FILE', () => {
+  let proc: ChildProcess | undefined;
+  afterEach(() => {
+    proc?.kill('SIGKILL');
+    proc = undefined;
+  });
+
+  it('serves HTTPS, reloads the pair on SIGHUP, keeps the old one when the new is bad', async () => {
+    const certFile = path.join(workDir, 'cert.pem');
+    const keyFile = path.join(workDir, 'key.pem');
+    writeCertificate('first', certFile, keyFile);
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', tsxLoader, mainTs, '--port', String(port)], {
+      cwd: workDir,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        CONTAINER_ENV: 'memory',
+        TLS_CERT_FILE: certFile,
+        TLS_KEY_FILE: keyFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc = child;
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await until(() => (out.includes('"msg":"listening"') ? true : undefined), {
+      timeoutMs: 30_000,
+      what: `the listening line in:\n${out}`,
+    });
+    expect(out).toMatch(/"tls":true/);
+    const ca = await readFile(certFile, 'utf8');
+    expect(await httpsGet(port, '/health', ca)).toEqual({
+      status: 200,
+      body: '{"status": "ok", "backend": "ok"}\n',
+    });
+    expect(await servedName(port)).toBe('first');
+
+    writeCertificate('second', certFile, keyFile);
+    child.kill('SIGHUP');
+    await until(async () => ((await servedName(port)) === 'second' ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'the reloaded certificate',
+    });
+    expect(out).toContain('TLS certificate reloaded');
+
+    await writeFile(certFile, 'not a certificate');
+    child.kill('SIGHUP');
+    await until(() => (out.includes('TLS reload failed') ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'the failed reload line',
+    });
+    expect(await servedName(port)).toBe('second');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('a pair that is not a certificate and its key stops start-up', async () => {
+    const certFile = path.join(workDir, 'bad-cert.pem');
+    await writeFile(certFile, 'not a certificate');
+    const out = await run([], {
+      CONTAINER_ENV: 'memory',
+      TLS_CERT_FILE: certFile,
+      TLS_KEY_FILE: certFile,
+    });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^TLS_CERT_FILE\/TLS_KEY_FILE: .* are not a PEM certificate/);
   });
 });
