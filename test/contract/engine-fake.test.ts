@@ -9,6 +9,7 @@ import { toContainerCreate } from '../../src/backends/docker/manifest.js';
 import {
   BackendUnavailableError,
   ConflictError,
+  DirectoryError,
   InvalidSpecError,
   NotFoundError,
 } from '../../src/domain/errors.js';
@@ -214,6 +215,84 @@ describe('docker backend against a fake Engine API', () => {
       expect(fake.containers.size).toBe(0);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('issue 10 (1): after a background pull, a refused mount re-check fails the job naming the directory, nothing created', async () => {
+    const slow = await build({ imagePullWaitSeconds: 0.05 });
+    try {
+      const image = 'example.org/pman/slow-swap:6';
+      const g = gate();
+      fake.pulls.set(image, { kind: 'wait', gate: g.promise, then: 'ok' });
+      let checks = 0;
+      const recheckMounts = (): Promise<void> => {
+        checks += 1;
+        // While the image was pulling, outgoing was swapped for a symlink leading out.
+        return Promise.reject(
+          new DirectoryError({ output: '"key/out" leads outside storeBase' }),
+        );
+      };
+      const created = await slow.create(spec('job-k', image), { recheckMounts });
+      expect(created.message).toBe('pulling image');
+      expect(checks).toBe(0);
+      g.open();
+      const failed = await until(
+        'job-k to fail',
+        () => statusOf(slow, 'job-k'),
+        (i) => i.status === 'finishedWithError',
+        5000,
+      );
+      expect(failed.message).toMatch(/output: "key\/out" leads outside storeBase/);
+      expect(checks).toBe(1);
+      expect(fake.requests).not.toContain('POST /containers/create');
+      expect(fake.containers.size).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('issue 10 (1): the re-check runs right before create and again right before start', async () => {
+    const seen: string[] = [];
+    const recheckMounts = (): Promise<void> => {
+      seen.push(fake.requests.filter((r) => r.startsWith('POST /containers/')).join(','));
+      return Promise.resolve();
+    };
+    await backend.create(spec('job-l'), { recheckMounts });
+    expect(seen).toEqual(['', 'POST /containers/create']);
+    expect(fake.containers.get('job-l')?.status).toBe('running');
+  });
+
+  it('issue 10 (10): one container whose inspect hangs does not take the list down', async () => {
+    await backend.create(spec('job-m'));
+    await backend.create(spec('job-n'));
+    const quick = await build({}, 300);
+    try {
+      fake.hang.add('/containers/job-n/json');
+      const jobs = await quick.list();
+      expect(jobs.find((j) => j.name === 'job-m')).toMatchObject({ status: 'started' });
+      const stuck = jobs.find((j) => j.name === 'job-n');
+      expect(stuck).toMatchObject({ status: 'undefined' });
+      expect(stuck?.message).toMatch(/could not describe this container/);
+    } finally {
+      fake.hang.clear();
+      await quick.close();
+    }
+  });
+
+  it('INSTANCE_ID: a second instance on the same engine neither lists nor deletes our jobs', async () => {
+    await backend.create(spec('job-o'));
+    const other = await build({ instanceId: 'b' });
+    try {
+      await other.create(spec('job-p'));
+      expect(fake.containers.get('job-p')?.body.Labels).toMatchObject({
+        [DOCKER_MANAGED_BY_LABEL]: 'pman-b',
+      });
+      expect((await other.list()).map((j) => j.name)).toEqual(['job-p']);
+      expect((await backend.list()).map((j) => j.name)).toEqual(['job-o']);
+      await expect(other.delete('job-o')).rejects.toBeInstanceOf(NotFoundError);
+      expect(fake.containers.has('job-o')).toBe(true);
+    } finally {
+      await other.close();
     }
   });
 });

@@ -586,7 +586,7 @@ describe.skipIf(!engineUp)(
         // The first check passes; by the one right before start the folder "became" a symlink.
         return calls === 1
           ? Promise.resolve()
-          : Promise.reject(new DirectoryError({ output_dir: 'leads outside storeBase' }));
+          : Promise.reject(new DirectoryError({ output: 'leads outside storeBase' }));
       };
       await expect(
         backend.create(await spec(name, 'true'), { recheckMounts }),
