@@ -297,7 +297,7 @@ for (const backend of ['docker', 'swarm'] as const) {
 
     it('guards every /api/v1/ route when token auth is on, and /health stays open', async () => {
       const tokens = path.join(storeBase, 'tokens.ini');
-      await writeFile(tokens, '[AUTH TOKENS]\nci = s3cret-token\n');
+      await writeFile(tokens, '[AUTH TOKENS]\nci = s3cret-token-0123456789\n');
       const authed = await startServer(env, ['--enableTokenAuth', '--tokenPath', tokens]);
       try {
         const none = await call(`${authed.url}/api/v1/`, 'GET');
@@ -309,7 +309,7 @@ for (const backend of ['docker', 'swarm'] as const) {
         });
         expect(bad.json).toEqual({ message: 'Invalid authorization token.' });
         const ok = await call(`${authed.url}/api/v1/`, 'GET', undefined, {
-          authorization: 'Bearer s3cret-token',
+          authorization: 'Bearer s3cret-token-0123456789',
         });
         expect(ok.status).toBe(200);
         expect(Object.keys(ok.json)).toEqual(['server_version', 'container_env', 'storage_type']);
