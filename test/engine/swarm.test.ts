@@ -3,7 +3,8 @@
 import { statusOf, logsOf } from '../fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, BackendDeps } from '../../src/backends/backend.js';
 import { createSwarmBackend } from '../../src/backends/swarm/swarm.js';
 import type { SwarmBackendConfig } from '../../src/config/config.js';
-import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
+import { ConflictError, DirectoryError, NotFoundError } from '../../src/domain/errors.js';
 import { TERMINAL_STATUSES, type JobInfo, type JobSpec } from '../../src/domain/job.js';
 import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
@@ -49,6 +50,240 @@ function removeServices(prefix: string): void {
     .filter((n) => n.startsWith(prefix));
   if (names.length > 0) docker('service', 'rm', ...names);
 }
+
+/** Removes the tests' job overlay once no task uses it any more (the engine detaches late). */
+async function removeJobNetwork(): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    try {
+      docker('network', 'rm', JOB_NETWORK);
+      return;
+    } catch (err) {
+      if (/No such network|not found/i.test(String(err))) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+afterAll(async () => {
+  if (engineUp) await removeJobNetwork();
+});
+
+/** The default bridge's gateway (its subnet's first address, docker0 on the host). */
+function bridgeGateway(): string {
+  const subnet = docker(
+    'network',
+    'inspect',
+    'bridge',
+    '--format',
+    '{{(index .IPAM.Config 0).Subnet}}',
+  );
+  const [a, b, c, d] = (subnet.split('/')[0] ?? '').split('.').map(Number);
+  return `${a}.${b}.${c}.${(d ?? 0) + 1}`;
+}
+
+describe.skipIf(!engineUp)('swarm job hardening on the real engine (issue 10: 9, 4, 1, 12)', () => {
+  const prefix = `swh-${randomBytes(3).toString('hex')}`;
+  let n = 0;
+  const nextName = (): string => `${prefix}-${++n}`;
+  let backend: Backend;
+  let storeBase: string;
+  const opened: Backend[] = [];
+  const open = async (cfg: Partial<SwarmBackendConfig> = {}): Promise<Backend> => {
+    const b = await createSwarmBackend({ ...CFG, ...cfg }, deps());
+    opened.push(b);
+    return b;
+  };
+
+  beforeAll(async () => {
+    backend = await open();
+    storeBase = await mkdtemp(path.join(tmpdir(), 'pman-swh-'));
+  });
+  afterAll(async () => {
+    removeServices(prefix);
+    for (const b of opened) await b.close();
+    if (storeBase !== undefined) await rm(storeBase, { recursive: true, force: true });
+  });
+
+  const spec = (name: string, script: string, extra: Partial<JobSpec> = {}): Promise<JobSpec> =>
+    hostJobSpec(
+      {
+        storeBase,
+        name,
+        image: IMAGE,
+        command: ['/bin/sh', '-c', script],
+        labels: {},
+        input: { file: 'data.txt', content: `payload of ${name}\n` },
+      },
+      extra,
+    );
+
+  it('start-up made the job overlay: swarm-scoped, internal, attachable', () => {
+    const net = JSON.parse(docker('network', 'inspect', JOB_NETWORK)) as [
+      { Driver: string; Scope: string; Internal: boolean; Attachable: boolean },
+    ];
+    expect(net[0]).toMatchObject({
+      Driver: 'overlay',
+      Scope: 'swarm',
+      Internal: true,
+      Attachable: true,
+    });
+  });
+
+  it('capabilities, PID limit and network are in the ServiceSpec and on the task container', async () => {
+    const name = nextName();
+    await backend.create(
+      await spec(name, 'grep -E "^(CapBnd|NoNewPrivs)" /proc/self/status; sleep 20'),
+    );
+    const [svc] = JSON.parse(docker('service', 'inspect', name)) as [
+      {
+        Spec: {
+          TaskTemplate: {
+            ContainerSpec: { CapabilityDrop?: string[]; CapabilityAdd?: string[] };
+            Resources: { Limits: { Pids?: number } };
+            Networks?: { Target: string }[];
+          };
+        };
+      },
+    ];
+    const t = svc.Spec.TaskTemplate;
+    expect(t.ContainerSpec.CapabilityDrop).toEqual(['ALL']);
+    expect(t.ContainerSpec.CapabilityAdd).toEqual([
+      'CAP_CHOWN',
+      'CAP_DAC_OVERRIDE',
+      'CAP_FOWNER',
+      'CAP_SETUID',
+      'CAP_SETGID',
+    ]);
+    expect(t.Resources.Limits.Pids).toBe(1024);
+    const netId = docker('network', 'inspect', JOB_NETWORK, '--format', '{{.Id}}');
+    expect(t.Networks?.map((x) => x.Target)).toEqual([netId]);
+    const container = await until(
+      `${name}'s container`,
+      () =>
+        Promise.resolve(
+          docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${name}`),
+        ),
+      (id) => id !== '',
+      60_000,
+    );
+    const [c] = JSON.parse(docker('inspect', container)) as [
+      { HostConfig: { CapDrop: string[]; CapAdd: string[]; PidsLimit: number } },
+    ];
+    expect(c.HostConfig).toMatchObject({ CapDrop: ['ALL'], PidsLimit: 1024 });
+    expect(c.HostConfig.CapAdd).toHaveLength(5);
+    const status = docker('exec', container, 'cat', '/proc/1/status');
+    expect(status).toMatch(/^CapBnd:\s+0*cb$/m);
+    await backend.delete(name);
+  });
+
+  it("pfcon's flow: a root plugin writes into an outgoing folder another uid created (0755)", async () => {
+    const name = nextName();
+    const s = await spec(
+      name,
+      'cp /share/incoming/data.txt /share/outgoing/out.txt && chown 1001 /share/outgoing/out.txt',
+    );
+    const outgoing = path.join(storeBase, name, 'outgoing');
+    await chown(outgoing, 1001, 1001);
+    await chmod(outgoing, 0o755);
+    await backend.create(s);
+    expect(await untilFinished(backend, name)).toMatchObject({ status: 'finishedSuccessfully' });
+    expect(await readFile(path.join(outgoing, 'out.txt'), 'utf8')).toBe(`payload of ${name}\n`);
+    expect((await stat(path.join(outgoing, 'out.txt'))).uid).toBe(1001);
+  });
+
+  describe('JOB_NETWORK: a job cannot reach a port the host listens on', () => {
+    let server: Server;
+    const sockets = new Set<Socket>();
+    let target = '';
+
+    beforeAll(async () => {
+      server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.end('pman\n');
+      });
+      const host = bridgeGateway();
+      await new Promise<void>((resolve) => server.listen(0, host, resolve));
+      const address = server.address();
+      target = `${host} ${typeof address === 'object' && address !== null ? address.port : 0}`;
+    });
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    const probe =
+      'nc -w 5 $TARGET </dev/null | grep -q pman && echo reached || { echo unreachable; exit 7; }';
+
+    it('on the job overlay the connection fails, and the job runs to its end', async () => {
+      const name = nextName();
+      await backend.create(await spec(name, probe, { env: { TARGET: target } }));
+      const done = await untilFinished(backend, name);
+      expect(done.status).toBe('finishedWithError');
+      expect(done.message).toContain('non-zero exit (7)');
+      expect(await logsOf(backend, name, { tail: 10, maxBytes: 1000 })).toMatch(
+        /^unreachable\r?$/m,
+      );
+    });
+
+    it('control: JOB_NETWORK=bridge (the old behaviour) reaches it, so the probe is real', async () => {
+      const open1 = await open({ hardening: defaultJobHardening('bridge') });
+      const name = nextName();
+      await open1.create(await spec(name, probe, { env: { TARGET: target } }));
+      expect(await untilFinished(open1, name)).toMatchObject({ status: 'finishedSuccessfully' });
+      expect(await logsOf(open1, name, { tail: 10, maxBytes: 1000 })).toMatch(/^reached\r?$/m);
+    });
+  });
+
+  it('start-up refuses what this engine cannot honour: JOB_NO_NEW_PRIVILEGES=yes on API 1.41, a local network', async () => {
+    const api = docker('version', '--format', '{{.Server.APIVersion}}');
+    if (api === '1.41') {
+      await expect(
+        open({ hardening: { ...defaultJobHardening(JOB_NETWORK), noNewPrivilegesExplicit: true } }),
+      ).rejects.toThrow(/JOB_NO_NEW_PRIVILEGES/);
+    }
+    await expect(open({ hardening: defaultJobHardening('docker_gwbridge') })).rejects.toThrow(
+      /JOB_NETWORK: network "docker_gwbridge" is local-scoped/,
+    );
+  });
+
+  it('the mount re-check runs right before createService; a refusal leaves no service', async () => {
+    const name = nextName();
+    let calls = 0;
+    const recheckMounts = (): Promise<void> => {
+      calls += 1;
+      return Promise.reject(new DirectoryError({ output: 'leads outside storeBase' }));
+    };
+    await expect(
+      backend.create(await spec(name, 'true'), { recheckMounts }),
+    ).rejects.toBeInstanceOf(DirectoryError);
+    expect(calls).toBe(1);
+    expect(docker('service', 'ls', '--filter', `name=${name}`, '--format', '{{.Name}}')).toBe('');
+  });
+
+  it('INSTANCE_ID: another instance neither lists, reads nor deletes our job', async () => {
+    const other = await open({ instanceId: 'other' });
+    const name = nextName();
+    await backend.create(await spec(name, 'sleep 20'));
+    expect((await other.list()).map((j) => j.name)).not.toContain(name);
+    await expect(statusOf(other, name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(other.delete(name)).rejects.toBeInstanceOf(NotFoundError);
+    const theirs = nextName();
+    await other.create(await spec(theirs, 'sleep 20'));
+    expect(
+      docker(
+        'service',
+        'inspect',
+        theirs,
+        '--format',
+        `{{index .Spec.Labels "${DOCKER_MANAGED_BY_LABEL}"}}`,
+      ),
+    ).toBe('pman-other');
+    expect((await backend.list()).map((j) => j.name)).not.toContain(theirs);
+    await other.delete(theirs);
+    await backend.delete(name);
+  });
+});
 
 describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
   describeBackend('swarm', async () => realHarness(await createSwarmBackend(CFG, deps()), IMAGE));
@@ -156,6 +391,7 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       expect(svc.TaskTemplate.Resources.Limits).toEqual({
         NanoCPUs: 250_000_000,
         MemoryBytes: 48 * 2 ** 20,
+        Pids: 1024,
       });
       expect(svc.TaskTemplate.RestartPolicy.Condition).toBe('none');
       expect(svc.Mode).toEqual({ Replicated: { Replicas: 1 } });
