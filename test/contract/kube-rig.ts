@@ -78,6 +78,8 @@ export function outcomeSteps(outcome: Outcome): Step[] {
 export interface KubeRig {
   fake: FakeKubeApi;
   backend: KubernetesBackend;
+  /** The settings the backend was built with (an app over the rig needs them in its Config). */
+  backendConfig: KubernetesBackendConfig;
   namespace: string;
   dir: string;
   kubeconfigPath: string;
@@ -124,6 +126,7 @@ export async function startKubeRig(options: KubeRigOptions): Promise<KubeRig> {
     return {
       fake,
       backend,
+      backendConfig: cfg,
       namespace,
       dir,
       kubeconfigPath,
