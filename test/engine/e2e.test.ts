@@ -98,6 +98,8 @@ for (const backend of ['docker', 'swarm'] as const) {
         STOREBASE: storeBase,
         JOB_LABELS: `pman-e2e=${run}`,
         IMAGE_PULL_WAIT_SECONDS: '10',
+        // A job overlay of this run's own (swarm; made at start-up, removed after the run).
+        ...(backend === 'swarm' && { JOB_NETWORK: `${run}-jobs` }),
       };
       server = await startServer(env);
     });
@@ -123,6 +125,22 @@ for (const backend of ['docker', 'swarm'] as const) {
       }
       await server?.stop();
       await rm(storeBase, { recursive: true, force: true });
+      if (backend === 'swarm') {
+        // The engine detaches a removed service's task from the overlay a little later.
+        await until(
+          `network ${run}-jobs removed`,
+          () => {
+            try {
+              docker('network', 'rm', `${run}-jobs`);
+              return Promise.resolve(true);
+            } catch (err) {
+              return Promise.resolve(/No such network|not found/i.test(String(err)));
+            }
+          },
+          (gone) => gone,
+          30_000,
+        );
+      }
     });
 
     it("runs pfcon's create → status → delete flow, and the output really appears", async () => {
@@ -215,6 +233,32 @@ for (const backend of ['docker', 'swarm'] as const) {
           ),
         ) as Json;
         expect(lim).toMatchObject({ NanoCPUs: 500_000_000, MemoryBytes: 64 * 2 ** 20 });
+      }
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+    });
+
+    it('confines the job (issue 10): PID limit, dropped capabilities, its own network', async () => {
+      const id = jid();
+      const res = await call(`${server.url}/api/v1/`, 'POST', await pfconBody(id, 'sleep 20'));
+      expect(res.status).toBe(201);
+      if (backend === 'docker') {
+        const hc = JSON.parse(
+          docker('container', 'inspect', '--format', '{{json .HostConfig}}', id),
+        ) as Json;
+        expect(hc).toMatchObject({
+          PidsLimit: 1024,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          NetworkMode: 'none',
+        });
+      } else {
+        const t = JSON.parse(
+          docker('service', 'inspect', '--format', '{{json .Spec.TaskTemplate}}', id),
+        ) as { ContainerSpec: Json; Resources: { Limits: Json }; Networks: { Target: string }[] };
+        expect(t.ContainerSpec.CapabilityDrop).toEqual(['ALL']);
+        expect(t.Resources.Limits.Pids).toBe(1024);
+        const netId = docker('network', 'inspect', '--format', '{{.Id}}', `${run}-jobs`);
+        expect(t.Networks.map((x) => x.Target)).toEqual([netId]);
       }
       expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
     });
