@@ -228,9 +228,7 @@ describe('docker backend against a fake Engine API', () => {
       const recheckMounts = (): Promise<void> => {
         checks += 1;
         // While the image was pulling, outgoing was swapped for a symlink leading out.
-        return Promise.reject(
-          new DirectoryError({ output: '"key/out" leads outside storeBase' }),
-        );
+        return Promise.reject(new DirectoryError({ output: '"key/out" leads outside storeBase' }));
       };
       const created = await slow.create(spec('job-k', image), { recheckMounts });
       expect(created.message).toBe('pulling image');
