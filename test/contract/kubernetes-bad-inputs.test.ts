@@ -2,7 +2,7 @@
 // whole app (createApp, a real HTTP listener) over the real client-node against the fake API, with
 // a hostPath storeBase the server sees. Every case: a 4xx with {"message": …}, no Job reaching the
 // API, nothing new on disk, and the server still ready afterwards (issue 10, "Also wanted").
-import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,24 +14,13 @@ import { JobRecords } from '../../src/service/records.js';
 import { badInputCorpus, judge, runnable } from '../engine/reliability/bad-inputs.js';
 import type { CorpusContext } from '../engine/reliability/bad-inputs.js';
 import { call, send } from '../engine/reliability/http-client.js';
+import { storeTree } from '../engine/reliability/store-tree.js';
 import { silentLogger, testConfig } from '../fixtures.js';
 import { runPrefix } from './backend.contract.js';
 import { startKubeRig } from './kube-rig.js';
 import type { KubeRig } from './kube-rig.js';
 
 const NS = 'chris';
-
-/** Every path under `dir`, relative, sorted; symlinks are listed, not followed. */
-async function tree(dir: string, under = ''): Promise<string[]> {
-  // Not readdir's `recursive`: Node 20's follows the symlinks, and `escape` leads out of storeBase.
-  const out: string[] = [];
-  for (const entry of await readdir(path.join(dir, under), { withFileTypes: true })) {
-    const rel = path.join(under, entry.name);
-    out.push(rel);
-    if (entry.isDirectory()) out.push(...(await tree(dir, rel)));
-  }
-  return out.sort();
-}
 
 describe('bad-input corpus on kubernetes (fake API)', () => {
   let rig: KubeRig;
@@ -48,7 +37,7 @@ describe('bad-input corpus on kubernetes (fake API)', () => {
     await mkdir(path.join(storeBase, 'out'));
     await symlink(tmpdir(), path.join(storeBase, 'escape'));
     await symlink('loop', path.join(storeBase, 'loop'));
-    before = await tree(storeBase);
+    before = await storeTree(storeBase);
     const storage = { type: 'host', storeBase } as const;
     const config = testConfig({
       backend: { ...rig.backendConfig },
@@ -104,7 +93,7 @@ describe('bad-input corpus on kubernetes (fake API)', () => {
       (q) => q.method === 'POST' && q.path.endsWith('/jobs'),
     );
     expect(creates.map((q) => q.body.slice(0, 120))).toEqual([]);
-    expect(await tree(storeBase)).toEqual(before);
+    expect(await storeTree(storeBase)).toEqual(before);
     expect((await call(url, 'GET', '/health/ready')).status).toBe(200);
   });
 });

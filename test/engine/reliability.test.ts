@@ -18,6 +18,7 @@ import type { CorpusContext } from './reliability/bad-inputs.js';
 import { startEngineProxy } from './reliability/engine-proxy.js';
 import type { EngineProxy } from './reliability/engine-proxy.js';
 import { call, send } from './reliability/http-client.js';
+import { storeTree } from './reliability/store-tree.js';
 import type { Json } from './reliability/http-client.js';
 import { startServer } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
@@ -347,6 +348,7 @@ for (const backend of ['docker', 'swarm'] as const) {
                 c.dockerOnly !== true && (i % 4 === 0 || c.name.startsWith('image reference')),
             );
       if (backend === 'docker') expect(cases.length).toBeGreaterThanOrEqual(200);
+      const onDisk = await storeTree(site.storeBase);
       const wrong: string[] = [];
       for (const c of cases) {
         const a = await send(s.url, c);
@@ -355,6 +357,7 @@ for (const backend of ['docker', 'swarm'] as const) {
       }
       expect(wrong).toEqual([]);
       await expectNoLeftovers(site.corpus.jidPrefix);
+      expect(await storeTree(site.storeBase)).toEqual(onDisk);
       expect((await call(s.url, 'GET', '/health/ready')).status).toBe(200);
     });
   });
