@@ -109,6 +109,30 @@ describe('the connection cap', () => {
   });
 });
 
+describe('a Host that is no host[:port]', () => {
+  it.each(['bad host', 'localhost@evil.example', '127.0.0.1/x'])(
+    "%j → 400 JSON naming the Host header (not the adapter's empty 400)",
+    async (host) => {
+      let reached = false;
+      const { port } = await start(() => {
+        reached = true;
+        return new Response('ok');
+      });
+      const socket = await openSocket(port);
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += d.toString()));
+      socket.write(`GET /api/v1/jobs/ HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      await closed(socket);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('Content-Type: application/json');
+      expect(
+        answer.endsWith(`{"message": "Host header \\"${host}\\" is not a valid host"}\n`),
+      ).toBe(true);
+      expect(reached).toBe(false);
+    },
+  );
+});
+
 describe('TLS files', () => {
   let dir: string | undefined;
   afterEach(async () => {
