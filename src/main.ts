@@ -158,7 +158,10 @@ async function serveUntilSignal(config: Config): Promise<number> {
       ? await loadAuthenticator(config.auth, { warn: (text) => log.warn(text) })
       : undefined;
     if (config.http?.tls !== undefined) await readTls(config.http.tls);
-    const records = await JobRecords.open(config.stateDir);
+    const records = await JobRecords.open(config.stateDir, {
+      ...(config.recordsMaxBytes !== undefined && { maxBytes: config.recordsMaxBytes }),
+      warn: (message) => log.warn(message),
+    });
     const created = await createBackendPatiently(config, log);
     logBackend(config, log, created);
     const app = createApp({

@@ -10,9 +10,9 @@ import type { AuthSettings } from './auth.js';
 import { chooseBackend, readBackendSettings } from './backend.js';
 import { createEnvReader } from './env-reader.js';
 import { ConfigError } from './errors.js';
+import { readImageAllowlist, readSkipStoreBaseCheck } from './job-guards.js';
 import { readHttpServer } from './listen.js';
 import type { HttpServerSettings } from './listen.js';
-import { readImageAllowlist, readSkipStoreBaseCheck } from './job-guards.js';
 import { readContainerUser, readHomeWorkaround, readJobLabels, readListen } from './shared.js';
 import type { ContainerUser } from './shared.js';
 import { readStorage } from './storage.js';
@@ -113,8 +113,8 @@ export function loadConfig(
   const containerUser = readContainerUser(r, name, rules);
   const shmMiB = r.optionalInt('SHM_SIZE', { min: 1 });
   const stateDir = r.string('STATE_DIR');
-  const imageAllowlist = readImageAllowlist(r);
   const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
+  const imageAllowlist = readImageAllowlist(r);
   const config: Config = {
     mode,
     logLevel: overrides.logLevel ?? envLogLevel,

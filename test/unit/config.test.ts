@@ -1,4 +1,5 @@
 // loadConfig: environment objects → Config; every problem listed one line each (api.md §14).
+import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseDotEnv } from '../../src/config/config.js';
 import type { Config, ConfigOverrides } from '../../src/config/config.js';
@@ -38,6 +39,9 @@ describe('defaults', () => {
       memoryLimitMode: 'hard',
       imagePullWaitSeconds: 15,
       imagePullTimeoutSeconds: 600,
+      // Jobs are confined by default (issue 10): PID limit, no-new-privileges, trimmed
+      // capabilities, and no network.
+      hardening: defaultJobHardening('none'),
     });
     expect(c).toMatchObject({
       mode: 'production',
