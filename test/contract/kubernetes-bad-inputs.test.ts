@@ -3,13 +3,14 @@
 // a hostPath storeBase the server sees. Every case: a 4xx with {"message": …}, no Job reaching the
 // API, nothing new on disk, and the server still ready afterwards (issue 10, "Also wanted").
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve } from '@hono/node-server';
-import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
+import { listen } from '../../src/http/server.js';
+import type { Listening } from '../../src/http/server.js';
+import { readHttpServer } from '../../src/config/listen.js';
+import { createEnvReader } from '../../src/config/env-reader.js';
 import { JobRecords } from '../../src/service/records.js';
 import { badInputCorpus, judge, runnable } from '../engine/reliability/bad-inputs.js';
 import type { CorpusContext } from '../engine/reliability/bad-inputs.js';
@@ -25,7 +26,7 @@ const NS = 'chris';
 describe('bad-input corpus on kubernetes (fake API)', () => {
   let rig: KubeRig;
   let storeBase: string;
-  let server: ServerType;
+  let listening: Listening;
   let url: string;
   let before: string[];
   const prefix = runPrefix('kbad').toLowerCase();
@@ -53,14 +54,19 @@ describe('bad-input corpus on kubernetes (fake API)', () => {
       storeBaseCheck: storeBase,
       log: silentLogger(),
     });
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
+    // The server main.ts runs (it answers a Host that is no host[:port] with the app's JSON 400).
+    listening = await listen({
+      ip: '127.0.0.1',
+      port: 0,
+      http: readHttpServer(createEnvReader({})),
+      fetch: app.fetch,
+      log: silentLogger(),
     });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = `http://127.0.0.1:${listening.port}`;
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await new Promise((resolve) => listening.server.close(resolve));
     await rig.close();
     await rm(storeBase, { recursive: true, force: true });
   });

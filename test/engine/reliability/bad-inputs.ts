@@ -22,16 +22,8 @@ export interface BadRequest {
  * Cases that still fail because the fix of an issue 10 item has not landed: case name → item.
  * The runs skip them and print them, so a fix that lands shows up as a case to remove from here.
  */
-export const KNOWN_FAILING: ReadonlyMap<string, number> = new Map<string, number>([
-  // A Host that is no URL authority at all is refused by @hono/node-server (an empty 400 without
-  // JSON) before the app's Host check can answer with a message.
-  ...['valid body under Host', 'job list under Host'].flatMap((what) =>
-    ['"bad host"', '"localhost@evil.example"', '"127.0.0.1/x"'].map((h): [string, number] => [
-      `${what} ${h}`,
-      8,
-    ]),
-  ),
-]);
+/** Corpus cases still failing, by name → the issue 10 item that fixes them (none now). */
+export const KNOWN_FAILING: ReadonlyMap<string, number> = new Map<string, number>();
 
 /** The corpus without the known failures, and those listed apart (for the runs to print). */
 export function runnable(cases: readonly BadRequest[]): {
