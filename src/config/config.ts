@@ -58,6 +58,8 @@ export interface Config {
   stateDir?: string;
   /** RECORDS_MAX_BYTES: bytes of job records (logs plus info) kept; absent = by storage (records.ts). */
   recordsMaxBytes?: number;
+  /** MAX_CONCURRENT_CREATES: creates in flight at most (429 beyond); unset = the service's default. */
+  maxConcurrentCreates?: number;
   backendTimeoutSeconds: number;
   /** IMAGE_ALLOWLIST's normalized patterns (src/config/job-guards.ts); absent = any image. */
   imageAllowlist?: readonly string[];
@@ -114,6 +116,7 @@ export function loadConfig(
   const shmMiB = r.optionalInt('SHM_SIZE', { min: 1 });
   const stateDir = r.string('STATE_DIR');
   const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
+  const maxConcurrentCreates = r.optionalInt('MAX_CONCURRENT_CREATES', { min: 1 });
   const imageAllowlist = readImageAllowlist(r);
   const config: Config = {
     mode,
@@ -135,6 +138,7 @@ export function loadConfig(
     removeJobs: r.bool('REMOVE_JOBS', true),
     ...(stateDir !== undefined && { stateDir }),
     ...(recordsMaxBytes !== undefined && { recordsMaxBytes }),
+    ...(maxConcurrentCreates !== undefined && { maxConcurrentCreates }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),
     ...(imageAllowlist !== undefined && { imageAllowlist }),
     ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),

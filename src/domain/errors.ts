@@ -67,3 +67,12 @@ export class ImageNotAllowedError extends JobError {
     this.image = image;
   }
 }
+
+/** The server is at a configured limit (creates in flight): 429 + Retry-After, retry later. */
+export class TooManyRequestsError extends JobError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 1;
+  }
+}

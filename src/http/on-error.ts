@@ -10,6 +10,7 @@ import {
   ImageNotAllowedError,
   InvalidSpecError,
   NotFoundError,
+  TooManyRequestsError,
   UnsupportedError,
   ValidationError,
 } from '../domain/errors.js';
@@ -42,6 +43,13 @@ export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
     return { status: 413, message: err.message, headers: { Connection: 'close' } };
   }
   if (err instanceof UnsupportedMediaTypeError) return { status: 415, message: err.message };
+  if (err instanceof TooManyRequestsError) {
+    return {
+      status: 429,
+      message: err.message,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) },
+    };
+  }
   if (err instanceof BackendUnavailableError) {
     return {
       status: 503,

@@ -3,7 +3,12 @@
 // terminal watch saw it first. The HTTP layer parses and serializes around it.
 import type { Backend, CreateOptions, JobRead } from '../backends/backend.js';
 import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
-import { ConflictError, BackendUnavailableError, NotFoundError } from '../domain/errors.js';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  NotFoundError,
+  TooManyRequestsError,
+} from '../domain/errors.js';
 import { assertImageAllowed } from '../domain/image-allowlist.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobStatus, LogLimits, Storage } from '../domain/job.js';
@@ -25,7 +30,12 @@ export interface JobSettings extends SpecSettings {
   removeJobs: boolean;
   /** IMAGE_ALLOWLIST: create refuses (403) an image no pattern matches; absent = any image. */
   imageAllowlist?: readonly string[];
+  /** MAX_CONCURRENT_CREATES: creates in flight (pulls waited on included) beyond it get 429. */
+  maxConcurrentCreates?: number;
 }
+
+/** Creates in flight at most, unless configured: each may hold an engine call and a pull wait. */
+export const DEFAULT_MAX_CONCURRENT_CREATES = 32;
 
 export interface JobServiceDeps {
   backend: Backend;
@@ -96,6 +106,11 @@ export class JobService {
     const jid = spec.name;
     // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
     if (this.#creating.has(jid) || records.has(jid)) throw conflict(jid);
+    // Bounded, so a flood of creates (each may wait on a pull) cannot pile up engine calls.
+    const cap = this.#deps.config.maxConcurrentCreates ?? DEFAULT_MAX_CONCURRENT_CREATES;
+    if (this.#creating.size >= cap) {
+      throw new TooManyRequestsError(`${cap} creates are already in progress; retry shortly`);
+    }
     this.#creating.add(jid);
     try {
       const options: CreateOptions = {};

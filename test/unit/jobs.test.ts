@@ -3,7 +3,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Backend, JobRead } from '../../src/backends/backend.js';
 import { MemoryBackend } from '../../src/backends/memory.js';
-import { BackendUnavailableError, ConflictError, NotFoundError } from '../../src/domain/errors.js';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  NotFoundError,
+  TooManyRequestsError,
+} from '../../src/domain/errors.js';
 import type { LogLimits } from '../../src/domain/job.js';
 import type { JobRequest } from '../../src/domain/spec.js';
 import { assertBackendReady, backendHealth } from '../../src/service/health.js';
@@ -178,5 +183,37 @@ describe('health', () => {
     const broken = { ping: () => Promise.reject(new Error('socket hang up')) };
     await expect(assertBackendReady(broken)).rejects.toThrow(BackendUnavailableError);
     await expect(assertBackendReady(broken)).rejects.toThrow('socket hang up');
+  });
+});
+
+describe('JobService.create: a cap on creates in flight (issue 10, item 12)', () => {
+  it('answers TooManyRequestsError beyond MAX_CONCURRENT_CREATES, and accepts again once one ends', async () => {
+    const backend = new MemoryBackend();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const create = backend.create.bind(backend);
+    // The first create hangs in the backend (as on a slow engine or a pull wait).
+    vi.spyOn(backend, 'create').mockImplementationOnce(async (spec) => {
+      await gate;
+      return create(spec);
+    });
+    const records = await JobRecords.open();
+    const jobs = new JobService({
+      backend,
+      records,
+      config: { ...testConfig(), maxConcurrentCreates: 1 },
+      storage: TEST_STORAGE,
+    });
+    const first = jobs.create(request('chris-jid-1'));
+    const refused = jobs.create(request('chris-jid-2'));
+    await expect(refused).rejects.toBeInstanceOf(TooManyRequestsError);
+    await expect(refused).rejects.toThrow('1 creates are already in progress; retry shortly');
+    release();
+    await first;
+    await expect(jobs.create(request('chris-jid-2'))).resolves.toMatchObject({
+      name: 'chris-jid-2',
+    });
   });
 });
