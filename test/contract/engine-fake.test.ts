@@ -12,6 +12,7 @@ import {
   DirectoryError,
   InvalidSpecError,
   NotFoundError,
+  TooManyRequestsError,
 } from '../../src/domain/errors.js';
 import { type JobSpec } from '../../src/domain/job.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
@@ -188,6 +189,34 @@ describe('docker backend against a fake Engine API', () => {
       expect(fake.containers.get('job-i')?.body.Image).toBe(image);
       await slow.delete('job-i');
       await expect(statusOf(slow, 'job-i')).rejects.toBeInstanceOf(NotFoundError);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('issue 10 (12): pulls in progress are capped; a create that needs one more gets 429, then is accepted', async () => {
+    const slow = await build({ imagePullWaitSeconds: 0.05, maxConcurrentPulls: 1 });
+    try {
+      const first = 'example.org/pman/cap-a:1';
+      const second = 'example.org/pman/cap-b:1';
+      const g = gate();
+      fake.pulls.set(first, { kind: 'wait', gate: g.promise, then: 'ok' });
+      fake.pulls.set(second, { kind: 'wait', gate: g.promise, then: 'ok' });
+      expect((await slow.create(spec('job-cap-a', first))).message).toBe('pulling image');
+      const refused = slow.create(spec('job-cap-b', second));
+      await expect(refused).rejects.toBeInstanceOf(TooManyRequestsError);
+      await expect(refused).rejects.toThrow('1 image pulls are already in progress; retry shortly');
+      expect(fake.containers.has('job-cap-b')).toBe(false);
+      g.open();
+      await until(
+        'job-cap-a to start',
+        () => statusOf(slow, 'job-cap-a'),
+        (i) => i.status === 'started',
+        5000,
+      );
+      expect((await slow.create(spec('job-cap-b', second))).name).toBe('job-cap-b');
+      await slow.delete('job-cap-a');
+      await slow.delete('job-cap-b');
     } finally {
       await slow.close();
     }

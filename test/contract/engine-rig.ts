@@ -37,6 +37,7 @@ export function dockerSettings(
     memoryLimitMode: 'hard',
     imagePullWaitSeconds: 5,
     imagePullTimeoutSeconds: 30,
+    maxConcurrentPulls: 8,
     hardening: defaultJobHardening('none'),
     ...overrides,
   };

@@ -43,6 +43,7 @@ function config(overrides: Partial<DockerBackendConfig> = {}): DockerBackendConf
     memoryLimitMode: 'hard',
     imagePullWaitSeconds: 15,
     imagePullTimeoutSeconds: 600,
+    maxConcurrentPulls: 8,
     hardening: defaultJobHardening('none'),
     ...overrides,
   };

@@ -39,6 +39,7 @@ describe('defaults', () => {
       memoryLimitMode: 'hard',
       imagePullWaitSeconds: 15,
       imagePullTimeoutSeconds: 600,
+      maxConcurrentPulls: 8,
       // Jobs are confined by default (issue 10): PID limit, no-new-privileges, trimmed
       // capabilities, and no network.
       hardening: defaultJobHardening('none'),

@@ -76,6 +76,7 @@ export class DockerBackend implements Backend {
       start: (spec, options) => this.#createAndStart(spec, options),
       waitMs: cfg.imagePullWaitSeconds * 1000,
       pullTimeoutMs: cfg.imagePullTimeoutSeconds * 1000,
+      maxPulls: cfg.maxConcurrentPulls,
       log,
       now: deps.now ?? (() => new Date()),
     });

@@ -4,7 +4,7 @@
 // background and then creates and starts the container, or records why it could not.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { InvalidSpecError } from '../../domain/errors.js';
+import { InvalidSpecError, TooManyRequestsError } from '../../domain/errors.js';
 import type { JobInfo, JobSpec } from '../../domain/job.js';
 import type { CreateOptions } from '../backend.js';
 import type { Containers } from './containers.js';
@@ -28,6 +28,8 @@ export interface PendingPullsOptions {
   start: (spec: JobSpec, options: CreateOptions) => Promise<unknown>;
   waitMs: number;
   pullTimeoutMs: number;
+  /** Pulls running at once at most (MAX_CONCURRENT_PULLS); a create needing another gets 429. */
+  maxPulls: number;
   log: Logger;
   now: () => Date;
 }
@@ -35,6 +37,8 @@ export interface PendingPullsOptions {
 export class PendingPulls {
   readonly #jobs = new Map<string, PendingJob>();
   readonly #o: PendingPullsOptions;
+  /** Pulls started and not settled yet, whether a create still waits on them or not. */
+  #running = 0;
 
   constructor(options: PendingPullsOptions) {
     this.#o = options;
@@ -60,7 +64,20 @@ export class PendingPulls {
    * as pending (undefined: the image arrived within the wait, the caller creates the container).
    */
   async pullOrPend(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo | undefined> {
+    // Each pull holds an engine stream and disk bandwidth for minutes: bounded, so a burst of
+    // creates with new images cannot start an unbounded number of them.
+    if (this.#running >= this.#o.maxPulls) {
+      throw new TooManyRequestsError(
+        `${this.#o.maxPulls} image pulls are already in progress; retry shortly`,
+        { retryAfterSeconds: 5 },
+      );
+    }
     const pull = startPull(this.#o.docker, spec.image, this.#o.pullTimeoutMs);
+    this.#running++;
+    pull.done.then(
+      () => this.#running--,
+      () => this.#running--,
+    );
     try {
       if ((await waitForPull(pull, this.#o.waitMs)) === 'done') return undefined;
     } catch (err) {

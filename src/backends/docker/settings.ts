@@ -23,6 +23,9 @@ export interface DockerBackendConfig {
   memoryLimitMode: 'hard' | 'soft';
   imagePullWaitSeconds: number;
   imagePullTimeoutSeconds: number;
+  /** MAX_CONCURRENT_PULLS: image pulls running at once (in a create's wait or in the background);
+   *  a create that would start another answers 429. */
+  maxConcurrentPulls: number;
   /** PID limit, capabilities, no-new-privileges and network of every job (issue 10, 9 and 4). */
   hardening: JobHardening;
   /** INSTANCE_ID: the managed-by value becomes `pman-<id>` (shared/labels.ts). */
@@ -35,6 +38,7 @@ export const DOCKER_VARIABLES = [
   'MEMORY_LIMIT_MODE',
   'IMAGE_PULL_WAIT_SECONDS',
   'IMAGE_PULL_TIMEOUT_SECONDS',
+  'MAX_CONCURRENT_PULLS',
   ...HARDENING_VARIABLES,
 ] as const;
 
@@ -48,6 +52,7 @@ export function readDockerSettings(r: EnvReader, as: string): DockerBackendConfi
     memoryLimitMode: r.oneOf('MEMORY_LIMIT_MODE', ['hard', 'soft'] as const, 'hard'),
     imagePullWaitSeconds: r.int('IMAGE_PULL_WAIT_SECONDS', 15, { min: 0 }),
     imagePullTimeoutSeconds: r.int('IMAGE_PULL_TIMEOUT_SECONDS', 600, { min: 1 }),
+    maxConcurrentPulls: r.int('MAX_CONCURRENT_PULLS', 8, { min: 1 }),
     hardening: readJobHardening(r, DOCKER_DEFAULT_JOB_NETWORK),
     ...(instanceId !== undefined && { instanceId }),
   };
