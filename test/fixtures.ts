@@ -1,5 +1,6 @@
 // Shared test helpers: a full valid Config for the memory backend, sample bodies and specs,
 // an app over the MemoryBackend, and a bounded polling helper.
+import type { JobRequest } from '../src/domain/spec.js';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createApp } from '../src/http/app.js';
@@ -166,4 +167,26 @@ export async function statusOf(backend: Backend, name: string): Promise<JobInfo>
 /** A job's bounded log tail as one read of the backend reports it. */
 export async function logsOf(backend: Backend, name: string, limits: LogLimits): Promise<string> {
   return (await backend.read(name, { logs: limits })).logs;
+}
+
+/** A validated create request (the domain's JobRequest) for service-level tests. */
+export function sampleRequest(overrides: Partial<JobRequest> = {}): JobRequest {
+  const jid = overrides.jid ?? 'chris-jid-7';
+  return {
+    jid,
+    args: [],
+    argsPathFlags: [],
+    auid: 'cube',
+    numberOfWorkers: 1,
+    cpuLimit: 1000,
+    memoryLimit: 200,
+    gpuLimit: 0,
+    image: 'busybox',
+    entrypoint: ['true'],
+    type: 'fs',
+    inputDir: `key-${jid}/incoming`,
+    outputDir: `key-${jid}/outgoing`,
+    env: [],
+    ...overrides,
+  };
 }

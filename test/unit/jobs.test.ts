@@ -14,25 +14,10 @@ import type { JobRequest } from '../../src/domain/spec.js';
 import { assertBackendReady, backendHealth } from '../../src/service/health.js';
 import { JobService } from '../../src/service/jobs.js';
 import { JobRecords } from '../../src/service/records.js';
-import { TEST_STORAGE, testConfig } from '../fixtures.js';
+import { TEST_STORAGE, sampleRequest, testConfig } from '../fixtures.js';
 
 function request(jid = 'chris-jid-7'): JobRequest {
-  return {
-    jid,
-    args: [],
-    argsPathFlags: [],
-    auid: 'cube',
-    numberOfWorkers: 1,
-    cpuLimit: 1000,
-    memoryLimit: 200,
-    gpuLimit: 0,
-    image: 'busybox',
-    entrypoint: ['true'],
-    type: 'fs',
-    inputDir: `key-${jid}/incoming`,
-    outputDir: `key-${jid}/outgoing`,
-    env: [],
-  };
+  return sampleRequest({ jid });
 }
 
 async function service(backend: Backend = new MemoryBackend()) {

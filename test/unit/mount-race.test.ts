@@ -13,7 +13,7 @@ import type { JobRequest } from '../../src/domain/spec.js';
 import { JobService } from '../../src/service/jobs.js';
 import { JobRecords } from '../../src/service/records.js';
 import { recheckMounts, verifyDirs } from '../../src/service/store-dirs.js';
-import { TEST_STORAGE, testConfig } from '../fixtures.js';
+import { TEST_STORAGE, sampleRequest, testConfig } from '../fixtures.js';
 
 let scratch: string;
 let root: string;
@@ -30,21 +30,7 @@ afterEach(async () => {
 });
 
 function request(dirs: { inputDir: string; outputDir: string }): JobRequest {
-  return {
-    jid: 'chris-jid-1',
-    args: [],
-    argsPathFlags: [],
-    auid: 'cube',
-    numberOfWorkers: 1,
-    cpuLimit: 1000,
-    memoryLimit: 200,
-    gpuLimit: 0,
-    image: 'busybox',
-    entrypoint: ['true'],
-    type: 'fs',
-    env: [],
-    ...dirs,
-  };
+  return sampleRequest({ jid: 'chris-jid-1', ...dirs });
 }
 
 /** A JobService over a MemoryBackend whose create() calls are captured with their options. */
