@@ -1,5 +1,7 @@
 // The Docker backend against the real engine: the conformance suite, then what only Docker shows
 // (inspect of the create body, pulls, start failures, foreign containers, restarts).
+import { REACH_PROBE, startHostListener } from './host-listener.js';
+import type { HostListener } from './host-listener.js';
 import { statusOf, logsOf } from '../fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -398,20 +400,6 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
   });
 });
 
-/** The default bridge's gateway (the subnet's first address, docker0 on the host): the host
- *  address every bridged container routes to. */
-function bridgeGateway(): string {
-  const subnet = docker(
-    'network',
-    'inspect',
-    'bridge',
-    '--format',
-    '{{(index .IPAM.Config 0).Subnet}}',
-  );
-  const [a, b, c, d] = (subnet.split('/')[0] ?? '').split('.').map(Number);
-  return `${a}.${b}.${c}.${(d ?? 0) + 1}`;
-}
-
 describe.skipIf(!engineUp)(
   'docker job hardening on the real engine (issue 10: 9, 4, 1, 12)',
   () => {
@@ -526,30 +514,15 @@ describe.skipIf(!engineUp)(
     });
 
     describe('JOB_NETWORK: a job cannot reach a port the host listens on', () => {
-      let server: Server;
-      const sockets = new Set<Socket>();
+      let listener: HostListener;
       let target = '';
 
       beforeAll(async () => {
-        // Stands in for pman's API: listens on the host's bridge address, where a bridged job can
-        // route to (a published port is reachable the same way through docker-proxy).
-        server = createServer((socket) => {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.end('pman\n');
-        });
-        const host = bridgeGateway();
-        await new Promise<void>((resolve) => server.listen(0, host, resolve));
-        const address = server.address();
-        target = `${host} ${typeof address === 'object' && address !== null ? address.port : 0}`;
+        listener = await startHostListener();
+        target = listener.target;
       });
-
-      afterAll(async () => {
-        for (const s of sockets) s.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      });
-
-      const probe = `nc -w 5 ${'$TARGET'} </dev/null | grep -q pman && echo reached || { echo unreachable; exit 7; }`;
+      afterAll(() => listener.close());
+      const probe = REACH_PROBE;
 
       it('the default ("none"): the connection fails, and the job itself runs to its end', async () => {
         const name = nextName();

@@ -1,10 +1,11 @@
 // The swarm backend against the real engine and its single-node swarm: the conformance suite,
 // then what only Swarm shows (limits in the ServiceSpec, TTY logs, rejected tasks, our label).
+import { REACH_PROBE, startHostListener } from './host-listener.js';
+import type { HostListener } from './host-listener.js';
 import { statusOf, logsOf } from '../fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -67,19 +68,6 @@ async function removeJobNetwork(): Promise<void> {
 afterAll(async () => {
   if (engineUp) await removeJobNetwork();
 });
-
-/** The default bridge's gateway (its subnet's first address, docker0 on the host). */
-function bridgeGateway(): string {
-  const subnet = docker(
-    'network',
-    'inspect',
-    'bridge',
-    '--format',
-    '{{(index .IPAM.Config 0).Subnet}}',
-  );
-  const [a, b, c, d] = (subnet.split('/')[0] ?? '').split('.').map(Number);
-  return `${a}.${b}.${c}.${(d ?? 0) + 1}`;
-}
 
 describe.skipIf(!engineUp)('swarm job hardening on the real engine (issue 10: 9, 4, 1, 12)', () => {
   const prefix = `swh-${randomBytes(3).toString('hex')}`;
@@ -192,28 +180,15 @@ describe.skipIf(!engineUp)('swarm job hardening on the real engine (issue 10: 9,
   });
 
   describe('JOB_NETWORK: a job cannot reach a port the host listens on', () => {
-    let server: Server;
-    const sockets = new Set<Socket>();
+    let listener: HostListener;
     let target = '';
 
     beforeAll(async () => {
-      server = createServer((socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        socket.end('pman\n');
-      });
-      const host = bridgeGateway();
-      await new Promise<void>((resolve) => server.listen(0, host, resolve));
-      const address = server.address();
-      target = `${host} ${typeof address === 'object' && address !== null ? address.port : 0}`;
+      listener = await startHostListener();
+      target = listener.target;
     });
-    afterAll(async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-
-    const probe =
-      'nc -w 5 $TARGET </dev/null | grep -q pman && echo reached || { echo unreachable; exit 7; }';
+    afterAll(() => listener.close());
+    const probe = REACH_PROBE;
 
     it('on the job overlay the connection fails, and the job runs to its end', async () => {
       const name = nextName();
