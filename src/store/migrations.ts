@@ -1,0 +1,138 @@
+// The store's schema, versioned in code: each migration runs in its own transaction and records its
+// version in PRAGMA user_version, so a crash between two migrations leaves a consistent version.
+import type { Database } from 'better-sqlite3';
+import { JOB_STATUSES } from '../domain/job.js';
+import { StoreError } from './errors.js';
+
+/** PRAGMA application_id of a pman-ts store: the bytes "pman". A file with another is refused. */
+export const APPLICATION_ID = 0x706d616e;
+
+export interface Migration {
+  /** 1, 2, 3…: applied in order, each once. */
+  readonly version: number;
+  readonly sql: string;
+}
+
+const STATUSES = JOB_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/**
+ * v1, the job ledger (issue 11). Times are milliseconds since the epoch (UTC): cheap to compare
+ * for `since`/`until`, formatted on the wire. STRICT tables so a wrong type is an error, not a
+ * silent conversion.
+ */
+const V1 = `
+CREATE TABLE jobs (
+  jid TEXT PRIMARY KEY NOT NULL,
+  -- the run a GET of the jid reports; deferred because a job and its first run are inserted together
+  current_run INTEGER REFERENCES runs(id) DEFERRABLE INITIALLY DEFERRED,
+  -- the last run number given to this jid (runs are numbered 1, 2, … per jid)
+  last_run_no INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  jid TEXT NOT NULL REFERENCES jobs(jid),
+  run_no INTEGER NOT NULL CHECK (run_no >= 1),
+  spec TEXT NOT NULL CHECK (json_valid(spec)),
+  -- hash of the canonical request body: tells a retried POST from a different one
+  fingerprint TEXT NOT NULL,
+  auid TEXT,
+  created INTEGER NOT NULL,
+  started INTEGER,
+  finished INTEGER,
+  status TEXT NOT NULL CHECK (status IN (${STATUSES})),
+  message TEXT NOT NULL DEFAULT '',
+  exit_code INTEGER,
+  -- when DELETE removed the engine objects; the run stays until retention
+  removed INTEGER,
+  UNIQUE (jid, run_no)
+) STRICT;
+
+CREATE INDEX runs_by_created ON runs (created, id);
+
+-- seq: global and strictly increasing (AUTOINCREMENT never reuses a number, even after deletes),
+-- so "events since seq" is a range scan of the primary key.
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  status TEXT NOT NULL CHECK (status IN (${STATUSES})),
+  message TEXT NOT NULL DEFAULT '',
+  at INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX events_by_run ON events (run_id, seq);
+
+-- Terminal statuses are final (api.md §9), also for a writer that forgets to check.
+CREATE TRIGGER events_after_terminal BEFORE INSERT ON events
+WHEN (SELECT status FROM runs WHERE id = NEW.run_id) IN ('finishedSuccessfully', 'finishedWithError')
+  AND EXISTS (SELECT 1 FROM events WHERE run_id = NEW.run_id)
+BEGIN
+  SELECT RAISE(ABORT, 'run status is final');
+END;
+
+-- The captured log of a run, in chunks (appended while it runs, archived at the end).
+CREATE TABLE logs (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  chunk INTEGER NOT NULL CHECK (chunk >= 0),
+  encoding TEXT NOT NULL DEFAULT 'identity' CHECK (encoding IN ('identity', 'gzip')),
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, chunk)
+) STRICT;
+`;
+
+/** Every migration, in order. Append only: a released migration is never edited. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** What migrate() did. */
+export interface MigrationResult {
+  from: number;
+  to: number;
+}
+
+/** PRAGMA user_version: the last migration applied (0 for a new file). */
+export function schemaVersion(db: Database): number {
+  const value = db.pragma('user_version', { simple: true });
+  if (typeof value !== 'number') throw new TypeError(`user_version is ${typeof value}`);
+  return value;
+}
+
+/**
+ * Brings `db` up to the last migration. A file written by a newer pman-ts is refused (it may hold
+ * what this code cannot read), never downgraded. The first migration also stamps APPLICATION_ID.
+ */
+export function migrate(
+  db: Database,
+  file: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): MigrationResult {
+  checkOrder(migrations);
+  const latest = migrations.length;
+  const from = schemaVersion(db);
+  if (from > latest)
+    throw new StoreError(
+      file,
+      `the job store ${file} has schema version ${from}, written by a newer pman-ts; this one ` +
+        `knows up to version ${latest}. Run the newer pman-ts, or point STATE_DIR elsewhere; the ` +
+        'file was left untouched',
+    );
+  for (const migration of migrations.slice(from)) {
+    db.transaction(() => {
+      if (migration.version === 1) db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.exec(migration.sql);
+      // Integers only (checkOrder): nothing to escape in the pragma.
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+  return { from, to: latest };
+}
+
+/** Versions must be 1, 2, 3… in order: a gap or a duplicate is a programming error. */
+function checkOrder(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1)
+      throw new Error(`migration ${index} has version ${migration.version}, expected ${index + 1}`);
+  });
+}
