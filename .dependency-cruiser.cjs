@@ -12,6 +12,7 @@ const npmPackage = (name) => `(^|/)node_modules/${name}(/|$)|^${name}(/|$)`;
 const DOCKERODE = npmPackage('(@types/)?dockerode');
 const KUBERNETES_CLIENT = npmPackage('@kubernetes/client-node');
 const HONO = npmPackage('(@hono/[^/]+|hono)');
+const SQLITE = npmPackage('(@types/)?better-sqlite3');
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -99,6 +100,23 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(http/|main\\.ts$)' },
       to: { path: HONO },
+    },
+    {
+      name: 'only-store-imports-sqlite',
+      comment:
+        'Only src/store may load better-sqlite3: the rest sees typed repositories (issue 11).',
+      severity: 'error',
+      from: { pathNot: '^src/store/' },
+      to: { path: SQLITE },
+    },
+    {
+      name: 'store-imports-upper-layers',
+      comment:
+        'src/store sits below the service: it knows the domain, never the wire, the service or ' +
+        'a backend.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/(http|backends|service)/' },
     },
     {
       name: 'no-circular',
