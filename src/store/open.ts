@@ -65,7 +65,7 @@ function privateDirectory(dir: string, file: string): void {
   } catch (err) {
     throw new StoreError(
       file,
-      `cannot make STATE_DIR ${dir} a private directory (0700): ${(err as Error).message}`,
+      `cannot make STATE_DIR ${dir} a private directory (0700) for the job store ${file}: ${(err as Error).message}`,
       { cause: err },
     );
   }

@@ -1,0 +1,48 @@
+// Migrations: applied in order on a later open, each in its own transaction (a failing one leaves
+// the file at the previous version with nothing of it), and a list out of order is a bug.
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate, schemaVersion } from '../../../src/store/migrations.js';
+import type { Migration } from '../../../src/store/migrations.js';
+import { storeFixtures } from './fixtures.js';
+
+const { fresh, open } = storeFixtures();
+
+const V2: Migration = { version: 2, sql: 'CREATE TABLE extra (x INTEGER) STRICT;' };
+
+const tableNames = (db: ReturnType<typeof open>['db']): unknown[] =>
+  db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
+
+describe('migrate', () => {
+  it('lists versions 1, 2, 3… in order', () => {
+    MIGRATIONS.forEach((m, i) => expect(m.version).toBe(i + 1));
+  });
+
+  it('applies only the migrations a store does not have yet', () => {
+    const dir = fresh();
+    open(dir).db.close();
+    const { db, migration } = open(dir, { migrations: [...MIGRATIONS, V2] });
+    expect(migration).toEqual({ from: 1, to: 2 });
+    expect(schemaVersion(db)).toBe(2);
+    expect(tableNames(db)).toContain('extra');
+  });
+
+  it('rolls a failing migration back whole and keeps the previous version', () => {
+    const dir = fresh();
+    open(dir).db.close();
+    const broken: Migration = {
+      version: 2,
+      sql: 'CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);',
+    };
+    expect(() => open(dir, { migrations: [...MIGRATIONS, broken] })).toThrow(/no_such_table/);
+    const { db } = open(dir);
+    expect(schemaVersion(db)).toBe(1);
+    expect(tableNames(db)).not.toContain('half');
+  });
+
+  it('refuses a list with a gap or out of order', () => {
+    const { db, file } = open(fresh());
+    expect(() => migrate(db, file, [...MIGRATIONS, { ...V2, version: 3 }])).toThrow(
+      /has version 3, expected 2/,
+    );
+  });
+});
