@@ -124,7 +124,9 @@ export class Runs {
       const at = this.#now();
       this.#addJob.run(input.jid);
       const run = Returned.parse(this.#nextRunNo.get(input.jid)).value;
-      const spec = JSON.stringify(input.spec);
+      // undefined (or a function) has no JSON text: refuse it rather than store a NULL.
+      const spec = JSON.stringify(input.spec) as string | undefined;
+      if (spec === undefined) throw new TypeError(`the spec of "${input.jid}" has no JSON form`);
       const runId = Returned.parse(
         this.#insertRun.get(
           input.jid,
@@ -164,6 +166,9 @@ export class Runs {
 
   /** At most `limit` events with a seq above `seq`, in seq order. */
   eventsSince(seq: number, limit: number): RunEvent[] {
+    // SQLite reads a negative LIMIT as "no limit": a caller's bug must not read the whole log.
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, not ${limit}`);
     return this.#read(() => this.#since.all(seq, limit).map((row) => EventRow.parse(row)));
   }
 

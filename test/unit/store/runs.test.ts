@@ -88,6 +88,7 @@ describe('Runs.recordIntake', () => {
     const { db, runs } = ledger();
     const before = footprint(db);
     expect(() => runs.recordIntake(intake('bad', { spec: { n: 1n } }))).toThrow(TypeError);
+    expect(() => runs.recordIntake(intake('none', { spec: undefined }))).toThrow(/no JSON form/);
     expect(footprint(db)).toEqual(before);
   });
 });
@@ -167,6 +168,11 @@ describe('Runs.eventsSince', () => {
     expect(runs.eventsSince(1, 2).map((e) => e.seq)).toEqual([2, 3]);
     expect(runs.eventsSince(3, 2).map((e) => e.seq)).toEqual([4]);
     expect(runs.eventsSince(4, 10)).toEqual([]);
+  });
+
+  it('refuses a limit that SQLite would read as "no limit"', () => {
+    const { runs } = ledger();
+    for (const limit of [0, -1, 1.5]) expect(() => runs.eventsSince(0, limit)).toThrow(RangeError);
   });
 });
 
