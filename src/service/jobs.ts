@@ -67,10 +67,16 @@ async function orNotFound<T>(jid: string, call: Promise<T>): Promise<T> {
   }
 }
 
+/** How many removed jids the service remembers to keep late snapshots from pinning them again. */
+const REMEMBERED_REMOVALS = 10_000;
+
 export class JobService {
   readonly #deps: JobServiceDeps;
   /** jids whose create is under way in this process: claimed before the first await. */
   readonly #creating = new Set<string>();
+  /** Removals per jid by this process, the most recent REMEMBERED_REMOVALS jids only (a read in
+   *  flight lasts seconds, so an older removal cannot race one). */
+  readonly #removed = new Map<string, number>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -80,9 +86,19 @@ export class JobService {
     });
   }
 
-  async #pin({ info, logs }: JobRead): Promise<void> {
+  /**
+   * Pins a terminal snapshot, unless the job was removed after the read that produced it started
+   * (`removals` taken before that read): a late snapshot must not bring a deleted job back.
+   */
+  async #pin({ info, logs }: JobRead, removals = this.#removals(info.name)): Promise<void> {
+    if (this.#removals(info.name) !== removals) return;
     const at = (this.#deps.now?.() ?? new Date()).toISOString();
     await this.#deps.records.pin(info.name, { info, logs, at });
+  }
+
+  /** How many times this jid was removed by this process (a read's snapshot of it guards #pin). */
+  #removals(jid: string): number {
+    return this.#removed.get(jid) ?? 0;
   }
 
   get #limits(): LogLimits {
@@ -151,8 +167,9 @@ export class JobService {
     // a jid while its record exists, so the backend cannot hold a different job of that name.
     const record = records.get(jid);
     if (record !== undefined) return { info: record.info, logs: await this.#logsOr(jid) };
+    const removals = this.#removals(jid);
     const read = await orNotFound(jid, backend.read(jid, { logs: this.#limits }));
-    if (TERMINAL_STATUSES.has(read.info.status)) await this.#pin(read);
+    if (TERMINAL_STATUSES.has(read.info.status)) await this.#pin(read, removals);
     return read;
   }
 
@@ -183,6 +200,14 @@ export class JobService {
     const { backend, records, config } = this.#deps;
     if (!config.removeJobs) return;
     this.#assertPlausible(jid);
+    // Counted before the backend call: a read already in flight must not pin the job afterwards.
+    const removals = this.#removals(jid) + 1;
+    this.#removed.delete(jid);
+    this.#removed.set(jid, removals);
+    for (const oldest of this.#removed.keys()) {
+      if (this.#removed.size <= REMEMBERED_REMOVALS) break;
+      this.#removed.delete(oldest);
+    }
     try {
       await backend.delete(jid);
     } catch (err) {

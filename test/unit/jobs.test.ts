@@ -202,3 +202,27 @@ describe('JobService.create: a cap on creates in flight (issue 10, item 12)', ()
     });
   });
 });
+
+describe('JobService: a DELETE wins over a terminal read still in flight', () => {
+  it('does not pin a job that was removed while its read was under way', async () => {
+    const backend = new MemoryBackend();
+    const { jobs, records } = await service(backend);
+    await jobs.create(request('chris-jid-9'));
+    backend.finish('chris-jid-9', 0, 'done\n');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const read = backend.read.bind(backend);
+    vi.spyOn(backend, 'read').mockImplementationOnce(async (name, options) => {
+      const snapshot = await read(name, options);
+      await gate; // the engine answered; the answer is still on its way back
+      return snapshot;
+    });
+    const reading = jobs.read('chris-jid-9');
+    await jobs.remove('chris-jid-9');
+    release();
+    expect((await reading).info.status).toBe('finishedSuccessfully');
+    expect(records.has('chris-jid-9')).toBe(false);
+  });
+});

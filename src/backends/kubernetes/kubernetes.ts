@@ -267,6 +267,8 @@ export class KubernetesBackend implements Backend {
         pods === undefined
           ? ''
           : await jobLogTail(this.#client, name, pods, limits).catch(() => '');
+      // Deleted while its pods and logs were read: a late snapshot must not bring it back.
+      if (!this.#recorded.has(name)) return;
       watch.listener({ info: TERMINAL_STATUSES.has(final.status) ? final : info, logs });
     })().catch(() => undefined);
   }
