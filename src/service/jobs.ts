@@ -19,7 +19,7 @@ import type { JobRequest, SpecSettings } from '../domain/spec.js';
 import { assertBackendReady, backendHealth } from './health.js';
 import { startStream, streamOfText } from './log-stream.js';
 import type { JobRecords } from './records.js';
-import { recheckMounts, verifyDirs } from './store-dirs.js';
+import { recheckMounts, removeCreated, verifyDirs } from './store-dirs.js';
 
 /** The settings the job flows use; the deployment's Config satisfies it. */
 export interface JobSettings extends SpecSettings {
@@ -128,6 +128,7 @@ export class JobService {
       throw new TooManyRequestsError(`${cap} creates are already in progress; retry shortly`);
     }
     this.#creating.add(jid);
+    let created: readonly string[] = [];
     try {
       const options: CreateOptions = {};
       if (storeBaseCheck !== undefined) {
@@ -137,11 +138,14 @@ export class JobService {
         });
         // Bind what was checked: the real directories, so the engine follows no link on the way;
         // and let the backend re-check them right before it creates and starts the job.
+        created = real.created;
         const mounts = resolveMounts(real, storage);
         spec = { ...spec, mounts };
         options.recheckMounts = () => recheckMounts(real.root, mounts);
       }
-      const info = await backend.create(spec, options).catch((err: unknown) => {
+      const info = await backend.create(spec, options).catch(async (err: unknown) => {
+        // Refused after the check made the output dir (engine conflict, pull failure, 429…).
+        await removeCreated(created);
         throw err instanceof ConflictError ? conflict(jid, err) : err;
       });
       return { ...info, status: 'notstarted' };

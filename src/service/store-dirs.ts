@@ -24,6 +24,9 @@ export interface ResolvedDirs {
   /** Real directories relative to `root`: the Mounts' subPaths. */
   input: string;
   output: string;
+  /** Directories this check created for the output (absolute, parents first), so a create that
+   *  is refused later can remove them again (removeCreated). */
+  created: readonly string[];
 }
 
 type DirState =
@@ -80,15 +83,25 @@ export async function verifyDirs(
     throw new DirectoryError(problems);
   }
   // Created only once the whole request passed, so a refused request leaves storeBase untouched.
-  const realOutput =
+  const made =
     output.kind === 'missing'
       ? await createUnder(realRoot, output.ancestor, output.rest, 'output')
-      : output.real;
+      : { real: output.real, created: [] };
   return {
     root: realRoot,
     input: path.relative(realRoot, input.real),
-    output: path.relative(realRoot, realOutput),
+    output: path.relative(realRoot, made.real),
+    created: made.created,
   };
+}
+
+/**
+ * Removes what verifyDirs created, deepest first, for a create refused after the check (engine
+ * conflict, pull failure, 429…): nothing is left on disk. rmdir only removes empty directories,
+ * so whatever a job may already have written stays.
+ */
+export async function removeCreated(created: readonly string[]): Promise<void> {
+  for (const dir of [...created].reverse()) await rmdir(dir).catch(() => undefined);
 }
 
 /**
@@ -174,7 +187,7 @@ async function createUnder(
   ancestor: string,
   rest: string[],
   field: JobDir,
-): Promise<string> {
+): Promise<{ real: string; created: string[] }> {
   const created: string[] = [];
   let current = ancestor;
   try {
@@ -195,9 +208,9 @@ async function createUnder(
       if (!(await isDirectory(real))) throw new DirectoryError({ [field]: NOT_A_DIRECTORY_TEXT });
       current = real;
     }
-    return current;
+    return { real: current, created };
   } catch (err) {
-    for (const dir of created.reverse()) await rmdir(dir).catch(() => undefined);
+    await removeCreated(created);
     if (err instanceof DirectoryError) throw err;
     throw new DirectoryError({ [field]: callerProblem(err, `create ${field}`) });
   }

@@ -1,6 +1,6 @@
 // Issue 10, item 1 (the mount race): the job binds the directories verifyDirs resolved, and the
 // backend can re-check them right before the engine creates and starts the job.
-import { mkdir, mkdtemp, realpath, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -56,7 +56,12 @@ describe('verifyDirs returns the real directories, and the job binds them', () =
   it('a dir reached through an in-storeBase symlink binds its real path', async () => {
     await symlink(path.join(root, 'key-j'), path.join(root, 'alias'));
     const real = await verifyDirs(root, { input: 'alias/incoming', output: 'alias/out' });
-    expect(real).toEqual({ root, input: 'key-j/incoming', output: 'key-j/out' });
+    expect(real).toEqual({
+      root,
+      input: 'key-j/incoming',
+      output: 'key-j/out',
+      created: [path.join(root, 'key-j', 'out')],
+    });
 
     const { jobs, calls } = await service(TEST_STORAGE, root);
     await jobs.create(request({ inputDir: 'alias/incoming', outputDir: 'alias/outgoing' }));
@@ -73,7 +78,19 @@ describe('verifyDirs returns the real directories, and the job binds them', () =
       root,
       input: 'key-j/incoming',
       output: 'key-j/o',
+      created: [path.join(root, 'key-j', 'o')],
     });
+  });
+
+  it('a create refused after the check removes the output dirs the check made (nothing left)', async () => {
+    const { jobs } = await service(TEST_STORAGE, root);
+    await jobs.create(request({ inputDir: 'key-j/incoming', outputDir: 'key-j/outgoing' }));
+    // The backend holds chris-jid-1 (no record yet: it has not finished), so this create passes
+    // the service's checks, makes key-j/new/deep, and is then refused by the backend's conflict.
+    await expect(
+      jobs.create(request({ inputDir: 'key-j/incoming', outputDir: 'key-j/new/deep' })),
+    ).rejects.toThrow('job "chris-jid-1" already exists');
+    await expect(stat(path.join(root, 'key-j', 'new'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
