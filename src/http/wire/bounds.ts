@@ -5,8 +5,10 @@
 import { parseImageReference } from '../../domain/image-reference.js';
 
 /** input_dir/output_dir: far below PATH_MAX once storeBase is in front; no pfcon dir comes close. */
-export const MAX_DIR_CHARS = 1024;
-export const MAX_DIR_SEGMENTS = 32;
+// CUBE nests each plugin's output under its parent's, so deep feeds make long, deep paths:
+// bounded well below PATH_MAX (4096 with storeBase in front), not at a depth CUBE can reach.
+export const MAX_DIR_CHARS = 3800;
+export const MAX_DIR_SEGMENTS = 256;
 /** NAME_MAX of every Linux file system. */
 export const MAX_SEGMENT_BYTES = 255;
 /** A reference's name is at most 255 characters, its tag 128, a sha512 digest 135. */
@@ -33,7 +35,9 @@ function byteLength(text: string): number {
 
 /** The characters that change what a bind means (':' and ',' split Docker's -v and --mount
  *  forms) or that no path should hold (control characters: NUL, newline, …). */
-const BIND_BREAKING = /[:,\p{Cc}]/u;
+// ':' splits a Docker bind (src:dst:mode); ',' changes no bind we make (Mounts objects, subPath)
+// and is common in user folder names, so it is accepted.
+const BIND_BREAKING = /[:\p{Cc}]/u;
 
 /** Checked on the raw value, before normalization, so a huge value is refused at once. */
 export function dirLengthProblem(raw: string): string | undefined {
@@ -42,7 +46,7 @@ export function dirLengthProblem(raw: string): string | undefined {
 
 /** Checked on the normalized dir (no leading or trailing '/', path rule already met). */
 export function dirProblem(dir: string): string | undefined {
-  if (BIND_BREAKING.test(dir)) return "must not contain ':', ',' or control characters";
+  if (BIND_BREAKING.test(dir)) return "must not contain ':' or control characters";
   const segments = dir.split('/');
   if (segments.length > MAX_DIR_SEGMENTS) {
     return `must have at most ${MAX_DIR_SEGMENTS} path segments`;
