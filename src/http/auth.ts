@@ -98,8 +98,14 @@ function matchesStatic(token: string, tokens: readonly Buffer[]): boolean {
 }
 
 function headerAlgorithm(token: string): string | undefined {
-  const decoded = jwt.decode(token, { complete: true });
-  return decoded === null ? undefined : decoded.header.alg;
+  // jws parses a payload it cannot read with an unguarded JSON.parse: a malformed token must be
+  // a 401, never a 500.
+  try {
+    const decoded = jwt.decode(token, { complete: true });
+    return decoded === null ? undefined : decoded.header.alg;
+  } catch {
+    return undefined;
+  }
 }
 
 function verifyJwt(token: string, keys: readonly JwtKey[], rules: JwtRules, nowMs: number): void {

@@ -215,6 +215,11 @@ describe('JWTs', () => {
       'Invalid authorization token.',
     );
     expect(await message('not.a.jwt')).toBe('Invalid authorization token.');
+    // A JWT header over a payload that is not JSON made jws throw a SyntaxError (a 500).
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    const notJson = `${b64('{"alg":"HS256","typ":"JWT"}')}.${b64('notjson')}.abc`;
+    expect(await status(notJson)).toBe(401);
+    expect(await message(notJson)).toBe('Invalid authorization token.');
   });
 
   // Item 7 of issue 10: audience, issuer and lifetime.
