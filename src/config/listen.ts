@@ -25,7 +25,9 @@ export const HTTP_DEFAULTS = {
   requestTimeoutSeconds: 60,
   headersTimeoutSeconds: 30,
   keepAliveTimeoutSeconds: 5,
-  idleTimeoutSeconds: 60,
+  // Above a slow create (pull wait + engine calls of BACKEND_TIMEOUT_SECONDS each): a socket
+  // silent while its answer is being prepared must not be cut before the answer.
+  idleTimeoutSeconds: 300,
   maxConnections: 256,
 } as const;
 

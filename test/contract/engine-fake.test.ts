@@ -194,7 +194,7 @@ describe('docker backend against a fake Engine API', () => {
     }
   });
 
-  it('issue 10 (12): pulls in progress are capped; a create that needs one more gets 429, then is accepted', async () => {
+  it('issue 10 (12): images being pulled are capped; a create that needs one more image gets 429, then is accepted', async () => {
     const slow = await build({ imagePullWaitSeconds: 0.05, maxConcurrentPulls: 1 });
     try {
       const first = 'example.org/pman/cap-a:1';
@@ -205,7 +205,9 @@ describe('docker backend against a fake Engine API', () => {
       expect((await slow.create(spec('job-cap-a', first))).message).toBe('pulling image');
       const refused = slow.create(spec('job-cap-b', second));
       await expect(refused).rejects.toBeInstanceOf(TooManyRequestsError);
-      await expect(refused).rejects.toThrow('1 image pulls are already in progress; retry shortly');
+      await expect(refused).rejects.toThrow('1 images are already being pulled; retry shortly');
+      // Another job on the image already being pulled is not refused: the cap counts images.
+      expect((await slow.create(spec('job-cap-a2', first))).message).toBe('pulling image');
       expect(fake.containers.has('job-cap-b')).toBe(false);
       g.open();
       await until(
@@ -216,6 +218,7 @@ describe('docker backend against a fake Engine API', () => {
       );
       expect((await slow.create(spec('job-cap-b', second))).name).toBe('job-cap-b');
       await slow.delete('job-cap-a');
+      await slow.delete('job-cap-a2');
       await slow.delete('job-cap-b');
     } finally {
       await slow.close();

@@ -37,8 +37,9 @@ export interface PendingPullsOptions {
 export class PendingPulls {
   readonly #jobs = new Map<string, PendingJob>();
   readonly #o: PendingPullsOptions;
-  /** Pulls started and not settled yet, whether a create still waits on them or not. */
-  #running = 0;
+  /** Pulls started and not settled yet, per image (whether a create still waits on them or not):
+   *  the cap counts distinct images, so a fan-out of jobs on one new image is never refused. */
+  readonly #pulling = new Map<string, number>();
 
   constructor(options: PendingPullsOptions) {
     this.#o = options;
@@ -66,18 +67,21 @@ export class PendingPulls {
   async pullOrPend(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo | undefined> {
     // Each pull holds an engine stream and disk bandwidth for minutes: bounded, so a burst of
     // creates with new images cannot start an unbounded number of them.
-    if (this.#running >= this.#o.maxPulls) {
+    const image = spec.image;
+    if (!this.#pulling.has(image) && this.#pulling.size >= this.#o.maxPulls) {
       throw new TooManyRequestsError(
-        `${this.#o.maxPulls} image pulls are already in progress; retry shortly`,
+        `${this.#o.maxPulls} images are already being pulled; retry shortly`,
         { retryAfterSeconds: 5 },
       );
     }
     const pull = startPull(this.#o.docker, spec.image, this.#o.pullTimeoutMs);
-    this.#running++;
-    pull.done.then(
-      () => this.#running--,
-      () => this.#running--,
-    );
+    this.#pulling.set(image, (this.#pulling.get(image) ?? 0) + 1);
+    const settled = (): void => {
+      const left = (this.#pulling.get(image) ?? 1) - 1;
+      if (left > 0) this.#pulling.set(image, left);
+      else this.#pulling.delete(image);
+    };
+    pull.done.then(settled, settled);
     try {
       if ((await waitForPull(pull, this.#o.waitMs)) === 'done') return undefined;
     } catch (err) {

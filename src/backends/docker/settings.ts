@@ -23,8 +23,8 @@ export interface DockerBackendConfig {
   memoryLimitMode: 'hard' | 'soft';
   imagePullWaitSeconds: number;
   imagePullTimeoutSeconds: number;
-  /** MAX_CONCURRENT_PULLS: image pulls running at once (in a create's wait or in the background);
-   *  a create that would start another answers 429. */
+  /** MAX_CONCURRENT_PULLS: distinct images being pulled at once (in a create's wait or in the
+   *  background); a create that needs yet another image answers 429. */
   maxConcurrentPulls: number;
   /** PID limit, capabilities, no-new-privileges and network of every job (issue 10, 9 and 4). */
   hardening: JobHardening;
