@@ -60,6 +60,8 @@ export interface Config {
   recordsMaxBytes?: number;
   /** MAX_CONCURRENT_CREATES: creates in flight at most (429 beyond); unset = the service's default. */
   maxConcurrentCreates?: number;
+  /** MAX_WAITING_CREATES: creates waiting for a slot at most (429 beyond); unset = the default. */
+  maxWaitingCreates?: number;
   backendTimeoutSeconds: number;
   /** IMAGE_ALLOWLIST's normalized patterns (src/config/job-guards.ts); absent = any image. */
   imageAllowlist?: readonly string[];
@@ -117,6 +119,7 @@ export function loadConfig(
   const stateDir = r.string('STATE_DIR');
   const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
   const maxConcurrentCreates = r.optionalInt('MAX_CONCURRENT_CREATES', { min: 1 });
+  const maxWaitingCreates = r.optionalInt('MAX_WAITING_CREATES', { min: 0 });
   const imageAllowlist = readImageAllowlist(r);
   const config: Config = {
     mode,
@@ -139,6 +142,7 @@ export function loadConfig(
     ...(stateDir !== undefined && { stateDir }),
     ...(recordsMaxBytes !== undefined && { recordsMaxBytes }),
     ...(maxConcurrentCreates !== undefined && { maxConcurrentCreates }),
+    ...(maxWaitingCreates !== undefined && { maxWaitingCreates }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),
     ...(imageAllowlist !== undefined && { imageAllowlist }),
     ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),

@@ -3,12 +3,7 @@
 // terminal watch saw it first. The HTTP layer parses and serializes around it.
 import type { Backend, CreateOptions, JobRead } from '../backends/backend.js';
 import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
-import {
-  BackendUnavailableError,
-  ConflictError,
-  NotFoundError,
-  TooManyRequestsError,
-} from '../domain/errors.js';
+import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { assertImageAllowed } from '../domain/image-allowlist.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobStatus, LogLimits, Storage } from '../domain/job.js';
@@ -19,6 +14,7 @@ import type { JobRequest, SpecSettings } from '../domain/spec.js';
 import { assertBackendReady, backendHealth } from './health.js';
 import { startStream, streamOfText } from './log-stream.js';
 import type { JobRecords } from './records.js';
+import { CreateSlots } from './create-slots.js';
 import { recheckMounts, removeCreated, verifyDirs } from './store-dirs.js';
 
 /** The settings the job flows use; the deployment's Config satisfies it. */
@@ -30,12 +26,16 @@ export interface JobSettings extends SpecSettings {
   removeJobs: boolean;
   /** IMAGE_ALLOWLIST: create refuses (403) an image no pattern matches; absent = any image. */
   imageAllowlist?: readonly string[];
-  /** MAX_CONCURRENT_CREATES: creates in flight (pulls waited on included) beyond it get 429. */
+  /** MAX_CONCURRENT_CREATES: creates running against the backend at once (pull waits included);
+   *  more wait their turn, and beyond MAX_WAITING_CREATES waiting ones they get 429. */
   maxConcurrentCreates?: number;
+  maxWaitingCreates?: number;
 }
 
 /** Creates in flight at most, unless configured: each may hold an engine call and a pull wait. */
 export const DEFAULT_MAX_CONCURRENT_CREATES = 32;
+/** Creates that may wait for a slot, unless configured. */
+export const DEFAULT_MAX_WAITING_CREATES = 1024;
 
 export interface JobServiceDeps {
   backend: Backend;
@@ -74,12 +74,17 @@ export class JobService {
   readonly #deps: JobServiceDeps;
   /** jids whose create is under way in this process: claimed before the first await. */
   readonly #creating = new Set<string>();
+  readonly #slots: CreateSlots;
   /** Removals per jid by this process, the most recent REMEMBERED_REMOVALS jids only (a read in
    *  flight lasts seconds, so an older removal cannot race one). */
   readonly #removed = new Map<string, number>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
+    this.#slots = new CreateSlots(
+      deps.config.maxConcurrentCreates ?? DEFAULT_MAX_CONCURRENT_CREATES,
+      deps.config.maxWaitingCreates ?? DEFAULT_MAX_WAITING_CREATES,
+    );
     // A backend that sees jobs finish by itself hands them over here, so one writer pins them.
     deps.backend.watchTerminal?.(this.#limits, (snapshot) => {
       this.#pin(snapshot).catch(() => undefined);
@@ -122,14 +127,12 @@ export class JobService {
     const jid = spec.name;
     // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
     if (this.#creating.has(jid) || records.has(jid)) throw conflict(jid);
-    // Bounded, so a flood of creates (each may wait on a pull) cannot pile up engine calls.
-    const cap = this.#deps.config.maxConcurrentCreates ?? DEFAULT_MAX_CONCURRENT_CREATES;
-    if (this.#creating.size >= cap) {
-      throw new TooManyRequestsError(`${cap} creates are already in progress; retry shortly`);
-    }
     this.#creating.add(jid);
     let created: readonly string[] = [];
+    let release: (() => void) | undefined;
     try {
+      // Bounded, so a flood of creates (each may wait on a pull) cannot pile up engine calls.
+      release = await this.#slots.acquire();
       const options: CreateOptions = {};
       if (storeBaseCheck !== undefined) {
         const real = await verifyDirs(storeBaseCheck, {
@@ -150,6 +153,7 @@ export class JobService {
       });
       return { ...info, status: 'notstarted' };
     } finally {
+      release?.();
       this.#creating.delete(jid);
     }
   }

@@ -172,7 +172,7 @@ describe('health', () => {
 });
 
 describe('JobService.create: a cap on creates in flight (issue 10, item 12)', () => {
-  it('answers TooManyRequestsError beyond MAX_CONCURRENT_CREATES, and accepts again once one ends', async () => {
+  it('beyond MAX_CONCURRENT_CREATES a create waits its turn; beyond MAX_WAITING_CREATES it gets 429', async () => {
     const backend = new MemoryBackend();
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
@@ -188,17 +188,20 @@ describe('JobService.create: a cap on creates in flight (issue 10, item 12)', ()
     const jobs = new JobService({
       backend,
       records,
-      config: { ...testConfig(), maxConcurrentCreates: 1 },
+      config: { ...testConfig(), maxConcurrentCreates: 1, maxWaitingCreates: 1 },
       storage: TEST_STORAGE,
     });
     const first = jobs.create(request('chris-jid-1'));
-    const refused = jobs.create(request('chris-jid-2'));
+    const waiting = jobs.create(request('chris-jid-2'));
+    const refused = jobs.create(request('chris-jid-3'));
     await expect(refused).rejects.toBeInstanceOf(TooManyRequestsError);
-    await expect(refused).rejects.toThrow('1 creates are already in progress; retry shortly');
+    await expect(refused).rejects.toThrow('1 creates are running and 1 are waiting; retry shortly');
+    expect(backend.specOf('chris-jid-2')).toBeUndefined(); // still waiting for the slot
     release();
-    await first;
-    await expect(jobs.create(request('chris-jid-2'))).resolves.toMatchObject({
-      name: 'chris-jid-2',
+    await expect(first).resolves.toMatchObject({ name: 'chris-jid-1' });
+    await expect(waiting).resolves.toMatchObject({ name: 'chris-jid-2' });
+    await expect(jobs.create(request('chris-jid-3'))).resolves.toMatchObject({
+      name: 'chris-jid-3',
     });
   });
 });
