@@ -537,7 +537,7 @@ describe('the HTTP server settings', () => {
       requestTimeoutMs: 60_000,
       headersTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
-      idleTimeoutMs: 60_000,
+      idleTimeoutMs: 300_000,
       maxConnections: 256,
     });
   });
