@@ -80,8 +80,54 @@ CREATE TABLE logs (
 ) STRICT;
 `;
 
+/**
+ * v2, what the Ledger needs beyond v1: whether the engine holds the run's object yet (a crash
+ * between intake and create leaves 'pending', which the reconciler creates exactly once), the
+ * archived log's size and sha256, each run's byte footprint kept summed in store_stats by triggers
+ * (HISTORY_MAX_BYTES without scanning), the end time retention goes by, and the indexes of the
+ * history filters (each ends in created, id: the order of a page and of its cursor).
+ */
+const V2 = `
+ALTER TABLE runs ADD COLUMN engine TEXT NOT NULL DEFAULT 'created'
+  CHECK (engine IN ('pending', 'created'));
+-- the archived log: bytes before compression, and the sha256 (hex) of exactly those bytes
+ALTER TABLE runs ADD COLUMN log_size INTEGER;
+ALTER TABLE runs ADD COLUMN log_sha256 TEXT;
+-- what the run (row, events, archived log) costs the store, counted against HISTORY_MAX_BYTES
+ALTER TABLE runs ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+-- when the run left the engine for good: removed (DELETE) if ever, else finished; retention's clock
+ALTER TABLE runs ADD COLUMN ended INTEGER GENERATED ALWAYS AS (coalesce(removed, finished)) VIRTUAL;
+
+CREATE TABLE store_stats (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  run_bytes INTEGER NOT NULL
+) STRICT;
+INSERT INTO store_stats (id, run_bytes) SELECT 1, coalesce(sum(bytes), 0) FROM runs;
+
+CREATE TRIGGER runs_bytes_insert AFTER INSERT ON runs BEGIN
+  UPDATE store_stats SET run_bytes = run_bytes + NEW.bytes WHERE id = 1;
+END;
+CREATE TRIGGER runs_bytes_update AFTER UPDATE OF bytes ON runs BEGIN
+  UPDATE store_stats SET run_bytes = run_bytes + NEW.bytes - OLD.bytes WHERE id = 1;
+END;
+CREATE TRIGGER runs_bytes_delete AFTER DELETE ON runs BEGIN
+  UPDATE store_stats SET run_bytes = run_bytes - OLD.bytes WHERE id = 1;
+END;
+
+CREATE INDEX runs_by_jid ON runs (jid, created, id);
+CREATE INDEX runs_by_status ON runs (status, created, id);
+CREATE INDEX runs_by_auid ON runs (auid, created, id);
+CREATE INDEX runs_by_ended ON runs (ended, id) WHERE ended IS NOT NULL;
+CREATE INDEX runs_by_removed ON runs (removed, id) WHERE removed IS NOT NULL;
+CREATE INDEX runs_active ON runs (id)
+  WHERE removed IS NULL AND status NOT IN ('finishedSuccessfully', 'finishedWithError');
+`;
+
 /** Every migration, in order. Append only: a released migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: V1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, sql: V1 },
+  { version: 2, sql: V2 },
+];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,7 +7,9 @@ import { storeFixtures } from './fixtures.js';
 
 const { fresh, open } = storeFixtures();
 
-const V2: Migration = { version: 2, sql: 'CREATE TABLE extra (x INTEGER) STRICT;' };
+const LATEST = MIGRATIONS.length;
+/** A migration after the last one this code has. */
+const NEXT: Migration = { version: LATEST + 1, sql: 'CREATE TABLE extra (x INTEGER) STRICT;' };
 
 const tableNames = (db: ReturnType<typeof open>['db']): unknown[] =>
   db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
@@ -20,9 +22,9 @@ describe('migrate', () => {
   it('applies only the migrations a store does not have yet', () => {
     const dir = fresh();
     open(dir).db.close();
-    const { db, migration } = open(dir, { migrations: [...MIGRATIONS, V2] });
-    expect(migration).toEqual({ from: 1, to: 2 });
-    expect(schemaVersion(db)).toBe(2);
+    const { db, migration } = open(dir, { migrations: [...MIGRATIONS, NEXT] });
+    expect(migration).toEqual({ from: LATEST, to: LATEST + 1 });
+    expect(schemaVersion(db)).toBe(LATEST + 1);
     expect(tableNames(db)).toContain('extra');
   });
 
@@ -30,19 +32,19 @@ describe('migrate', () => {
     const dir = fresh();
     open(dir).db.close();
     const broken: Migration = {
-      version: 2,
+      version: LATEST + 1,
       sql: 'CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);',
     };
     expect(() => open(dir, { migrations: [...MIGRATIONS, broken] })).toThrow(/no_such_table/);
     const { db } = open(dir);
-    expect(schemaVersion(db)).toBe(1);
+    expect(schemaVersion(db)).toBe(LATEST);
     expect(tableNames(db)).not.toContain('half');
   });
 
   it('refuses a list with a gap or out of order', () => {
     const { db, file } = open(fresh());
-    expect(() => migrate(db, file, [...MIGRATIONS, { ...V2, version: 3 }])).toThrow(
-      /has version 3, expected 2/,
+    expect(() => migrate(db, file, [...MIGRATIONS, { ...NEXT, version: LATEST + 2 }])).toThrow(
+      `has version ${LATEST + 2}, expected ${LATEST + 1}`,
     );
   });
 });
