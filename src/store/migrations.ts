@@ -119,6 +119,8 @@ CREATE INDEX runs_by_status ON runs (status, created, id);
 CREATE INDEX runs_by_auid ON runs (auid, created, id);
 CREATE INDEX runs_by_ended ON runs (ended, id) WHERE ended IS NOT NULL;
 CREATE INDEX runs_by_removed ON runs (removed, id) WHERE removed IS NOT NULL;
+-- retention unsets the current run of a jid before deleting it (and foreign keys look it up)
+CREATE INDEX jobs_by_current_run ON jobs (current_run);
 CREATE INDEX runs_active ON runs (id)
   WHERE removed IS NULL AND status NOT IN ('finishedSuccessfully', 'finishedWithError');
 `;

@@ -1,0 +1,56 @@
+// The stored JobSpec read back with zod: a row the code did not write (or an older shape) is an
+// error naming the run, never a JobSpec with holes handed to a backend.
+import { z } from 'zod';
+import { INCOMING, OUTGOING } from '../domain/job.js';
+import type { JobSpec } from '../domain/job.js';
+
+const count = z.number().int().nonnegative();
+const strings = z.record(z.string(), z.string());
+
+const MountSchema = z.object({
+  kind: z.enum(['host', 'volume']),
+  source: z.string(),
+  subPath: z.string(),
+  containerPath: z.enum([INCOMING, OUTGOING]),
+  readOnly: z.boolean(),
+});
+
+export const JobSpecSchema = z.object({
+  name: z.string(),
+  image: z.string(),
+  command: z.array(z.string()),
+  env: strings,
+  resources: z.object({
+    workers: count,
+    cpuMillicores: count,
+    memoryMiB: count,
+    gpus: count,
+  }),
+  mounts: z.array(MountSchema),
+  user: z.object({ uid: count.optional(), gid: count.optional() }).optional(),
+  shmMiB: count.optional(),
+  labels: strings,
+});
+
+/** Parses a stored spec's JSON text; throws (zod or SyntaxError) when it is not a JobSpec. */
+export function parseJobSpec(text: string): JobSpec {
+  const parsed = JobSpecSchema.parse(JSON.parse(text));
+  // exactOptionalPropertyTypes: drop the optional keys zod reports as undefined.
+  const spec: JobSpec = {
+    name: parsed.name,
+    image: parsed.image,
+    command: parsed.command,
+    env: parsed.env,
+    resources: parsed.resources,
+    mounts: parsed.mounts,
+    labels: parsed.labels,
+  };
+  if (parsed.user !== undefined) {
+    const user: { uid?: number; gid?: number } = {};
+    if (parsed.user.uid !== undefined) user.uid = parsed.user.uid;
+    if (parsed.user.gid !== undefined) user.gid = parsed.user.gid;
+    spec.user = user;
+  }
+  if (parsed.shmMiB !== undefined) spec.shmMiB = parsed.shmMiB;
+  return spec;
+}

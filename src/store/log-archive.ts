@@ -1,0 +1,36 @@
+// A run's complete log as the store keeps it: gzip (node:zlib), its sha256 and size, and above
+// logArchiveMaxBytes only its end (cut at a line start where one is near, else at a character).
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { boundLogText } from '../domain/logs.js';
+
+/** LOG_ARCHIVE_MAX_BYTES default: 64 MiB of log text per run. */
+export const LOG_ARCHIVE_MAX_BYTES = 64 * 1024 * 1024;
+
+export interface ArchivedLog {
+  /** gzip of the kept text. */
+  data: Buffer;
+  /** UTF-8 bytes of the kept text. */
+  size: number;
+  /** sha256 (hex) of the kept text's bytes. */
+  sha256: string;
+}
+
+/** The end of `logs` that fits `maxBytes` of UTF-8, as boundLogText keeps it (all lines). */
+export function keepEnd(logs: string, maxBytes: number): string {
+  if (Buffer.byteLength(logs) <= maxBytes) return logs;
+  return boundLogText(logs, { tail: Number.MAX_SAFE_INTEGER, maxBytes });
+}
+
+export function archiveLog(logs: string, maxBytes: number): ArchivedLog {
+  const text = Buffer.from(keepEnd(logs, maxBytes));
+  return {
+    data: gzipSync(text),
+    size: text.length,
+    sha256: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+export function readArchive(data: Buffer, encoding: 'identity' | 'gzip'): string {
+  return (encoding === 'gzip' ? gunzipSync(data) : data).toString('utf8');
+}
