@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Bring up a pman-ts development environment: build the image, create storeBase, deploy on Swarm,
 # Kubernetes or OpenShift, wait for GET /health, run a smoke job, print how to use it, follow logs.
-# Everything it creates is written to .make-state so that unmake.sh removes exactly that.
+# Everything it creates is written to .make-state so that unmake.sh removes exactly that, except
+# the job store (the swarm volume pman_dev_stack_pman-state, the PVC pman-state): it outlives
+# unmake.sh, so the next make.sh finds its history again, until `./unmake.sh -P`.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -84,8 +86,10 @@ case "$orchestrator" in
     fi
     [ -s "$state_dir/secret_key" ] || (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$state_dir/secret_key")
     log "deploying stack $stack on port $port"
+    # The job store's volume is local to one node: this one, which also holds storeBase.
     STOREBASE="$store" PMAN_IMAGE="$image" PMAN_PORT="$port" PMAN_SECRET_FILE="$state_dir/secret_key" \
       DOCKER_GID="$(stat -c %g /var/run/docker.sock 2>/dev/null || echo 0)" \
+      PMAN_NODE="$(docker node inspect self --format '{{.Description.Hostname}}')" \
       docker stack deploy --resolve-image never -c "$here/swarm/stack.yml" "$stack" >/dev/null
     ;;
   kubernetes | openshift)
@@ -100,6 +104,10 @@ case "$orchestrator" in
       printf 'patches:\n  - target: {kind: Deployment, name: pman}\n    patch: |-\n'
       printf '      - {op: replace, path: /spec/template/spec/containers/0/image, value: "%s"}\n' "$image"
       if [ "$orchestrator" = kubernetes ]; then
+        # By position: the `test` ops stop the render if storeBase is no longer the first volume
+        # and mount (the pod has more since the job store's, issue 11).
+        printf '      - {op: test, path: /spec/template/spec/volumes/0/name, value: storebase}\n'
+        printf '      - {op: test, path: /spec/template/spec/containers/0/volumeMounts/0/name, value: storebase}\n'
         printf '      - {op: replace, path: /spec/template/spec/volumes/0/hostPath/path, value: "%s"}\n' "$store"
         printf '      - {op: replace, path: /spec/template/spec/containers/0/volumeMounts/0/mountPath, value: "%s"}\n' "$store"
         printf '  - target: {kind: ConfigMap, name: pman-config}\n    patch: |-\n'

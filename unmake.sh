@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tear down what make.sh brought up, exactly: the stack or the manifests, a smoke job left behind,
 # the storeBase directory and the swarm only if make.sh created them (.make-state says so), and
-# nothing else. Idempotent: running it again, or with nothing deployed, succeeds.
+# nothing else. The job store (every job's history and logs) stays, and unmake.sh says where,
+# unless -P asks to delete it too. Idempotent: running it again, or with nothing deployed, succeeds.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,10 +11,13 @@ stack=pman_dev_stack
 
 usage() {
   cat <<EOF
-Usage: ./unmake.sh [-h] [-O swarm|kubernetes|openshift] [-S storeBase]
+Usage: ./unmake.sh [-h] [-O swarm|kubernetes|openshift] [-S storeBase] [-P]
 
   -O  orchestrator (default: the one make.sh used, else swarm)
   -S  storeBase (default: the one make.sh used); it is removed only if make.sh created it
+  -P  also delete the job store, with the history and logs of every job: the volume
+      ${stack}_pman-state (swarm) or the PVC pman-state (kubernetes, openshift).
+      Without -P it stays, and the next ./make.sh finds it again.
 EOF
 }
 
@@ -25,12 +29,13 @@ recalled() {
   if [ -f "$state_dir/state" ]; then sed -n "s/^$1=//p" "$state_dir/state" | head -n 1; fi
 }
 
-orchestrator="" store=""
-while getopts ':hO:S:' opt; do
+orchestrator="" store="" purge=no
+while getopts ':hO:S:P' opt; do
   case "$opt" in
     h) usage; exit 0 ;;
     O) orchestrator="$OPTARG" ;;
     S) store="$OPTARG" ;;
+    P) purge=yes ;;
     :) die "-$OPTARG needs a value (see -h)" ;;
     *) die "unknown option -$OPTARG (see -h)" ;;
   esac
@@ -75,13 +80,31 @@ case "$orchestrator" in
       until_empty "networks of $stack" docker network ls -q --filter "$ns"
       until_empty "secrets of $stack" docker secret ls -q --filter "$ns"
     fi
+    # `docker stack rm` never removes volumes; the store's is kept unless -P. (The stack's tasks
+    # are gone by now, so nothing holds it.)
+    volume="${stack}_pman-state"
+    if docker volume inspect "$volume" >/dev/null 2>&1; then
+      if [ "$purge" = yes ]; then
+        log "removing the job store: docker volume $volume (-P)"
+        docker volume rm "$volume" >/dev/null
+      else
+        log "keeping the job store: docker volume $volume (./unmake.sh -P deletes it)"
+      fi
+    fi
     ;;
   kubernetes | openshift)
     overlay="$here/kubernetes/openshift"
     [ "$orchestrator" = kubernetes ] && overlay="$here/kubernetes/dev"
     if [ -n "$smoke_jid" ]; then "$kubectl" delete job "$smoke_jid" --ignore-not-found >/dev/null; fi
     log "deleting the resources of $overlay"
-    "$kubectl" delete -k "$overlay" --ignore-not-found --wait=true
+    if [ "$purge" = yes ]; then
+      "$kubectl" delete -k "$overlay" --ignore-not-found --wait=true
+      log "the job store (PVC pman-state) was deleted with them (-P)"
+    else
+      # Everything but the job store's PVC (kubernetes/base/state.yaml, component=state).
+      "$kubectl" delete -k "$overlay" -l 'app.kubernetes.io/component!=state' --ignore-not-found --wait=true
+      log "keeping the job store: PVC pman-state (./unmake.sh -P deletes it)"
+    fi
     ;;
 esac
 
