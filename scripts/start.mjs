@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: build when dist/ is missing or stale, supply development defaults for what neither
 // the environment nor .env sets (docker's default storage needs a pfcon container; a fresh clone
-// has none), then run the server with the given arguments (architecture.md §12).
+// has none), then run the server with the given arguments (architecture.md §12). The job store
+// needs no default of ours: STATE_DIR's own (`pman-state`, in the working directory) keeps it on
+// this disk, across restarts; we only say where.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -52,6 +54,12 @@ function dotEnv() {
   return existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
 }
 
+/** Where the server keeps its job store (src/config/ledger.ts: STATE_DIR, default `pman-state`). */
+function announceStateDir(value) {
+  const stateDir = resolve(process.cwd(), value('STATE_DIR') ?? 'pman-state');
+  process.stderr.write(`npm start: job store ${join(stateDir, 'pman.db')} (STATE_DIR)\n`);
+}
+
 /** Development defaults, only for variables neither the environment nor .env sets. */
 function devDefaults() {
   const fromFile = dotEnv();
@@ -59,6 +67,7 @@ function devDefaults() {
     const v = process.env[name] ?? fromFile[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
+  announceStateDir(value);
   const containerEnv = value('CONTAINER_ENV');
   if (containerEnv !== undefined && containerEnv !== 'docker' && containerEnv !== 'podman')
     return {};
