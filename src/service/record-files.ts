@@ -91,6 +91,20 @@ export class RecordFiles {
     return readFile(this.#path(jid, LOGS), 'utf8').catch(() => '');
   }
 
+  /**
+   * Moves a record's files into `dir` (the importer's imported-records/), info first: a crash
+   * half-way leaves at most a lone log file behind, which loadAll() never reads.
+   */
+  async moveTo(jid: string, dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    for (const suffix of [INFO, LOGS]) {
+      const from = this.#path(jid, suffix);
+      await rename(from, join(dir, baseName(jid) + suffix)).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      });
+    }
+  }
+
   /** Info first, so a crash half-way leaves no record whose logs are missing. */
   async remove(jid: string): Promise<void> {
     await rm(this.#path(jid, INFO), { force: true });
