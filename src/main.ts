@@ -23,7 +23,10 @@ import { BackendUnavailableError } from './domain/errors.js';
 import { loadAuthenticator } from './http/auth.js';
 import { listen, readTls } from './http/server.js';
 import { createLogger } from './log.js';
-import { JobRecords } from './service/records.js';
+import { JobService } from './service/jobs.js';
+import { importLegacyRecords } from './service/legacy-records.js';
+import { Ledger } from './store/ledger.js';
+import { StoreError } from './store/errors.js';
 import { packageVersion } from './version.js';
 
 /** How long start-up keeps retrying an unreachable backend before giving up. */
@@ -136,6 +139,48 @@ function shutdownSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** How often retention runs (HISTORY_RETENTION_DAYS, HISTORY_MAX_BYTES). */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * The job store in STATE_DIR, with the records of an older pman-ts imported once. A damaged,
+ * foreign or newer file stops start-up with what to do — never a silent reset.
+ */
+async function openLedger(config: Config, log: Logger): Promise<Ledger> {
+  let ledger: Ledger;
+  try {
+    ledger = Ledger.open(config.stateDir, {
+      logArchiveMaxBytes: config.logArchiveMaxBytes,
+      retentionDays: config.historyRetentionDays,
+      ...(config.historyMaxBytes !== undefined && { historyMaxBytes: config.historyMaxBytes }),
+    });
+  } catch (err) {
+    if (err instanceof StoreError) throw new StartupError([err.message]);
+    throw err;
+  }
+  const imported = await importLegacyRecords(config.stateDir, ledger, (text) => log.warn(text));
+  if (imported > 0)
+    log.info({ imported }, 'job records of an older pman-ts imported into the store');
+  log.info({ file: ledger.file }, 'job store open');
+  return ledger;
+}
+
+/** Retention, hourly and once at start-up; a failure is logged, never fatal. */
+function startRetention(ledger: Ledger, log: Logger): NodeJS.Timeout {
+  const prune = (): void => {
+    try {
+      const pruned = ledger.prune();
+      if (pruned > 0) log.info({ pruned }, 'history retention removed old runs');
+    } catch (err) {
+      log.warn({ err }, 'history retention failed');
+    }
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_EVERY_MS);
+  timer.unref();
+  return timer;
+}
+
 /** Stops accepting, lets in-flight requests finish (bounded), then closes the backend. */
 async function drain(server: Server, backend: Backend, log: Logger): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -158,15 +203,29 @@ async function serveUntilSignal(config: Config): Promise<number> {
       ? await loadAuthenticator(config.auth, { warn: (text) => log.warn(text) })
       : undefined;
     if (config.http?.tls !== undefined) await readTls(config.http.tls);
-    const records = await JobRecords.open(config.stateDir, {
-      ...(config.recordsMaxBytes !== undefined && { maxBytes: config.recordsMaxBytes }),
-      warn: (message) => log.warn(message),
-    });
+    const ledger = await openLedger(config, log);
     const created = await createBackendPatiently(config, log);
     logBackend(config, log, created);
+    const jobs = new JobService({
+      backend: created.backend,
+      ledger,
+      config,
+      storage: created.storage,
+      ...(created.storeBaseCheck !== undefined && { storeBaseCheck: created.storeBaseCheck }),
+      warn: (message, err) => log.warn({ err }, message),
+    });
+    // The store and the engine agree before the first request: accepted runs are created, objects
+    // of ours adopted, vanished ones ended. An engine gone again meanwhile is retried later.
+    await jobs.reconciler.pass().then(
+      (report) => log.info(report, 'store and engine reconciled'),
+      (err: unknown) => log.warn({ err }, 'first reconcile failed; retrying in the background'),
+    );
+    jobs.reconciler.start();
+    const retention = startRetention(ledger, log);
     const app = createApp({
       backend: created.backend,
-      records,
+      ledger,
+      jobs,
       config,
       storage: created.storage,
       ...(created.storeBaseCheck !== undefined && { storeBaseCheck: created.storeBaseCheck }),
@@ -187,7 +246,10 @@ async function serveUntilSignal(config: Config): Promise<number> {
     if (config.http?.tls !== undefined) process.on('SIGHUP', () => void reloadTls());
     // Registered only now: before this point the default (immediate exit) is the right reaction.
     log.info({ signal: await shutdownSignal() }, 'shutting down');
+    jobs.reconciler.stop();
+    clearInterval(retention);
     await drain(server, created.backend, log);
+    ledger.close();
     log.info('stopped');
     return 0;
   } catch (err) {

@@ -10,7 +10,7 @@ import type { Config, Storage } from '../src/config/config.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../src/backends/shared/labels.js';
 import type { JobInfo, JobSpec, LogLimits, Mount } from '../src/domain/job.js';
 import type { Backend } from '../src/backends/backend.js';
-import { JobRecords } from '../src/service/records.js';
+import { Ledger } from '../src/store/ledger.js';
 
 /** A logger that writes nothing. */
 export function silentLogger(): Logger {
@@ -34,6 +34,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logsTail: 1000,
     logsMaxBytes: 1024 * 1024,
     removeJobs: true,
+    stateDir: 'pman-state',
+    logArchiveMaxBytes: 64 * 1024 * 1024,
+    historyRetentionDays: 30,
+    acceptWhileUnavailable: true,
     backendTimeoutSeconds: 30,
     warnings: [],
     ...overrides,
@@ -106,27 +110,27 @@ export type TestHono = ReturnType<typeof createApp>;
 export interface TestApp {
   app: TestHono;
   backend: MemoryBackend;
-  records: JobRecords;
+  ledger: Ledger;
   config: Config;
 }
 
-/** The whole app over a fresh MemoryBackend and in-memory records. */
+/** The whole app over a fresh MemoryBackend and an in-memory job store. */
 export async function testApp(
   options: { config?: Partial<Config> } & Partial<Omit<AppDeps, 'config'>> = {},
 ): Promise<TestApp> {
   const { config: configOverrides, ...deps } = options;
   const config = testConfig(configOverrides);
   const backend = deps.backend instanceof MemoryBackend ? deps.backend : new MemoryBackend();
-  const records = deps.records ?? (await JobRecords.open());
+  const ledger = deps.ledger ?? Ledger.inMemory();
   const app = createApp({
     storage: TEST_STORAGE,
     log: silentLogger(),
     ...deps,
     backend,
-    records,
+    ledger,
     config,
   });
-  return { app, backend, records, config };
+  return await Promise.resolve({ app, backend, ledger, config });
 }
 
 /** A POST of `body` as JSON to the create route. */

@@ -17,6 +17,7 @@ import { readContainerUser, readHomeWorkaround, readJobLabels, readListen } from
 import type { ContainerUser } from './shared.js';
 import { readStorage } from './storage.js';
 import type { StorageConfig, StorageType } from './storage.js';
+import { readLedgerSettings } from './ledger.js';
 
 export type { IdRange, Storage } from '../domain/job.js';
 export type { AuthConfig } from './shared.js';
@@ -55,9 +56,12 @@ export interface Config {
   logsTail: number;
   logsMaxBytes: number;
   removeJobs: boolean;
-  stateDir?: string;
-  /** RECORDS_MAX_BYTES: bytes of job records (logs plus info) kept; absent = by storage (records.ts). */
-  recordsMaxBytes?: number;
+  /** STATE_DIR and the rest of the job ledger's settings (src/config/ledger.ts). */
+  stateDir: string;
+  logArchiveMaxBytes: number;
+  historyRetentionDays: number;
+  historyMaxBytes?: number;
+  acceptWhileUnavailable: boolean;
   /** MAX_CONCURRENT_CREATES: creates in flight at most (429 beyond); unset = the service's default. */
   maxConcurrentCreates?: number;
   /** MAX_WAITING_CREATES: creates waiting for a slot at most (429 beyond); unset = the default. */
@@ -116,8 +120,7 @@ export function loadConfig(
   const homeWorkaround = readHomeWorkaround(r, name, rules);
   const containerUser = readContainerUser(r, name, rules);
   const shmMiB = r.optionalInt('SHM_SIZE', { min: 1 });
-  const stateDir = r.string('STATE_DIR');
-  const recordsMaxBytes = r.optionalInt('RECORDS_MAX_BYTES', { min: 0 });
+  const ledger = readLedgerSettings(r);
   const maxConcurrentCreates = r.optionalInt('MAX_CONCURRENT_CREATES', { min: 1 });
   const maxWaitingCreates = r.optionalInt('MAX_WAITING_CREATES', { min: 0 });
   const imageAllowlist = readImageAllowlist(r);
@@ -139,8 +142,7 @@ export function loadConfig(
     logsTail: r.int('JOB_LOGS_TAIL', 1000, { min: 0 }),
     logsMaxBytes: r.int('JOB_LOGS_MAX_BYTES', 1_048_576, { min: 0 }),
     removeJobs: r.bool('REMOVE_JOBS', true),
-    ...(stateDir !== undefined && { stateDir }),
-    ...(recordsMaxBytes !== undefined && { recordsMaxBytes }),
+    ...ledger,
     ...(maxConcurrentCreates !== undefined && { maxConcurrentCreates }),
     ...(maxWaitingCreates !== undefined && { maxWaitingCreates }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),

@@ -76,3 +76,15 @@ export class TooManyRequestsError extends JobError {
     this.retryAfterSeconds = options?.retryAfterSeconds ?? 1;
   }
 }
+
+/**
+ * The job store cannot take the write (a full disk, an I/O error): 503 + Retry-After, naming the
+ * store file, with nothing half-created — the request may be retried once the operator made room.
+ */
+export class StoreUnavailableError extends JobError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 30;
+  }
+}

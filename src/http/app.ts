@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
 import type { Config, Storage } from '../config/config.js';
 import { JobService } from '../service/jobs.js';
-import type { JobRecords } from '../service/records.js';
+import type { Ledger } from '../store/ledger.js';
 import type { Authenticator } from './auth.js';
 import { authGuard } from './middleware/auth-guard.js';
 import { hostCheck } from './middleware/host-check.js';
@@ -21,7 +21,10 @@ import { rawPathOf } from './wire/url.js';
 
 export interface AppDeps {
   backend: Backend;
-  records: JobRecords;
+  /** The job ledger the service writes (src/store). */
+  ledger: Ledger;
+  /** The job service, when the caller built it (main.ts runs its reconciler); else made here. */
+  jobs?: JobService;
   config: Config;
   /** Resolved storage (src/config.ts). */
   storage: Storage;
@@ -43,7 +46,12 @@ export function createApp(deps: AppDeps): App {
   const table = routeTable({
     backend: deps.backend,
     config,
-    jobs: new JobService(deps),
+    jobs:
+      deps.jobs ??
+      new JobService({
+        ...deps,
+        warn: (message, err) => log.warn({ err }, message),
+      }),
     log: log.child({ component: 'http' }),
   });
   // The raw path is the one parse of the URL: Hono's router and c.req.path both see it undecoded.

@@ -10,6 +10,7 @@ import {
   ImageNotAllowedError,
   InvalidSpecError,
   NotFoundError,
+  StoreUnavailableError,
   TooManyRequestsError,
   UnsupportedError,
   ValidationError,
@@ -50,7 +51,7 @@ export function toErrorAnswer(err: unknown): ErrorAnswer | undefined {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) },
     };
   }
-  if (err instanceof BackendUnavailableError) {
+  if (err instanceof BackendUnavailableError || err instanceof StoreUnavailableError) {
     return {
       status: 503,
       message: err.message,

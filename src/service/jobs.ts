@@ -1,25 +1,37 @@
-// JobService: the job flows behind the routes (create, read, list, logs, remove) and the only
-// writer of records — the first terminal state is pinned, whether a GET or the backend's own
-// terminal watch saw it first. The HTTP layer parses and serializes around it.
+// JobService: the job flows behind the routes (create, read, list, logs, remove, history) over the
+// job ledger (src/store): a valid POST is durable before its 201, every status change of a run is
+// an event, and a finished run's outcome and complete log are the store's — answered without the
+// engine, and kept after DELETE until retention. The HTTP layer parses and serializes around it.
+import { realpath } from 'node:fs/promises';
 import type { Backend, CreateOptions, JobRead } from '../backends/backend.js';
 import { assertSupported, fitsNameRule } from '../domain/capabilities.js';
-import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  NotFoundError,
+  StoreUnavailableError,
+} from '../domain/errors.js';
 import { assertImageAllowed } from '../domain/image-allowlist.js';
-import { TERMINAL_STATUSES } from '../domain/job.js';
-import type { JobInfo, JobStatus, LogLimits, Storage } from '../domain/job.js';
+import type { JobInfo, JobSpec, JobStatus, LogLimits, Storage } from '../domain/job.js';
 import { boundLogText } from '../domain/logs.js';
 import { resolveMounts } from '../domain/paths.js';
 import { toJobSpec } from '../domain/spec.js';
 import type { JobRequest, SpecSettings } from '../domain/spec.js';
+import { StoreError, StoreFullError } from '../store/errors.js';
+import type { HistoryPage, HistoryQuery, Ledger, LedgerRun } from '../store/ledger.js';
+import { CreateSlots } from './create-slots.js';
+import { FinishedCache } from './finished-cache.js';
+import { fingerprintOf } from './fingerprint.js';
 import { assertBackendReady, backendHealth } from './health.js';
 import { startStream, streamOfText } from './log-stream.js';
-import type { JobRecords } from './records.js';
-import { CreateSlots } from './create-slots.js';
+import { Reconciler } from './reconciler.js';
+import { infoOfRun, isTerminal } from './run-info.js';
+import { RunRecorder } from './run-recorder.js';
 import { recheckMounts, removeCreated, verifyDirs } from './store-dirs.js';
 
 /** The settings the job flows use; the deployment's Config satisfies it. */
 export interface JobSettings extends SpecSettings {
-  /** JOB_LOGS_TAIL and JOB_LOGS_MAX_BYTES: the bounds of every log tail read and recorded. */
+  /** JOB_LOGS_TAIL and JOB_LOGS_MAX_BYTES: the bounds of every log tail answered. */
   logsTail: number;
   logsMaxBytes: number;
   /** REMOVE_JOBS: whether DELETE removes anything. */
@@ -30,24 +42,36 @@ export interface JobSettings extends SpecSettings {
    *  more wait their turn, and beyond MAX_WAITING_CREATES waiting ones they get 429. */
   maxConcurrentCreates?: number;
   maxWaitingCreates?: number;
+  /** ACCEPT_WHILE_UNAVAILABLE (default on): a valid POST while the engine is down is accepted. */
+  acceptWhileUnavailable?: boolean;
+  /** LOG_ARCHIVE_MAX_BYTES: the complete log a finished run keeps (its end when larger). */
+  logArchiveMaxBytes?: number;
 }
 
 /** Creates in flight at most, unless configured: each may hold an engine call and a pull wait. */
 export const DEFAULT_MAX_CONCURRENT_CREATES = 32;
 /** Creates that may wait for a slot, unless configured. */
 export const DEFAULT_MAX_WAITING_CREATES = 1024;
+/** LOG_ARCHIVE_MAX_BYTES default: 64 MiB. */
+export const DEFAULT_LOG_ARCHIVE_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface JobServiceDeps {
   backend: Backend;
-  records: JobRecords;
+  ledger: Ledger;
   config: JobSettings;
   storage: Storage;
   /** The storeBase directory as this process sees it; undefined skips the on-disk checks. */
   storeBaseCheck?: string;
-  now?: () => Date;
+  /** Problems that do not fail a request (a watch snapshot that could not be recorded). */
+  warn?: (message: string, err?: unknown) => void;
 }
 
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+/** The message of a run accepted while the engine could not be reached. */
+export function waitingText(reason: string): string {
+  return `waiting for the engine, which could not be reached (${reason}); the job starts when it is back`;
+}
 
 /** The wire's 409 text, whichever check found the duplicate (api.md §5.4 step 7). */
 function conflict(jid: string, cause?: unknown): ConflictError {
@@ -58,26 +82,26 @@ function notFound(jid: string, cause?: unknown): NotFoundError {
   return new NotFoundError(`job "${jid}" not found`, { cause });
 }
 
-/** Backends name their own 404s; the wire text is always ours (api.md §13). */
-async function orNotFound<T>(jid: string, call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    throw err instanceof NotFoundError ? notFound(jid, err) : err;
-  }
+/** A store that cannot take the intake (full disk, I/O error) is a 503 naming it; never a 500. */
+function storeUnavailable(err: unknown): unknown {
+  if (!(err instanceof StoreError || err instanceof StoreFullError)) return err;
+  return new StoreUnavailableError(
+    `the job store cannot record the job (${err.message}); nothing was created — retry later`,
+    {
+      cause: err,
+      ...(err instanceof StoreFullError && { retryAfterSeconds: err.retryAfterSeconds }),
+    },
+  );
 }
-
-/** How many removed jids the service remembers to keep late snapshots from pinning them again. */
-const REMEMBERED_REMOVALS = 10_000;
 
 export class JobService {
   readonly #deps: JobServiceDeps;
   /** jids whose create is under way in this process: claimed before the first await. */
   readonly #creating = new Set<string>();
   readonly #slots: CreateSlots;
-  /** Removals per jid by this process, the most recent REMEMBERED_REMOVALS jids only (a read in
-   *  flight lasts seconds, so an older removal cannot race one). */
-  readonly #removed = new Map<string, number>();
+  readonly #finished = new FinishedCache();
+  readonly #recorder: RunRecorder;
+  readonly #reconciler: Reconciler;
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -85,77 +109,156 @@ export class JobService {
       deps.config.maxConcurrentCreates ?? DEFAULT_MAX_CONCURRENT_CREATES,
       deps.config.maxWaitingCreates ?? DEFAULT_MAX_WAITING_CREATES,
     );
-    // A backend that sees jobs finish by itself hands them over here, so one writer pins them.
-    deps.backend.watchTerminal?.(this.#limits, (snapshot) => {
-      this.#pin(snapshot).catch(() => undefined);
+    this.#recorder = new RunRecorder({
+      ledger: deps.ledger,
+      backend: deps.backend,
+      archive: this.#archive,
     });
-  }
-
-  /**
-   * Pins a terminal snapshot, unless the job was removed after the read that produced it started
-   * (`removals` taken before that read): a late snapshot must not bring a deleted job back.
-   */
-  async #pin({ info, logs }: JobRead, removals = this.#removals(info.name)): Promise<void> {
-    if (this.#removals(info.name) !== removals) return;
-    const at = (this.#deps.now?.() ?? new Date()).toISOString();
-    await this.#deps.records.pin(info.name, { info, logs, at });
-  }
-
-  /** How many times this jid was removed by this process (a read's snapshot of it guards #pin). */
-  #removals(jid: string): number {
-    return this.#removed.get(jid) ?? 0;
+    this.#reconciler = new Reconciler({
+      ledger: deps.ledger,
+      backend: deps.backend,
+      recorder: this.#recorder,
+      isCreating: (jid) => this.#creating.has(jid),
+      createRun: (run) => this.#createAtEngine(run.id, run.spec, []),
+      warn: (message, err) => this.#warn(message, err),
+    });
+    // What the backend notices by itself (engine events, informers) is recorded as it happens,
+    // terminal snapshots with their complete log: a job nobody polled keeps its outcome.
+    deps.backend.watchJobs?.(this.#archive, (snapshot) => {
+      this.#observed(snapshot).catch((err: unknown) => {
+        this.#warn(`could not record the state of job "${snapshot.info.name}"`, err);
+      });
+    });
   }
 
   get #limits(): LogLimits {
     return { tail: this.#deps.config.logsTail, maxBytes: this.#deps.config.logsMaxBytes };
   }
 
+  get #archive(): LogLimits {
+    return {
+      tail: UNLIMITED,
+      maxBytes: this.#deps.config.logArchiveMaxBytes ?? DEFAULT_LOG_ARCHIVE_MAX_BYTES,
+    };
+  }
+
+  #warn(message: string, err?: unknown): void {
+    this.#deps.warn?.(message, err);
+  }
+
+  /** The reconciler (started by main.ts: a pass at start-up, then after every engine outage). */
+  get reconciler(): Reconciler {
+    return this.#reconciler;
+  }
+
+  /** The jid's run as long as it names a job (not removed by DELETE). */
+  #live(jid: string): LedgerRun | undefined {
+    const run = this.#deps.ledger.current(jid);
+    return run === undefined || run.removed !== null ? undefined : run;
+  }
+
   /**
    * api.md §5.4: (parsed by the HTTP layer, name rule included) → spec → capabilities → duplicate
-   * → paths → create; the answer's status reads notstarted.
+   * → paths → durable intake → engine create; the answer's status reads notstarted.
    *
-   * The duplicate check here is only what the backend cannot know: our records (a finished job
-   * the backend may have cleaned up) and the creates in flight in this process. A job the backend
-   * holds is its own ConflictError — one answer from the one place that knows, instead of a read
-   * before every create that could not close the race anyway.
+   * The duplicate check is the store's (a jid with a live run) plus the creates in flight here;
+   * a job of that name the engine holds without a run (a foreign container) is its ConflictError.
    */
   async create(req: JobRequest): Promise<JobInfo> {
-    const { backend, config, records, storage, storeBaseCheck } = this.#deps;
+    const { backend, config, ledger, storage, storeBaseCheck } = this.#deps;
     let spec = toJobSpec(req, config, storage);
     assertSupported(spec, backend.capabilities, backend.name);
     assertImageAllowed(req.image, config.imageAllowlist);
     const jid = spec.name;
     // Checked and claimed in one synchronous step, so concurrent creates of one jid get one winner.
-    if (this.#creating.has(jid) || records.has(jid)) throw conflict(jid);
+    if (this.#creating.has(jid) || this.#live(jid) !== undefined) throw conflict(jid);
     this.#creating.add(jid);
     let created: readonly string[] = [];
     let release: (() => void) | undefined;
     try {
       // Bounded, so a flood of creates (each may wait on a pull) cannot pile up engine calls.
       release = await this.#slots.acquire();
-      const options: CreateOptions = {};
       if (storeBaseCheck !== undefined) {
         const real = await verifyDirs(storeBaseCheck, {
           input: req.inputDir,
           output: req.outputDir,
         });
-        // Bind what was checked: the real directories, so the engine follows no link on the way;
-        // and let the backend re-check them right before it creates and starts the job.
+        // Bind what was checked: the real directories, so the engine follows no link on the way.
         created = real.created;
-        const mounts = resolveMounts(real, storage);
-        spec = { ...spec, mounts };
-        options.recheckMounts = () => recheckMounts(real.root, mounts);
+        spec = { ...spec, mounts: resolveMounts(real, storage) };
       }
-      const info = await backend.create(spec, options).catch(async (err: unknown) => {
-        // Refused after the check made the output dir (engine conflict, pull failure, 429…).
-        await removeCreated(created);
-        throw err instanceof ConflictError ? conflict(jid, err) : err;
-      });
-      return { ...info, status: 'notstarted' };
+      const intake = await ledger
+        .intake({ jid, spec, fingerprint: fingerprintOf(req), auid: req.auid })
+        .catch(async (err: unknown) => {
+          await removeCreated(created);
+          throw storeUnavailable(err);
+        });
+      // Durable from here on: whatever happens next, the run ends in a recorded state.
+      return await this.#createAtEngine(intake.runId, spec, created);
     } finally {
       release?.();
       this.#creating.delete(jid);
     }
+  }
+
+  /**
+   * The engine create of an accepted run. Refused → the run ends removed (the jid is free again,
+   * a GET answers 404 as pman's did) and the error is the answer; engine unreachable → the run
+   * waits for the reconciler (ACCEPT_WHILE_UNAVAILABLE), or the same refusal when that is off.
+   */
+  async #createAtEngine(
+    runId: number,
+    spec: JobSpec,
+    created: readonly string[],
+  ): Promise<JobInfo> {
+    const { backend, ledger, storeBaseCheck, config } = this.#deps;
+    const options: CreateOptions = {
+      onFailed: (info) => {
+        const run = ledger.current(spec.name);
+        if (run?.id !== runId) return;
+        this.#recorder.finish(run, info, '').catch((err: unknown) => {
+          this.#warn(`could not record the failed start of job "${spec.name}"`, err);
+        });
+      },
+    };
+    if (storeBaseCheck !== undefined) {
+      // Re-checked right before the engine creates and starts it (issue 10, mount race) — also
+      // when the reconciler creates a run accepted before a restart.
+      options.recheckMounts = async () =>
+        recheckMounts(await realpath(storeBaseCheck), spec.mounts);
+    }
+    try {
+      const info = await backend.create(spec, options);
+      // The run is durable and the engine holds it: a store that cannot note the latter (a full
+      // disk) leaves it for the reconciler, which finds the object — never a failed answer.
+      await ledger.markCreated(runId).catch((err: unknown) => {
+        this.#warn(`could not note that job "${spec.name}" was created`, err);
+      });
+      return { ...info, status: 'notstarted' };
+    } catch (err) {
+      if (err instanceof BackendUnavailableError && config.acceptWhileUnavailable !== false) {
+        const message = waitingText(err.message);
+        await ledger.appendEvent(runId, 'notstarted', message);
+        this.#reconciler.wake();
+        return waitingInfo(spec, message);
+      }
+      await this.#refused(runId, spec.name, err);
+      await removeCreated(created);
+      throw err instanceof ConflictError ? conflict(spec.name, err) : err;
+    }
+  }
+
+  /** A run the engine refused: recorded as such, and removed, so it names no job. */
+  async #refused(runId: number, jid: string, err: unknown): Promise<void> {
+    const { ledger } = this.#deps;
+    const reason = err instanceof Error ? err.message : String(err);
+    await ledger.finish(runId, {
+      status: 'finishedWithError',
+      message: `refused by the engine: ${reason}`,
+      logs: '',
+    });
+    await ledger.markRemoved(runId);
+    this.#finished.forget(jid);
   }
 
   /**
@@ -164,93 +267,198 @@ export class JobService {
    */
   #assertPlausible(jid: string): void {
     const fits = fitsNameRule(jid, this.#deps.backend.capabilities.jobName);
-    if (!fits && !this.#deps.records.has(jid)) throw notFound(jid);
-  }
-
-  /** Status and log tail; the first terminal state is pinned and answered from then on. */
-  async read(jid: string): Promise<JobRead> {
-    const { backend, records } = this.#deps;
-    this.#assertPlausible(jid);
-    // A pinned job's status is final, so only its logs are read again (api.md §9); create refuses
-    // a jid while its record exists, so the backend cannot hold a different job of that name.
-    const record = records.get(jid);
-    if (record !== undefined) return { info: record.info, logs: await this.#logsOr(jid) };
-    const removals = this.#removals(jid);
-    const read = await orNotFound(jid, backend.read(jid, { logs: this.#limits }));
-    if (TERMINAL_STATUSES.has(read.info.status)) await this.#pin(read, removals);
-    return read;
+    if (!fits && this.#live(jid) === undefined) throw notFound(jid);
   }
 
   /**
-   * Fresh logs of a pinned job, or the captured ones once the backend object is gone — or while the
-   * backend is unreachable: the status is final, so CUBE can go on fetching the job's outputs.
+   * Status and log tail. A finished run is the store's answer (cached): no engine call. A run
+   * still waiting for the engine is the store's too. Otherwise one look at the engine, recorded.
    */
-  async #logsOr(jid: string): Promise<string> {
+  async read(jid: string): Promise<JobRead> {
+    this.#assertPlausible(jid);
+    const run = this.#live(jid);
+    if (run === undefined) return this.#readUnknown(jid);
+    if (isTerminal(run)) return this.#finishedRead(run);
+    if (run.engine === 'pending' && this.#creating.has(jid)) {
+      return { info: infoOfRun(run), logs: '' };
+    }
+    let read: JobRead;
     try {
-      return (await this.#deps.backend.read(jid, { logs: this.#limits })).logs;
+      read = await this.#deps.backend.read(jid, { logs: this.#limits });
     } catch (err) {
-      // The captured logs are read from STATE_DIR only now, when they are the answer.
-      if (err instanceof NotFoundError || err instanceof BackendUnavailableError)
-        return this.#deps.records.logs(jid);
+      if (err instanceof NotFoundError) return this.#readVanished(run);
+      // Waiting for an engine that is down: the store knows it has not started.
+      if (err instanceof BackendUnavailableError && run.engine === 'pending') {
+        return { info: infoOfRun(run), logs: '' };
+      }
       throw err;
     }
+    await this.#recorder.observe(run, read, false);
+    const now = this.#live(jid);
+    return now !== undefined && isTerminal(now) ? this.#finishedRead(now) : read;
   }
 
-  /** 404 unless the backend or a record knows the jid (HEAD of the logs route). */
+  /** An engine object of ours the store does not know is adopted; anything else is a 404. */
+  async #readUnknown(jid: string): Promise<JobRead> {
+    let read: JobRead;
+    try {
+      read = await this.#deps.backend.read(jid, { logs: this.#limits });
+    } catch (err) {
+      throw err instanceof NotFoundError ? notFound(jid, err) : err;
+    }
+    const run = await this.#recorder.adopt(read, false);
+    if (run !== undefined && isTerminal(run)) return this.#finishedRead(run);
+    return read;
+  }
+
+  /** The engine no longer has a run's object: pending → still to be created; else it vanished. */
+  async #readVanished(run: LedgerRun): Promise<JobRead> {
+    if (run.engine === 'pending') {
+      this.#reconciler.wake();
+      return { info: infoOfRun(run), logs: '' };
+    }
+    await this.#recorder.vanished(run);
+    const now = this.#deps.ledger.current(run.jid) ?? run;
+    return this.#finishedRead(now);
+  }
+
+  #finishedRead(run: LedgerRun): JobRead {
+    const cached = this.#finished.get(run.jid, run.id);
+    if (cached !== undefined) return cached;
+    const logs = boundLogText(this.#deps.ledger.log(run.id), this.#limits);
+    const read = { info: infoOfRun(run), logs };
+    this.#finished.set(run.jid, run.id, read);
+    return read;
+  }
+
+  /** A snapshot the backend's watch handed over: recorded, or adopted when the store lacks it. */
+  async #observed(snapshot: JobRead): Promise<void> {
+    const jid = snapshot.info.name;
+    if (this.#creating.has(jid)) {
+      // The create in flight records it; a terminal snapshot must not be lost meanwhile.
+      const run = this.#deps.ledger.current(jid);
+      if (run !== undefined && run.removed === null)
+        await this.#recorder.observe(run, snapshot, true);
+      return;
+    }
+    const run = this.#deps.ledger.current(jid);
+    if (run === undefined) await this.#recorder.adopt(snapshot, true);
+    else await this.#recorder.observe(run, snapshot, true);
+  }
+
+  /** 404 unless the store or the backend knows the jid (HEAD of the logs route). */
   async assertKnown(jid: string): Promise<void> {
     this.#assertPlausible(jid);
-    if (this.#deps.records.has(jid)) return;
-    await orNotFound(jid, this.#deps.backend.read(jid));
+    if (this.#live(jid) !== undefined) return;
+    await this.#readUnknown(jid);
   }
 
-  /** api.md §11: REMOVE_JOBS=no → nothing; record-only → drop it; unknown → 404. */
+  /**
+   * api.md §11: REMOVE_JOBS=no → nothing; unknown → 404. The run is marked removed first (so a
+   * crash in between finishes the removal at the next reconcile instead of adopting the object),
+   * its outcome and log captured if it had not finished, then the engine objects go.
+   */
   async remove(jid: string): Promise<void> {
-    const { backend, records, config } = this.#deps;
+    const { backend, ledger, config } = this.#deps;
     if (!config.removeJobs) return;
     this.#assertPlausible(jid);
-    // Counted before the backend call: a read already in flight must not pin the job afterwards.
-    const removals = this.#removals(jid) + 1;
-    this.#removed.delete(jid);
-    this.#removed.set(jid, removals);
-    for (const oldest of this.#removed.keys()) {
-      if (this.#removed.size <= REMEMBERED_REMOVALS) break;
-      this.#removed.delete(oldest);
+    const run = this.#live(jid);
+    if (run === undefined) {
+      // Not in the store: an engine object of ours (made before the store existed) still goes.
+      await backend.delete(jid).catch((err: unknown) => {
+        throw err instanceof NotFoundError ? notFound(jid, err) : err;
+      });
+      return;
     }
+    if (!isTerminal(run)) await this.#captureBeforeRemoval(run);
+    await ledger.markRemoved(run.id);
+    this.#finished.forget(jid);
     try {
       await backend.delete(jid);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      if (!records.has(jid)) throw notFound(jid, err);
     }
-    await records.drop(jid);
   }
 
-  /** Our jobs plus record-only ones, pinned states winning, sorted by jid (api.md §12.1). */
+  /** A run deleted before it finished keeps what it wrote and says how it ended. */
+  async #captureBeforeRemoval(run: LedgerRun): Promise<void> {
+    let read: JobRead | undefined;
+    if (run.engine === 'created') {
+      read = await this.#deps.backend.read(run.jid, { logs: this.#archive }).catch(() => undefined);
+    }
+    if (read !== undefined && isTerminalRead(read)) {
+      await this.#recorder.finish(run, read.info, read.logs);
+      return;
+    }
+    await this.#deps.ledger.finish(run.id, {
+      status: 'finishedWithError',
+      message: `removed by DELETE while ${read?.info.status ?? run.status}`,
+      logs: read?.logs ?? '',
+    });
+  }
+
+  /**
+   * Live jobs (api.md §12.1): our engine objects, with the store's answer for finished runs and
+   * runs still waiting for the engine, sorted by jid.
+   */
   async list(status: JobStatus | undefined): Promise<JobInfo[]> {
+    const { ledger, backend } = this.#deps;
     const byJid = new Map<string, JobInfo>();
-    for (const info of await this.#deps.backend.list()) byJid.set(info.name, info);
-    for (const record of this.#deps.records.all()) byJid.set(record.info.name, record.info);
+    for (const info of await backend.list()) {
+      const run = ledger.current(info.name);
+      if (run?.removed !== null && run !== undefined) continue;
+      byJid.set(info.name, run !== undefined && isTerminal(run) ? infoOfRun(run) : info);
+    }
+    for (const run of ledger.liveRuns()) {
+      if (!byJid.has(run.jid) && (isTerminal(run) || run.engine === 'pending')) {
+        byJid.set(run.jid, infoOfRun(run));
+      }
+    }
     return [...byJid.values()]
       .filter((info) => status === undefined || info.status === status)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /**
-   * The log stream, started before the response so a 404 can still be answered; a record-only job
-   * answers with its captured logs.
+   * The log stream, started before the response so a 404 can still be answered; a finished run
+   * answers with its archived log.
    */
   async openLogs(jid: string, tail: number | undefined): Promise<ReadableStream<Uint8Array>> {
     this.#assertPlausible(jid);
+    const run = this.#live(jid);
+    if (run !== undefined && (isTerminal(run) || run.engine === 'pending')) {
+      return streamOfText(this.#tailOf(this.#deps.ledger.log(run.id), tail));
+    }
     try {
       return await startStream(this.#deps.backend.streamLogs(jid, tail));
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      const { records } = this.#deps;
-      if (!records.has(jid)) throw notFound(jid, err);
-      const logs = await records.logs(jid);
-      const text = tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: UNLIMITED });
-      return streamOfText(text);
+      if (run === undefined) throw notFound(jid, err);
+      return streamOfText(this.#tailOf(this.#deps.ledger.log(run.id), tail));
     }
+  }
+
+  #tailOf(logs: string, tail: number | undefined): string {
+    return tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: UNLIMITED });
+  }
+
+  /** GET /api/v1/history/: runs, newest first, one page. */
+  history(query: HistoryQuery): HistoryPage {
+    return this.#deps.ledger.history(query);
+  }
+
+  /** GET /api/v1/history/<jid>/: every run of the jid, oldest first; 404 when it has none. */
+  historyOf(jid: string): LedgerRun[] {
+    const runs = this.#deps.ledger.runsOf(jid);
+    if (runs.length === 0) throw new NotFoundError(`no runs of job "${jid}" in the history`);
+    return runs;
+  }
+
+  /** The archived log of one run (what it wrote so far, while it runs: nothing yet). */
+  runLog(jid: string, run: number): string {
+    const found = this.#deps.ledger.runsOf(jid).find((r) => r.run === run);
+    if (found === undefined) throw new NotFoundError(`job "${jid}" has no run ${run}`);
+    return this.#deps.ledger.log(found.id);
   }
 
   /** GET /health: the process serves; the body says whether the backend answers (health.ts). */
@@ -262,4 +470,19 @@ export class JobService {
   assertBackendReady(): Promise<void> {
     return assertBackendReady(this.#deps.backend);
   }
+}
+
+function isTerminalRead(read: JobRead): boolean {
+  return read.info.status === 'finishedSuccessfully' || read.info.status === 'finishedWithError';
+}
+
+function waitingInfo(spec: JobSpec, message: string): JobInfo {
+  return {
+    name: spec.name,
+    image: spec.image,
+    command: spec.command,
+    status: 'notstarted',
+    message,
+    timestamp: new Date().toISOString(),
+  };
 }

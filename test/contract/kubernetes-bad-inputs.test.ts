@@ -11,7 +11,7 @@ import { listen } from '../../src/http/server.js';
 import type { Listening } from '../../src/http/server.js';
 import { readHttpServer } from '../../src/config/listen.js';
 import { createEnvReader } from '../../src/config/env-reader.js';
-import { JobRecords } from '../../src/service/records.js';
+import { Ledger } from '../../src/store/ledger.js';
 import { badInputCorpus, judge, runnable } from '../engine/reliability/bad-inputs.js';
 import type { CorpusContext } from '../engine/reliability/bad-inputs.js';
 import { call, send } from '../engine/reliability/http-client.js';
@@ -48,7 +48,7 @@ describe('bad-input corpus on kubernetes (fake API)', () => {
     });
     const app = createApp({
       backend: rig.backend,
-      records: await JobRecords.open(),
+      ledger: Ledger.inMemory(),
       config,
       storage,
       storeBaseCheck: storeBase,

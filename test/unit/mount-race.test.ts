@@ -11,7 +11,7 @@ import type { JobSpec, Mount, Storage } from '../../src/domain/job.js';
 import { CHANGED_TEXT, resolveMounts } from '../../src/domain/paths.js';
 import type { JobRequest } from '../../src/domain/spec.js';
 import { JobService } from '../../src/service/jobs.js';
-import { JobRecords } from '../../src/service/records.js';
+import { Ledger } from '../../src/store/ledger.js';
 import { recheckMounts, verifyDirs } from '../../src/service/store-dirs.js';
 import { TEST_STORAGE, sampleRequest, testConfig } from '../fixtures.js';
 
@@ -44,7 +44,7 @@ async function service(storage: Storage, storeBaseCheck?: string) {
   });
   const jobs = new JobService({
     backend,
-    records: await JobRecords.open(),
+    ledger: Ledger.inMemory(),
     config: testConfig(),
     storage,
     ...(storeBaseCheck !== undefined && { storeBaseCheck }),

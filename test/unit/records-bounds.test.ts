@@ -163,11 +163,11 @@ describe('STATE_DIR is private', () => {
 });
 
 describe('RECORDS_MAX_BYTES', () => {
-  it('is read as a byte count; unset leaves the default to the records', () => {
+  it('is the old name of HISTORY_MAX_BYTES, read as a byte count; unset = unbounded', () => {
     expect(
-      loadConfig({ CONTAINER_ENV: 'memory', RECORDS_MAX_BYTES: '1048576' }).recordsMaxBytes,
+      loadConfig({ CONTAINER_ENV: 'memory', RECORDS_MAX_BYTES: '1048576' }).historyMaxBytes,
     ).toBe(1_048_576);
-    expect(loadConfig({ CONTAINER_ENV: 'memory' }).recordsMaxBytes).toBeUndefined();
+    expect(loadConfig({ CONTAINER_ENV: 'memory' }).historyMaxBytes).toBeUndefined();
   });
 
   it('refuses anything but a non-negative integer, naming the variable', () => {

@@ -1,0 +1,156 @@
+// Reconciler: drives the store's runs to the engine and back. At start-up and after every engine
+// outage it compares the two — an accepted run with no engine object is created (exactly once: the
+// engine refuses a second object of one name), an engine object of ours with no run is adopted, a
+// run whose object vanished ends finishedWithError saying so, an interrupted DELETE is finished.
+import type { Backend } from '../backends/backend.js';
+import { BackendUnavailableError } from '../domain/errors.js';
+import type { JobInfo } from '../domain/job.js';
+import type { Ledger, LedgerRun } from '../store/ledger.js';
+import type { RunRecorder } from './run-recorder.js';
+
+/** Between passes while all is well: a cheap list call, the safety net under the engine's events. */
+export const RECONCILE_PERIOD_MS = 30_000;
+/** After a failed pass (the engine unreachable): first retry, doubling up to the maximum. */
+export const RECONCILE_RETRY_MS = 1_000;
+export const RECONCILE_RETRY_MAX_MS = 10_000;
+
+export interface ReconcilerDeps {
+  ledger: Ledger;
+  backend: Backend;
+  recorder: RunRecorder;
+  /** A create of this jid is under way in this process: it records its own outcome. */
+  isCreating: (jid: string) => boolean;
+  /** The service's engine create of an accepted run (refusals end the run there). */
+  createRun: (run: LedgerRun) => Promise<JobInfo>;
+  warn: (message: string, err?: unknown) => void;
+  periodMs?: number;
+  now?: () => number;
+}
+
+/** What one pass did, for the log and the tests. */
+export interface ReconcileReport {
+  created: number;
+  adopted: number;
+  vanished: number;
+  resumed: number;
+  removed: number;
+}
+
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<ReconcileReport> | undefined;
+  #failures = 0;
+  #stopped = true;
+  /** Only the first pass resumes: later, a created container may be starting in the background. */
+  #resumed = false;
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+  }
+
+  /** One comparison of the store with the engine. BackendUnavailableError when it cannot list. */
+  pass(): Promise<ReconcileReport> {
+    // One pass at a time: a wake during a pass is served by that pass's successor.
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Passes from now on: every period, and with backoff while the engine is unreachable. */
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Something suggests the engine was away (a create could not reach it): look again soon. */
+  wake(): void {
+    if (this.#stopped) return;
+    this.#schedule(Math.min(RECONCILE_RETRY_MS * 2 ** this.#failures, RECONCILE_RETRY_MAX_MS));
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#tick(), ms);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.pass();
+      this.#failures = 0;
+      if (!this.#stopped) this.#schedule(this.#deps.periodMs ?? RECONCILE_PERIOD_MS);
+    } catch (err) {
+      this.#failures++;
+      if (!(err instanceof BackendUnavailableError)) this.#deps.warn('reconcile pass failed', err);
+      if (!this.#stopped) this.wake();
+    }
+  }
+
+  async #pass(): Promise<ReconcileReport> {
+    const { ledger, backend, recorder, isCreating } = this.#deps;
+    const now = this.#deps.now ?? Date.now;
+    const report: ReconcileReport = { created: 0, adopted: 0, vanished: 0, resumed: 0, removed: 0 };
+    // Runs accepted after the list began may be missing from it without having vanished.
+    const listedAt = now();
+    const objects = new Map<string, JobInfo>();
+    for (const info of await backend.list()) objects.set(info.name, info);
+    const resume = !this.#resumed;
+    this.#resumed = true;
+    const seen = new Set<string>();
+    for (const run of ledger.active()) {
+      seen.add(run.jid);
+      if (isCreating(run.jid) || run.created >= listedAt) continue;
+      const object = objects.get(run.jid);
+      try {
+        if (object !== undefined) {
+          if (resume && (await this.#resume(run, object))) report.resumed++;
+          await recorder.observe(run, { info: object, logs: '' }, false);
+        } else if (run.engine === 'pending') {
+          await this.#deps.createRun(run);
+          report.created++;
+        } else {
+          await recorder.vanished(run);
+          report.vanished++;
+        }
+      } catch (err) {
+        // One run's trouble never stops the others; an unreachable engine ends the pass.
+        if (err instanceof BackendUnavailableError) throw err;
+        this.#deps.warn(`reconcile: job "${run.jid}" could not be brought in line`, err);
+      }
+    }
+    for (const [jid, info] of objects) {
+      if (seen.has(jid) || isCreating(jid)) continue;
+      const run = ledger.current(jid);
+      try {
+        if (run === undefined) {
+          await recorder.adopt({ info, logs: '' }, false);
+          report.adopted++;
+        } else if (run.removed !== null && run.created < listedAt) {
+          // A DELETE that marked the run removed but was interrupted before the engine call.
+          await backend.delete(jid);
+          report.removed++;
+        }
+      } catch (err) {
+        if (err instanceof BackendUnavailableError) throw err;
+        this.#deps.warn(`reconcile: engine object "${jid}" could not be brought in line`, err);
+      }
+    }
+    return report;
+  }
+
+  /** A Docker container created but never started (a crash between the two) is started now. */
+  async #resume(run: LedgerRun, object: JobInfo): Promise<boolean> {
+    const { backend } = this.#deps;
+    if (backend.resume === undefined || object.status !== 'notstarted') return false;
+    await backend.resume(run.jid);
+    return true;
+  }
+}

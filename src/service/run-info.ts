@@ -1,0 +1,44 @@
+// What the job object says about a run the store holds (a finished one, or one still waiting for
+// the engine), and the spec an adopted engine object is recorded with.
+import { TERMINAL_STATUSES } from '../domain/job.js';
+import type { JobInfo, JobSpec } from '../domain/job.js';
+import type { LedgerRun } from '../store/ledger.js';
+
+/** The run's JobInfo: RFC 3339 time of its finish, else its start, else its intake. */
+export function infoOfRun(run: LedgerRun): JobInfo {
+  const at = run.finished ?? run.started ?? run.created;
+  const info: JobInfo = {
+    name: run.jid,
+    image: run.spec.image,
+    command: run.spec.command,
+    status: run.status,
+    message: run.message,
+    timestamp: new Date(at).toISOString(),
+  };
+  if (run.exitCode !== null) info.exitCode = run.exitCode;
+  return info;
+}
+
+export function isTerminal(run: LedgerRun): boolean {
+  return TERMINAL_STATUSES.has(run.status);
+}
+
+/**
+ * The spec recorded for an engine object of ours that has no run (made before the store existed,
+ * or by a server that crashed before its intake committed): what the engine shows. It is never
+ * created from this spec — the object exists — so the unknown parts stay empty.
+ */
+export function adoptedSpec(info: JobInfo): JobSpec {
+  return {
+    name: info.name,
+    image: info.image,
+    command: info.command,
+    env: {},
+    resources: { workers: 1, cpuMillicores: 0, memoryMiB: 0, gpus: 0 },
+    mounts: [],
+    labels: {},
+  };
+}
+
+/** The fingerprint of an adopted run: no request body is known. */
+export const ADOPTED_FINGERPRINT = 'adopted';

@@ -1,0 +1,106 @@
+// RunRecorder: turns what the engine shows about a job into the run's history in the store — a
+// status event, or at the end its outcome and complete log — and adopts engine objects of ours
+// that have no run. Every look (a GET, the backend's watch, the reconciler) goes through here.
+import type { Backend, JobRead } from '../backends/backend.js';
+import { TERMINAL_STATUSES } from '../domain/job.js';
+import type { JobInfo, JobStatus, LogLimits } from '../domain/job.js';
+import type { Ledger, LedgerRun } from '../store/ledger.js';
+import { ADOPTED_FINGERPRINT, adoptedSpec, isTerminal } from './run-info.js';
+
+type TerminalStatus = 'finishedSuccessfully' | 'finishedWithError';
+
+function isTerminalStatus(status: JobStatus): status is TerminalStatus {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** The message of a run whose engine object disappeared while nobody was watching. */
+export const VANISHED_TEXT =
+  'the engine no longer has this job (removed while pman-ts was not watching it); its outcome is unknown';
+
+export interface RunRecorderDeps {
+  ledger: Ledger;
+  backend: Backend;
+  /** LOG_ARCHIVE_MAX_BYTES, every line: the complete log a finished run keeps. */
+  archive: LogLimits;
+}
+
+export class RunRecorder {
+  readonly #deps: RunRecorderDeps;
+
+  constructor(deps: RunRecorderDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Records one look at the engine. `complete`: the snapshot's logs are the whole log within the
+   * archive bounds (the watch reads them so); otherwise a terminal look reads them first — before
+   * anything may remove the object.
+   */
+  async observe(run: LedgerRun, snapshot: JobRead, complete: boolean): Promise<void> {
+    const { ledger } = this.#deps;
+    if (run.removed !== null || isTerminal(run)) return;
+    if (run.engine === 'pending') await ledger.markCreated(run.id);
+    const { info } = snapshot;
+    if (isTerminalStatus(info.status)) {
+      const final = complete ? snapshot : await this.#completeRead(run.jid, snapshot);
+      await this.finish(run, final.info, final.logs);
+      return;
+    }
+    if (info.status !== run.status || info.message !== run.message) {
+      await ledger.appendEvent(run.id, info.status, info.message);
+    }
+  }
+
+  /** The run's outcome and complete log, once (a second finish of a run changes nothing). */
+  async finish(run: LedgerRun, info: JobInfo, logs: string): Promise<void> {
+    const status: TerminalStatus = isTerminalStatus(info.status)
+      ? info.status
+      : 'finishedWithError';
+    const at = Date.parse(info.timestamp);
+    await this.#deps.ledger.finish(run.id, {
+      status,
+      message: info.message,
+      ...(info.exitCode !== undefined && { exitCode: info.exitCode }),
+      logs,
+      ...(Number.isFinite(at) && { at }),
+    });
+  }
+
+  /** Ends a run whose engine object is gone and was never seen finishing. */
+  async vanished(run: LedgerRun, message = VANISHED_TEXT): Promise<void> {
+    await this.#deps.ledger.finish(run.id, {
+      status: 'finishedWithError',
+      message,
+      logs: this.#deps.ledger.log(run.id),
+    });
+  }
+
+  /**
+   * A run for an engine object of ours that the store does not know (made before the store
+   * existed, or by a server that crashed between the engine create and its own bookkeeping).
+   */
+  async adopt(snapshot: JobRead, complete: boolean): Promise<LedgerRun | undefined> {
+    const { ledger } = this.#deps;
+    const { info } = snapshot;
+    await ledger.intake({
+      jid: info.name,
+      spec: adoptedSpec(info),
+      fingerprint: ADOPTED_FINGERPRINT,
+      message: 'adopted from the engine',
+    });
+    const run = ledger.current(info.name);
+    if (run === undefined) return undefined;
+    await this.observe(run, snapshot, complete);
+    return ledger.current(info.name);
+  }
+
+  async #completeRead(jid: string, seen: JobRead): Promise<JobRead> {
+    try {
+      const read = await this.#deps.backend.read(jid, { logs: this.#deps.archive });
+      return isTerminalStatus(read.info.status) ? read : { info: seen.info, logs: read.logs };
+    } catch {
+      // Gone (or unreachable) since the look: what the look had is all there is.
+      return seen;
+    }
+  }
+}
