@@ -288,6 +288,11 @@ export class Ledger {
     return this.#read(() => this.#s.active.all().map(toLedgerRun));
   }
 
+  /** Every jid's current run that DELETE has not removed, any status (the job list). */
+  liveRuns(): LedgerRun[] {
+    return this.#read(() => this.#s.live.all().map(toLedgerRun));
+  }
+
   log(runId: number): string {
     return this.#read(() =>
       (this.#s.log.all(runId) as Array<{ encoding: 'identity' | 'gzip'; data: Buffer }>)
@@ -410,6 +415,10 @@ function statements(db: Database.Database) {
     active: db.prepare<[]>(
       `SELECT ${RUN_COLUMNS} FROM runs
        WHERE removed IS NULL AND status NOT IN ${TERMINAL_SQL} ORDER BY id`,
+    ),
+    live: db.prepare<[]>(
+      `SELECT ${RUN_COLUMNS} FROM runs
+       WHERE id IN (SELECT current_run FROM jobs) AND removed IS NULL ORDER BY id`,
     ),
     log: db.prepare<[number]>('SELECT encoding, data FROM logs WHERE run_id = ? ORDER BY chunk'),
     runsOf: db.prepare<[string]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE jid = ? ORDER BY run_no`),
