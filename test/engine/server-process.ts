@@ -1,5 +1,7 @@
 // Runs the real `pman` server as a child process on a free loopback port (from source, via tsx).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +35,13 @@ export async function startServer(
   opts: { port?: number; readyTimeoutMs?: number } = {},
 ): Promise<ServerProcess> {
   const port = opts.port ?? (await freePort());
+  // Each server its own job store unless the test passes one (a restart keeps the same folder):
+  // never the working directory's default, which would carry runs from one test run to the next.
+  const ownState =
+    env.STATE_DIR === undefined ? mkdtempSync(path.join(tmpdir(), 'pman-ts-state-')) : undefined;
+  const dropState = (): void => {
+    if (ownState !== undefined) rmSync(ownState, { recursive: true, force: true });
+  };
   const proc = spawn(
     process.execPath,
     [
@@ -48,7 +57,12 @@ export async function startServer(
     {
       cwd: root,
       // A clean environment: only what the test passes, plus what node itself needs.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        ...(ownState !== undefined && { STATE_DIR: ownState }),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -56,7 +70,10 @@ export async function startServer(
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) =>
-    proc.once('exit', (code) => resolve(code)),
+    proc.once('exit', (code) => {
+      dropState();
+      resolve(code);
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
