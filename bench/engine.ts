@@ -20,7 +20,7 @@ export interface JobShape {
   labels: Record<string, string>;
 }
 
-function specOf(name: string, shape: JobShape): JobSpec {
+export function specOf(name: string, shape: JobShape): JobSpec {
   return {
     name,
     image: shape.image,

@@ -20,23 +20,29 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** One keep-alive agent per run, sized to the concurrency, so connection set-up is not measured. */
-export function httpClient(baseUrl: string, maxSockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
+/**
+ * One keep-alive agent per run, sized to the concurrency, so connection set-up is not measured; or,
+ * with `newConnection`, a fresh TCP connection per request (what wrk -H 'Connection: close' and
+ * pfcon's plain requests do), so set-up and teardown are measured too.
+ */
+export function httpClient(baseUrl: string, maxSockets: number, newConnection = false) {
+  const agent = newConnection ? undefined : new http.Agent({ keepAlive: true, maxSockets });
   const url = new URL(baseUrl);
   const request = (method: string, path: string, body?: unknown): Promise<HttpAnswer> =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = http.request(
         {
-          agent,
+          agent: agent ?? false,
           host: url.hostname,
           port: url.port,
           method,
           path,
           headers:
             payload === undefined
-              ? {}
+              ? newConnection
+                ? { connection: 'close' }
+                : {}
               : {
                   'content-type': 'application/json',
                   'content-length': Buffer.byteLength(payload),
@@ -54,7 +60,7 @@ export function httpClient(baseUrl: string, maxSockets: number) {
       req.on('error', reject);
       req.end(payload);
     });
-  return { request, close: () => agent.destroy() };
+  return { request, close: () => agent?.destroy() };
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

@@ -1,14 +1,23 @@
 // `npm run bench`: starts the real server on each backend and drives create / status / delete at
 // c = 1, 10, 50, next to the same calls made directly with dockerode; RSS idle and with 10 000
-// jobs and submits/s on the in-process fake (memory) backend. Writes results/<name>.json and .md.
-// Flags: --backends memory,docker,swarm   --name latest   --seconds 3 (per status run)
+// jobs and submits/s on the in-process fake (memory) backend; the status GET of a finished job
+// against a bare node:http ceiling; the job store (history, RSS, durable submits); where a Swarm
+// create spends its time. Every ratio is against a baseline measured in the same run.
+// Writes results/<name>.json and .md.
+// Flags: --backends memory,docker,swarm   --scenarios ops,finished,store,swarm-profile
+//        --name latest   --seconds 3 (per timed run)   --history-runs 100000
+//        --tree <dir> (measure another checkout's server, e.g. a `git archive` of a baseline)
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { dockerOps, removeLabelled, swarmOps } from './engine.js';
+import { dockerOps, removeLabelled, specOf, swarmOps } from './engine.js';
+import { benchFinished } from './finished.js';
+import { toServiceSpec } from '../src/backends/swarm/manifest.js';
+import { benchStore } from './store.js';
+import { profileSwarmCreate } from './swarm-profile.js';
 import type { DirectOps, JobShape } from './engine.js';
 import { drive, httpClient } from './load.js';
 import type { Summary } from './load.js';
@@ -28,6 +37,8 @@ const RUNNING_WAIT_MS = 120_000;
 const notes: string[] = [];
 
 type BackendKind = 'memory' | 'docker' | 'swarm';
+type Scenario = 'ops' | 'finished' | 'store' | 'swarm-profile';
+const SCENARIOS: readonly Scenario[] = ['ops', 'finished', 'store', 'swarm-profile'];
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,6 +50,12 @@ const runLabel = `pman-bench=${run}`;
 const backends = flag('backends', 'memory,docker,swarm').split(',') as BackendKind[];
 const resultName = flag('name', 'latest');
 const statusMs = Number(flag('seconds', '3')) * 1000;
+const scenarios = flag('scenarios', SCENARIOS.join(',')).split(',') as Scenario[];
+for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}"`);
+const historyRuns = Number(flag('history-runs', '100000'));
+const tree = path.resolve(flag('tree', ROOT));
+/** A fresh STATE_DIR per server: the store is on by default and must never land in the checkout. */
+let stateDirs = 0;
 
 function body(jid: string): Record<string, unknown> {
   return {
@@ -129,12 +146,7 @@ async function benchEngine(
   const server = await startServer(entry, env(kind, storeBase));
   try {
     result.rss.push({ backend: kind, idleMiB: await server.rssMiB() });
-    const shape: JobShape = {
-      image: IMAGE,
-      command: COMMAND,
-      storeBase,
-      labels: { 'pman-bench': run },
-    };
+    const shape = shapeOf(storeBase);
     const ops = kind === 'docker' ? dockerOps(docker, shape) : swarmOps(docker, shape);
     for (const c of CONCURRENCIES) {
       const n = CREATES[c];
@@ -154,6 +166,10 @@ async function benchEngine(
   } finally {
     await server.stop();
   }
+}
+
+function shapeOf(storeBase: string): JobShape {
+  return { image: IMAGE, command: COMMAND, storeBase, labels: { 'pman-bench': run } };
 }
 
 async function benchFake(entry: Entry, storeBase: string, result: BenchResult): Promise<void> {
@@ -201,6 +217,7 @@ async function benchFake(entry: Entry, storeBase: string, result: BenchResult): 
 
 function env(kind: BackendKind, storeBase: string): Record<string, string> {
   return {
+    STATE_DIR: path.join(storeBase, `state-${++stateDirs}`),
     CONTAINER_ENV: kind,
     STORAGE_TYPE: 'host',
     STOREBASE: storeBase,
@@ -242,14 +259,79 @@ async function main(): Promise<void> {
     void cleanup().finally(() => process.exit(130));
   });
   try {
-    process.stderr.write('building the server…\n');
-    const entry = await prepareEntry();
+    process.stderr.write(`building the server${tree === ROOT ? '' : ` of ${tree}`}…\n`);
+    const entry = await prepareEntry(tree);
     result.serverEntry = entry.kind;
-    for (const kind of backends) {
-      if (kind === 'memory') await benchFake(entry, storeBase, result);
-      else if (version === undefined)
-        result.notes.push(`${kind}: skipped, no engine at /var/run/docker.sock`);
-      else await benchEngine(kind, entry, docker, storeBase, result);
+    if (tree !== ROOT) result.notes.push(`server measured: the tree at ${tree}`);
+    const engineKinds = backends.filter((k): k is 'docker' | 'swarm' => k !== 'memory');
+    if (version === undefined && engineKinds.length > 0)
+      result.notes.push(`${engineKinds.join(', ')}: skipped, no engine at /var/run/docker.sock`);
+    const engines = version === undefined ? [] : engineKinds;
+    if (scenarios.includes('ops')) {
+      for (const kind of backends) {
+        if (kind === 'memory') await benchFake(entry, storeBase, result);
+        else if (engines.includes(kind)) await benchEngine(kind, entry, docker, storeBase, result);
+      }
+    }
+    if (scenarios.includes('finished')) {
+      // The memory backend's jobs never end by themselves: the finished GET needs an engine.
+      for (const kind of engines) {
+        process.stderr.write(`${kind}: status GET of a finished job vs the node:http ceiling…\n`);
+        const server = await startServer(entry, env(kind, storeBase));
+        try {
+          const jid = `${run}-${kind.slice(0, 2)}-fin`;
+          const finished = await benchFinished({
+            server,
+            backend: kind,
+            jid,
+            body: { ...body(jid), entrypoint: ['/bin/sh', '-c', 'echo finished bench job'] },
+            concurrency: 10,
+            durationMs: statusMs,
+          });
+          (result.finished ??= []).push(finished);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+    if (scenarios.includes('store') && backends.includes('memory')) {
+      process.stderr.write(`memory + store: ${historyRuns} runs of history, submits, pages…\n`);
+      const stateDir = await mkdtemp(path.join(os.tmpdir(), `${run}-state-`));
+      try {
+        result.store = await benchStore({
+          entry,
+          tree,
+          env: env('memory', storeBase),
+          stateDir,
+          historyRuns,
+          submits: FAKE_JOBS,
+          prefix: `${run}-st`,
+          body,
+          spec: (jid) => specOf(jid, shapeOf(storeBase)),
+          durationMs: statusMs,
+        });
+      } finally {
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    }
+    if (scenarios.includes('swarm-profile') && engines.includes('swarm')) {
+      process.stderr.write('swarm: profiling 50 creates at c=50 through a recording proxy…\n');
+      const shape = shapeOf(storeBase);
+      result.swarmProfile = await profileSwarmCreate({
+        entry,
+        env: env('swarm', storeBase),
+        concurrency: 50,
+        names: Array.from({ length: 50 }, (_, i) => `${run}-sp-${i}`),
+        warmup: Array.from({ length: 10 }, (_, i) => `${run}-sp-w${i}`),
+        body,
+        directCreate: async (client, name) => {
+          const spec = toServiceSpec(specOf(name, shape), {});
+          await client.createService(spec as unknown as Docker.CreateServiceOptions);
+        },
+        cleanup: async () => {
+          await removeLabelled(docker, runLabel);
+        },
+      });
     }
   } finally {
     await cleanup();

@@ -1,6 +1,7 @@
 // Runs the real server as its own process (so its RSS is its own): the compiled build when it
 // compiles, else the sources through tsx. Reads RSS from /proc.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,8 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/engine/server-process.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Inside node_modules so the build resolves our dependencies and git ignores it. */
-const BUILD_DIR = path.join(ROOT, 'node_modules/.cache/pman-bench/dist');
+/** Inside node_modules so the build resolves our dependencies and git ignores it; one per tree. */
+function buildDir(tree: string): string {
+  const id = createHash('sha256').update(tree).digest('hex').slice(0, 12);
+  return path.join(ROOT, 'node_modules/.cache/pman-bench', tree === ROOT ? 'dist' : `dist-${id}`);
+}
 
 export interface Entry {
   /** Arguments for node that start the server. */
@@ -18,21 +22,26 @@ export interface Entry {
   kind: 'build' | 'tsx';
 }
 
-/** Compiles src/ with tsconfig.build.json into a private directory; falls back to tsx. */
-export async function prepareEntry(): Promise<Entry> {
+/**
+ * Compiles `tree`'s src/ with its tsconfig.build.json into a private directory; falls back to tsx.
+ * `tree` is this checkout by default, or another one (a `git archive` of a baseline commit whose
+ * node_modules links to ours) to measure two versions on the same machine.
+ */
+export async function prepareEntry(tree = ROOT): Promise<Entry> {
   const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+  const out = buildDir(tree);
   await new Promise<void>((resolve) => {
     // tsc emits even with type errors elsewhere; a failed emit only means falling back to tsx.
     execFile(
       process.execPath,
-      [tsc, '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR],
-      { cwd: ROOT },
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', out],
+      { cwd: tree },
       () => resolve(),
     );
   });
-  const main = path.join(BUILD_DIR, 'src/main.js');
+  const main = path.join(out, 'src/main.js');
   if (existsSync(main)) return { args: [main], kind: 'build' };
-  return { args: ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], kind: 'tsx' };
+  return { args: ['--import', 'tsx', path.join(tree, 'src/main.ts')], kind: 'tsx' };
 }
 
 export interface RunningServer {
