@@ -7,7 +7,10 @@ import type { Config } from '../config/config.js';
 import { BackendUnavailableError } from '../domain/errors.js';
 import type { JobService } from '../service/jobs.js';
 import type { HttpContext, Route } from './router.js';
+import { boundLogText } from '../domain/logs.js';
 import { readJsonObject } from './wire/body.js';
+import { parseHistoryQuery, parseRunNumber } from './wire/history.js';
+import { toWireHistoryPage, toWireRun } from './wire/history-response.js';
 import { firstQueryValues, parseStatusFilter, parseTail } from './wire/query.js';
 import { parseCreateRequest } from './wire/request.js';
 import { cmdStyleFor, indentFor, jsonResponse, toWire, toWireSummary } from './wire/response.js';
@@ -19,10 +22,16 @@ export interface RouteDeps {
   log: Logger;
 }
 
+/** No byte cap on a run's archived log: it was bounded when archived (LOG_ARCHIVE_MAX_BYTES). */
+const ALL = Number.MAX_SAFE_INTEGER;
+
 /** What the open probes say about a backend that does not answer (the reason is logged). */
 export const BACKEND_DOWN_TEXT = 'unavailable';
 
-/** Where two patterns match one path, the earlier entry wins: `jobs` must precede `:jid`. */
+/**
+ * Where two patterns match one path, the earlier entry wins: `jobs` and the history routes must
+ * precede `:jid` (/api/v1/history/logs/ is the history of a job "logs", not the logs of "history").
+ */
 export function routeTable({ backend, config, jobs, log }: RouteDeps): readonly Route[] {
   const cmdStyle = cmdStyleFor(backend.name);
   const json = (status: number, value: unknown) =>
@@ -58,6 +67,38 @@ export function routeTable({ backend, config, jobs, log }: RouteDeps): readonly 
         GET: async (c) => {
           const found = await jobs.list(parseStatusFilter(query(c).status));
           return json(200, { jobs: found.map((info) => toWireSummary(info, cmdStyle)) });
+        },
+      },
+    },
+    {
+      name: 'history',
+      path: '/api/v1/history/',
+      handlers: {
+        GET: (c) => {
+          const page = jobs.history(parseHistoryQuery(c.req.url));
+          return Promise.resolve(json(200, toWireHistoryPage(page.runs, page.next, cmdStyle)));
+        },
+      },
+    },
+    {
+      name: 'job-history',
+      path: '/api/v1/history/:jid/',
+      handlers: {
+        GET: (c) => {
+          const runs = jobs.historyOf(jid(c)).map((run) => toWireRun(run, cmdStyle));
+          return Promise.resolve(json(200, { jid: jid(c), runs }));
+        },
+      },
+    },
+    {
+      name: 'run-logs',
+      path: '/api/v1/history/:jid/:run/logs/',
+      handlers: {
+        GET: (c) => {
+          const tail = parseTail(query(c).tail);
+          const logs = jobs.runLog(jid(c), parseRunNumber(c.req.param('run')));
+          const body = tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: ALL });
+          return Promise.resolve(new Response(body, { status: 200, headers: text }));
         },
       },
     },

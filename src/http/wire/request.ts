@@ -33,6 +33,16 @@ export const LIST_TEXT = 'must be a JSON list of strings';
 export const EMPTY_ENTRYPOINT_TEXT = '"entrypoint" cannot be empty';
 export const BAD_ENV_TEXT = '"env" must be a list of "key=value" strings';
 
+/** jids that are route names under /api/v1/ (issue 11). */
+export const RESERVED_JIDS: ReadonlySet<string> = new Set([
+  'jobs',
+  'history',
+  'events',
+  'queue',
+  'capacity',
+  'images',
+]);
+
 /** The jid rule check alone (used for the bundle's jid entry), exported for reuse.
  *  `jid` is the value after its leading '/' characters were stripped. */
 export function jidProblem(
@@ -41,8 +51,9 @@ export function jidProblem(
   backend: BackendName,
 ): string | undefined {
   const shown = `invalid job id ${JSON.stringify(jid)}`;
-  // /api/v1/jobs/ is the list route, so a job named "jobs" could never be looked up.
-  if (jid === 'jobs') return `${shown}: "jobs" is reserved`;
+  // Each names a route under /api/v1/ (the list, the history, and those the next issues add), so a
+  // job of that name could never be looked up.
+  if (RESERVED_JIDS.has(jid)) return `${shown}: "${jid}" is reserved`;
   // Every backend's rule text names the length bound too ("1-63 ..."), so one message serves both checks.
   if (!fitsNameRule(jid, jobName)) {
     return `${shown}: on ${backend} a job id must be ${jobName.rule}`;

@@ -1,0 +1,54 @@
+// A run on the wire (issue 11): jid, run, status, message, exit_code, image, cmd, auid, created,
+// started, finished, removed, in this order; times RFC 3339 UTC or null; cmd as the job object has it.
+import { renderCmd } from '../../domain/command.js';
+import type { LedgerRun } from '../../store/ledger-rows.js';
+import type { CmdStyle } from './response.js';
+
+export interface WireRun {
+  jid: string;
+  run: number;
+  status: string;
+  message: string;
+  exit_code: number | null;
+  image: string;
+  cmd: string;
+  auid: string | null;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  removed: string | null;
+}
+
+function time(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function timeOrNull(ms: number | null): string | null {
+  return ms === null ? null : time(ms);
+}
+
+export function toWireRun(run: LedgerRun, cmdStyle: CmdStyle): WireRun {
+  return {
+    jid: run.jid,
+    run: run.run,
+    status: run.status,
+    message: run.message,
+    exit_code: run.exitCode,
+    image: run.spec.image,
+    cmd: renderCmd(run.spec.command, cmdStyle),
+    auid: run.auid,
+    created: time(run.created),
+    started: timeOrNull(run.started),
+    finished: timeOrNull(run.finished),
+    removed: timeOrNull(run.removed),
+  };
+}
+
+/** GET /api/v1/history/: a page, and the cursor of the next (null on the last page). */
+export function toWireHistoryPage(
+  runs: readonly LedgerRun[],
+  next: string | undefined,
+  cmdStyle: CmdStyle,
+): { runs: WireRun[]; next: string | null } {
+  return { runs: runs.map((run) => toWireRun(run, cmdStyle)), next: next ?? null };
+}
