@@ -1,7 +1,8 @@
 // Part of scripts/deploy-proof.sh: `kubectl apply -k` of every kustomize variant against the fake
 // Kubernetes API (test/fakes/kube-api), then `kubectl get` of what it stored and `kubectl delete -k`
 // (what unmake.sh runs). Proves the manifests survive kubectl's own client-side checks and API
-// round-trip; the schemas and semantics are checked by test/unit/manifests.test.ts.
+// round-trip; the schemas and semantics are checked by test/unit/manifests.test.ts. The delete is
+// unmake.sh's two: without -P everything but the job store's PVC, then with -P that too.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,17 @@ import { promisify } from 'node:util';
 import { startFakeKubeApi } from '../test/fakes/kube-api/index.js';
 
 const variants = ['kubernetes', 'kubernetes/dev', 'kubernetes/openshift'];
-const expected = ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Deployment'];
+const expected = [
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ConfigMap',
+  'Service',
+  'Deployment',
+  'PersistentVolumeClaim',
+];
+/** unmake.sh's selector without -P: everything but kubernetes/base/state.yaml. */
+const KEEP_STORE = 'app.kubernetes.io/component!=state';
 
 const api = await startFakeKubeApi();
 const dir = mkdtempSync(join(tmpdir(), 'pman-kube-proof-'));
@@ -39,7 +50,7 @@ try {
     await kubectl('apply', '--validate=false', '-k', variant);
     const kinds = await kubectl(
       'get',
-      'sa,role,rolebinding,configmap,service,deployment',
+      'sa,role,rolebinding,configmap,service,deployment,pvc',
       '-o',
       'json',
     );
@@ -50,8 +61,18 @@ try {
         throw new Error(`${variant}: no ${kind} stored after apply`);
       }
     }
+    if (!items.some((i) => i.kind === 'PersistentVolumeClaim' && i.metadata.name === 'pman-state'))
+      throw new Error(`${variant}: no job store PVC pman-state stored after apply`);
+    await kubectl('delete', '-k', variant, '-l', KEEP_STORE, '--ignore-not-found', '--wait=false');
+    const kept = (await kubectl('get', 'deployment,pvc', '-o', 'name')).trim().split('\n');
+    if (kept.includes('deployment.apps/pman'))
+      throw new Error(`${variant}: the Deployment is still stored after unmake.sh's delete`);
+    if (!kept.includes('persistentvolumeclaim/pman-state'))
+      throw new Error(
+        `${variant}: unmake.sh's delete without -P removed the job store: ${kept.join(' ')}`,
+      );
     await kubectl('delete', '-k', variant, '--ignore-not-found', '--wait=false');
-    const left = await kubectl('get', 'deployment', '-o', 'name');
+    const left = await kubectl('get', 'deployment,pvc', '-o', 'name');
     if (left.trim() !== '') throw new Error(`${variant}: still stored after delete -k: ${left}`);
   }
   process.stderr.write('[deploy-proof-kube] every variant applied, read back and deleted\n');

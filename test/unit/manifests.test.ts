@@ -215,7 +215,38 @@ describe.skipIf(!kubectlPresent).each(variants)('kustomize %s', (variant) => {
     expect(context?.capabilities?.drop).toEqual(['ALL']);
     expect(context?.privileged).toBeUndefined();
     const rendered = JSON.stringify(objects);
-    expect(rendered).not.toMatch(/"runAs(User|Group)"|"fsGroup"/);
+    expect(rendered).not.toMatch(/"runAs(User|Group)"/);
+    // The state volume's group: 1000 (the image's user) where we choose; on OpenShift the SCC
+    // assigns the project's own, and refuses any other.
+    expect(spec.securityContext?.fsGroup).toBe(
+      variant === 'kubernetes/openshift' ? undefined : 1000,
+    );
+  });
+
+  // Issue 11: the job store (STATE_DIR) lives on a ReadWriteOnce PVC, with one writer at a time.
+  it('keeps the job store on the pman-state PVC, below its mount, with one writer', () => {
+    const claim = objects.find(
+      (o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'pman-state',
+    ) as (KubeObject & { spec: PersistentVolumeClaim['spec'] }) | undefined;
+    expect(claim?.spec?.accessModes).toEqual(['ReadWriteOnce']);
+    expect(claim?.spec?.resources?.requests?.storage).toBe('1Gi');
+    expect(claim?.metadata.labels?.['app.kubernetes.io/component']).toBe('state');
+    const volume = (podSpec(objects).volumes ?? []).find(
+      (v) => v.persistentVolumeClaim?.claimName === 'pman-state',
+    );
+    const mount = pmanContainer(objects).volumeMounts?.find((m) => m.name === volume?.name);
+    expect(mount?.mountPath).toBe('/var/lib/pman');
+    expect(mount?.readOnly).toBeUndefined();
+    const stateDir = configData(objects).STATE_DIR ?? '';
+    expect(stateDir.startsWith('/var/lib/pman/')).toBe(true);
+    expect(
+      loadConfig({ ...configData(objects), KUBERNETES_SERVICE_HOST: '10.0.0.1' }).stateDir,
+    ).toBe(stateDir);
+    expect(only<IDeployment>(objects, 'Deployment').spec?.strategy?.type).toBe('Recreate');
+    // SQLite's temporary files need a writable place on the read-only root file system.
+    const tmp = pmanContainer(objects).volumeMounts?.find((m) => m.mountPath === '/tmp');
+    const tmpVolume = (podSpec(objects).volumes ?? []).find((v) => v.name === tmp?.name);
+    expect(tmpVolume?.emptyDir).toBeDefined();
   });
 
   // Issue 10, item 4: the API is for pfcon inside the cluster; only dev/ publishes a NodePort.
@@ -300,7 +331,9 @@ describe.skipIf(!kubectlPresent).each(variants)('kustomize %s', (variant) => {
   it('backs storeBase with what STORAGE_TYPE names: the PVC, or a hostPath at the same path', () => {
     const data = configData(objects);
     const volumes = podSpec(objects).volumes ?? [];
-    const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim');
+    const claims = objects.filter(
+      (o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name !== 'pman-state',
+    );
     if (data.STORAGE_TYPE === 'kubernetes_pvc') {
       expect(claims.map((c) => c.metadata.name)).toEqual([data.VOLUME_NAME]);
       expect(volumes.some((v) => v.hostPath !== undefined)).toBe(false);
@@ -331,18 +364,27 @@ describe('swarm/stack.yml', () => {
     });
     expect(pman.deploy).toMatchObject({
       replicas: 1,
-      placement: { constraints: ['node.role == manager'] },
+      placement: {
+        constraints: [
+          'node.role == manager',
+          expect.stringMatching(/^node\.hostname == \$\{PMAN_NODE:\?/),
+        ],
+      },
       labels: { 'org.chrisproject.role': 'pman' },
     });
     expect(pman.user).toMatch(/^1000:\$\{DOCKER_GID/);
     expect(pman.image).toContain('${PMAN_IMAGE');
   });
 
-  it('mounts the Docker socket and storeBase at the same path inside as on the host', () => {
+  it('mounts the Docker socket, storeBase at the same path inside as on the host, and the job store', () => {
     expect(pman.volumes).toEqual([
       { type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' },
       { type: 'bind', source: '${STOREBASE}', target: '${STOREBASE}' },
+      { type: 'volume', source: 'pman-state', target: '/var/lib/pman' },
     ]);
+    // A named volume of the stack (kept by `docker stack rm`), never an anonymous one.
+    expect(Object.keys((stack as { volumes?: object }).volumes ?? {})).toEqual(['pman-state']);
+    expect(pman.deploy).toMatchObject({ update_config: { order: 'stop-first' } });
   });
 
   it('publishes ${PMAN_PORT:-30010} to 5010, checks /health and passes SECRET_KEY as a secret', () => {
@@ -366,6 +408,16 @@ describe('Dockerfile', () => {
     expect(lastStage).toMatch(/^CMD \["pman", "--ip", "0\.0\.0\.0", "--port", "5010"\]$/m);
     expect(lastStage).toMatch(/^ARG BUILD_VERSION/m);
     expect(lastStage).toContain('org.opencontainers.image.version="${BUILD_VERSION}"');
+  });
+
+  it('keeps the job store in a volume at STATE_DIR=/var/lib/pman, private to user 1000', () => {
+    expect(lastStage).toMatch(/^ {4}STATE_DIR=\/var\/lib\/pman$/m);
+    expect(lastStage).toMatch(/^VOLUME \/var\/lib\/pman$/m);
+    expect(lastStage).toContain('chown 1000:1000 /var/lib/pman && chmod 0700 /var/lib/pman');
+    // Created before the VOLUME line: a later change to a volume's folder would be discarded.
+    expect(lastStage.indexOf('chmod 0700 /var/lib/pman')).toBeLessThan(
+      lastStage.indexOf('VOLUME /var/lib/pman'),
+    );
   });
 
   it('keeps npm out of the runtime stage: it copies dist/ and production dependencies', () => {
