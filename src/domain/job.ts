@@ -71,6 +71,12 @@ export interface JobInfo {
   message: string;
   /** RFC 3339 UTC ('Z'): finish time when terminal, else start time, else creation time. */
   timestamp: string;
+  /**
+   * The job's exit code once terminal, when the engine reports one (Docker State.ExitCode, Swarm
+   * the task's container, Kubernetes the first failing worker's or 0). Kept by the job ledger;
+   * never on the pman wire (http/wire/response.ts picks its 7 keys by name).
+   */
+  exitCode?: number;
 }
 
 /** Bounds for a log read (api.md §10). */

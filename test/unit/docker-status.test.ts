@@ -42,7 +42,8 @@ function container(state: Partial<State>, overrides: Partial<ContainerView> = {}
 }
 
 describe('fromContainer: the state table, in order', () => {
-  const rows: [string, Partial<State>, string, string, string][] = [
+  // The last column: JobInfo.exitCode (issue 11), set on terminal rows only.
+  const rows: [string, Partial<State>, string, string, string, number?][] = [
     [
       'running',
       { Status: 'running', Running: true, FinishedAt: ZERO },
@@ -77,6 +78,7 @@ describe('fromContainer: the state table, in order', () => {
       'finishedWithError',
       'OOMKilled (exit code 137)',
       FINISHED,
+      137,
     ],
     [
       'OOMKilled, actual code',
@@ -84,15 +86,25 @@ describe('fromContainer: the state table, in order', () => {
       'finishedWithError',
       'OOMKilled (exit code 1)',
       FINISHED,
+      1,
     ],
     ['dead', { Status: 'dead', Dead: true, ExitCode: 0 }, 'finishedWithError', 'dead', FINISHED],
-    ['exited 0', { Status: 'exited', ExitCode: 0 }, 'finishedSuccessfully', 'exited', FINISHED],
+    ['exited 0', { Status: 'exited', ExitCode: 0 }, 'finishedSuccessfully', 'exited', FINISHED, 0],
+    [
+      'dead, with the code its process exited with',
+      { Status: 'dead', Dead: true, ExitCode: 143 },
+      'finishedWithError',
+      'dead',
+      FINISHED,
+      143,
+    ],
     [
       'exited 3',
       { Status: 'exited', ExitCode: 3 },
       'finishedWithError',
       'exited with code 3',
       FINISHED,
+      3,
     ],
     [
       'exited 127 with State.Error',
@@ -100,12 +112,13 @@ describe('fromContainer: the state table, in order', () => {
       'finishedWithError',
       'exited with code 127: exec: "x": executable file not found in $PATH',
       FINISHED,
+      127,
     ],
     ['removing', { Status: 'removing' }, 'undefined', 'removing', STARTED],
     ['an unknown state', { Status: 'frobnicated' }, 'undefined', 'frobnicated', STARTED],
   ];
 
-  it.each(rows)('%s', (_label, state, status, message, timestamp) => {
+  it.each(rows)('%s', (_label, state, status, message, timestamp, exitCode) => {
     expect(fromContainer(container(state))).toStrictEqual({
       name: 'chris-jid-42',
       image: 'ghcr.io/fnndsc/pl-simpledsapp:2.1.0',
@@ -113,6 +126,7 @@ describe('fromContainer: the state table, in order', () => {
       status,
       message,
       timestamp,
+      ...(exitCode !== undefined && { exitCode }),
     });
   });
 

@@ -447,3 +447,34 @@ describe('formatStamp', () => {
     expect(formatStamp('2026-11-22T14:16:57Z', new Date())).toBe('2026-11-22T14:16:57Z');
   });
 });
+
+describe('fromJob: exitCode (issue 11)', () => {
+  const now = at(T2, 1);
+  const second = (exitCode: number): PodView => ({
+    ...terminated(exitCode, 'Error', 'Failed'),
+    metadata: { name: 'chris-jid-42-later', creationTimestamp: T1 },
+  });
+
+  it('a success is 0', () => {
+    const done = job({ succeeded: 1, completionTime: T2, conditions: [cond('Complete', 'x')] });
+    expect(fromJob(done, [terminated(0, 'Completed', 'Succeeded')], [], now, limits).exitCode).toBe(
+      0,
+    );
+    // Pods already cleaned up: still a success.
+    expect(fromJob(done, [], [], now, limits).exitCode).toBe(0);
+  });
+
+  it("a failure is the first failing worker's code, in pod creation order", () => {
+    const failed = job({ failed: 2, conditions: [cond('Failed', 'BackoffLimitExceeded')] });
+    // terminated() pods were created at T0, the other one at T1: the T0 one fails first.
+    const info = fromJob(failed, [second(7), terminated(3, 'Error', 'Failed')], [], now, limits);
+    expect(info).toMatchObject({ status: 'finishedWithError', exitCode: 3 });
+    expect(fromJob(failed, [second(7)], [], now, limits).exitCode).toBe(7);
+  });
+
+  it('a failure no container exited for (deadline) and a running job have none', () => {
+    const deadline = job({ failed: 0, conditions: [cond('Failed', 'DeadlineExceeded', 'late')] });
+    expect(fromJob(deadline, [], [], now, limits)).not.toHaveProperty('exitCode');
+    expect(fromJob(job(activeStatus), [running], [], now, limits)).not.toHaveProperty('exitCode');
+  });
+});

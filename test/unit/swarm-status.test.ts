@@ -321,3 +321,18 @@ describe('start-up reading of the engine', () => {
     expect(largestReadyNode([])).toEqual({ maxCpuMillicores: null, maxMemoryMiB: null });
   });
 });
+
+describe('fromService: exitCode (issue 11)', () => {
+  it("a terminal task reports its container's exit code", () => {
+    expect(fromService(service, [task('complete', { ExitCode: 0 })]).exitCode).toBe(0);
+    expect(fromService(service, [task('failed', { ExitCode: 3 })]).exitCode).toBe(3);
+    expect(fromService(service, [task('shutdown', { ExitCode: 137 })]).exitCode).toBe(137);
+  });
+
+  it('a running task, and a rejected one that never had a container, report none', () => {
+    expect(fromService(service, [task('running', { ExitCode: 0 })])).not.toHaveProperty('exitCode');
+    expect(fromService(service, [task('rejected', { Err: 'No such image' })])).not.toHaveProperty(
+      'exitCode',
+    );
+  });
+});

@@ -55,10 +55,13 @@ interface Verdict {
   status: JobStatus;
   message: string;
   terminal: boolean;
+  /** Terminal only: the engine's exit code, when it means one. */
+  exitCode?: number | undefined;
 }
 
 /** api.md §9.1, in order. Paused and restarting containers also have Running set, so they come first. */
 function verdict(state: ContainerView['State']): Verdict {
+  const exitCode = state.ExitCode;
   const ongoing = (status: JobStatus, message: string): Verdict => ({
     status,
     message,
@@ -68,13 +71,18 @@ function verdict(state: ContainerView['State']): Verdict {
     status,
     message,
     terminal: true,
+    exitCode,
   });
   if (state.Paused) return ongoing('started', 'paused');
   if (state.Restarting) return ongoing('started', 'restarting');
   if (state.Running) return ongoing('started', 'running');
   if (state.Status === 'created') return ongoing('notstarted', 'created');
   if (state.OOMKilled) return final('finishedWithError', `OOMKilled (exit code ${state.ExitCode})`);
-  if (state.Dead || state.Status === 'dead') return final('finishedWithError', 'dead');
+  if (state.Dead || state.Status === 'dead') {
+    // A dead container's ExitCode is 0 unless its process did exit: only a real code is kept.
+    const dead = final('finishedWithError', 'dead');
+    return state.ExitCode === 0 ? { ...dead, exitCode: undefined } : dead;
+  }
   if (state.Status === 'exited') {
     if (state.ExitCode === 0) return final('finishedSuccessfully', 'exited');
     const reason = state.Error !== undefined && state.Error !== '' ? `: ${state.Error}` : '';
@@ -105,6 +113,8 @@ export function fromContainer(c: ContainerView): JobInfo {
     status: v.status,
     message: v.message,
     timestamp: timestamp(c, v.terminal),
+    // The engine's exit code is final once the container is (the ledger keeps it).
+    ...(v.exitCode !== undefined && { exitCode: v.exitCode }),
   };
 }
 

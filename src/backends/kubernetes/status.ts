@@ -133,13 +133,32 @@ export function fromJob(
     image: container?.image ?? '',
     command: [...(container?.command ?? [])],
   };
-  const decided = decide(job, sortPods(pods), events, now, limits, created);
+  const sorted = sortPods(pods);
+  const decided = decide(job, sorted, events, now, limits, created);
+  const exitCode = terminalExitCode(decided.status, sorted);
   return {
     ...base,
     status: decided.status,
     message: decided.message,
     timestamp: formatStamp(decided.at, created),
+    ...(exitCode !== undefined && { exitCode }),
   };
+}
+
+/**
+ * The exit code of a terminal Job: the first failing worker's (pods in creation order), else 0 for
+ * a success. A failure no container exited for (deadline, eviction, admission) has none.
+ */
+function terminalExitCode(status: JobStatus, pods: readonly PodView[]): number | undefined {
+  if (status === 'finishedSuccessfully') return 0;
+  if (status !== 'finishedWithError') return undefined;
+  for (const pod of pods) {
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const code = cs.state?.terminated?.exitCode;
+      if (code !== undefined && code !== 0) return code;
+    }
+  }
+  return undefined;
 }
 
 interface Decision {

@@ -164,7 +164,17 @@ export function fromService(service: SwarmService, tasks: readonly SwarmTask[]):
   if (!isTaskState(state)) {
     return { ...base, status: 'undefined', message: state === '' ? 'unknown' : state, timestamp };
   }
-  return { ...base, status: TASK_STATES[state], message: taskMessage(task, state), timestamp };
+  const status = TASK_STATES[state];
+  // A rejected task never had a container, so it has no exit code to report.
+  const exitCode = task.Status.ContainerStatus?.ExitCode;
+  const final = TERMINAL_STATUSES.has(status) && exitCode !== undefined;
+  return {
+    ...base,
+    status,
+    message: taskMessage(task, state),
+    timestamp,
+    ...(final && { exitCode }),
+  };
 }
 
 /** Whether the job's status is final: a dead container's task settles the job only then. */
