@@ -34,6 +34,12 @@ export interface CreateOptions {
    * never bound (issue 10, mount race). Absent when storeBase is not visible to this server.
    */
   recheckMounts?: () => Promise<void>;
+  /**
+   * Called at most once, after create() answered, when the job fails in the background before it
+   * ever ran (Docker: the start, or a pending image pull, was refused): a finishedWithError JobInfo
+   * whose message is the engine's text. Whatever the backend had made for the job is removed.
+   */
+  onFailed?: (info: JobInfo) => void;
 }
 
 /** One orchestrator. Methods throw the errors of src/domain/errors.ts, never client-library errors. */
@@ -43,6 +49,9 @@ export interface Backend {
   readonly capabilities: Capabilities;
   /**
    * Create and start the job. The spec is final (name rule and capabilities already checked).
+   * Docker answers once the container is created (or, for a missing image, once its pull is under
+   * way: notstarted "pulling image"); the start continues in the background and a refusal there
+   * reaches `options.onFailed`. Swarm and Kubernetes create in one call.
    * ConflictError if a job of that name exists: the service checks only its records and its own
    * creates in flight, so this is the duplicate check for every job the backend holds.
    * InvalidSpecError if the engine refuses the spec.
@@ -64,11 +73,21 @@ export interface Backend {
   /** Stop watches, informers and background pulls. */
   close(): Promise<void>;
   /**
-   * Optional capability: the backend notices by itself when a job turns terminal (Kubernetes
-   * informers) and hands over a snapshot with its log tail, so that a job nobody polled is still
-   * recorded before cleanup (TTL) removes it. The job service is the only writer of records.
+   * Optional: starts a job whose engine object exists but was never started (the server died
+   * between Docker's create and start). A no-op when it runs or ran; NotFoundError when unknown.
+   * A start the engine refuses removes the object and throws as create would have (InvalidSpecError
+   * with the engine's text).
    */
-  watchTerminal?(limits: LogLimits, listener: (snapshot: JobRead) => void): void;
+  resume?(name: string): Promise<void>;
+  /**
+   * Optional capability: every status change of our jobs that the backend notices by itself
+   * (engine events, informers, resyncs — including the first sight of each job after start-up),
+   * as `{info, logs}`. A terminal snapshot is handed over once, with `info.exitCode` and the log
+   * read within `limits` as soon as the final state is seen — before anything may remove the
+   * object (Kubernetes TTL, a `docker rm -f` from outside); other snapshots carry logs ''. The job
+   * service is the only writer of job state: the backend only reports.
+   */
+  watchJobs?(limits: LogLimits, listener: (snapshot: JobRead) => void): void;
 }
 
 /** What every backend factory receives besides its own config. */

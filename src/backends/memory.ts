@@ -2,7 +2,8 @@
 // demos and tests. Jobs never run: tests move them with start() / finish() / oom(), and what a job
 // "printed" is kept as the byte chunks an engine would stream, read back the way engines are read.
 import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
-import type { JobInfo, JobSpec } from '../domain/job.js';
+import { TERMINAL_STATUSES } from '../domain/job.js';
+import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
 import { collectTail } from '../domain/logs.js';
 import type { Backend, Capabilities, JobRead, ReadOptions } from './backend.js';
 
@@ -39,6 +40,7 @@ export class MemoryBackend implements Backend {
   readonly #jobs = new Map<string, MemoryJob>();
   readonly #now: () => Date;
   #outage: string | undefined;
+  #watch: { limits: LogLimits; listener: (snapshot: JobRead) => void } | undefined;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.#now = options.now ?? (() => new Date());
@@ -100,6 +102,11 @@ export class MemoryBackend implements Backend {
     return Promise.resolve();
   }
 
+  /** Every move a test makes (start, finish, oom) is a status change this backend noticed. */
+  watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
+    this.#watch = { limits, listener };
+  }
+
   // Test hooks: the memory backend is the tests' engine -----------------------------------------
 
   /** notstarted → started / running; `logs` replaces what the job has printed so far. */
@@ -116,12 +123,18 @@ export class MemoryBackend implements Backend {
         ? { status: 'finishedSuccessfully', message: 'exited' }
         : { status: 'finishedWithError', message: `exited with code ${exitCode}` },
       logs,
+      exitCode,
     );
   }
 
   /** → finishedWithError / OOMKilled (exit code 137). */
   oom(name: string, logs?: PrintedLogs): void {
-    this.#move(name, { status: 'finishedWithError', message: 'OOMKilled (exit code 137)' }, logs);
+    this.#move(
+      name,
+      { status: 'finishedWithError', message: 'OOMKilled (exit code 137)' },
+      logs,
+      137,
+    );
   }
 
   /** Removes a job behind our back, as a Kubernetes TTL would. */
@@ -141,10 +154,37 @@ export class MemoryBackend implements Backend {
 
   // ---------------------------------------------------------------------------------------------
 
-  #move(name: string, state: Pick<JobInfo, 'status' | 'message'>, logs?: PrintedLogs): void {
+  #move(
+    name: string,
+    state: Pick<JobInfo, 'status' | 'message'>,
+    logs?: PrintedLogs,
+    exitCode?: number,
+  ): void {
     const job = this.#job(name);
-    job.info = { ...job.info, ...state, timestamp: this.#stamp() };
+    const before = job.info.status;
+    job.info = {
+      ...job.info,
+      ...state,
+      timestamp: this.#stamp(),
+      ...(exitCode !== undefined && { exitCode }),
+    };
     if (logs !== undefined) job.logs = toChunks(logs);
+    // Terminal is final: reported once.
+    if (job.info.status !== before && !TERMINAL_STATUSES.has(before)) this.#report(job);
+  }
+
+  /** Hands a status change to the watcher; a terminal one with its log read within the limits. */
+  #report(job: MemoryJob): void {
+    const watch = this.#watch;
+    if (watch === undefined) return;
+    const info = copyInfo(job.info);
+    if (!TERMINAL_STATUSES.has(info.status)) {
+      watch.listener({ info, logs: '' });
+      return;
+    }
+    void collectTail(chunksOf([...job.logs]), watch.limits).then((logs) =>
+      watch.listener({ info, logs }),
+    );
   }
 
   #job(name: string): MemoryJob {

@@ -16,7 +16,9 @@ import {
   InvalidSpecError,
   NotFoundError,
 } from '../../src/domain/errors.js';
+import { TERMINAL_STATUSES } from '../../src/domain/job.js';
 import type { JobInfo, JobSpec } from '../../src/domain/job.js';
+import type { JobRead } from '../../src/backends/backend.js';
 import { logsOf, statusOf } from '../fixtures.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import { selfSignedCert } from '../fakes/kube-api/tls.js';
@@ -313,9 +315,13 @@ describe('informers and records', () => {
 
   it('a job finishing while nobody polls gets a record with its logs; TTL deletion leaves it', async () => {
     r = await rig({}, { ttlSecondsAfterFinished: 60 });
-    r.backend.watchTerminal({ tail: 10, maxBytes: 1000 }, ({ info, logs }) => {
-      records.push(info);
-      recordLogs.push(logs);
+    const seen: JobRead[] = [];
+    r.backend.watchJobs({ tail: 10, maxBytes: 1000 }, (snapshot) => {
+      seen.push(snapshot);
+      if (TERMINAL_STATUSES.has(snapshot.info.status)) {
+        records.push(snapshot.info);
+        recordLogs.push(snapshot.logs);
+      }
     });
     const name = `rec-${runPrefix('r')}`;
     r.fake.scenario(name, [{ pod: 'create' }, { running: true, log: 'done\n' }, { exit: 0 }]);
@@ -328,13 +334,69 @@ describe('informers and records', () => {
       (k) => k > 0,
       10_000,
     );
-    expect(records[0]).toMatchObject({ name, status: 'finishedSuccessfully' });
+    expect(records[0]).toMatchObject({ name, status: 'finishedSuccessfully', exitCode: 0 });
     expect(recordLogs[0]).toBe('done\n');
+    // Issue 11: watchJobs reports the way there too (what the informers saw of it: our create
+    // at least), each status once, without logs.
+    const statuses = seen.map((x) => x.info.status);
+    expect(statuses[0]).toBe('notstarted');
+    expect(statuses.filter((x, i) => x === statuses[i - 1])).toEqual([]);
+    for (const x of seen.filter((y) => !TERMINAL_STATUSES.has(y.info.status)))
+      expect(x.logs).toBe('');
     r.fake.clock.tick(61_000);
     await r.fake.settle();
     await r.caughtUp(name);
     await expect(statusOf(r.backend, name)).rejects.toBeInstanceOf(NotFoundError);
     expect(records).toHaveLength(1);
+  });
+
+  it('issue 11: exit 3 → one terminal snapshot with exitCode 3 and its logs; the TTL controller deleting the Job after it loses nothing', async () => {
+    r = await rig({}, { ttlSecondsAfterFinished: 30 });
+    const terminal: JobRead[] = [];
+    r.backend.watchJobs({ tail: 10, maxBytes: 1000 }, (snapshot) => {
+      if (TERMINAL_STATUSES.has(snapshot.info.status)) terminal.push(snapshot);
+    });
+    const name = `ttl-${runPrefix('t')}`;
+    r.fake.scenario(name, outcomeSteps({ exitCode: 3, logs: 'failing\n' }));
+    await r.backend.create(jobSpec(name));
+    await r.fake.runToEnd(NS, name);
+    await until(
+      'the terminal snapshot',
+      () => Promise.resolve(terminal.length),
+      (k) => k > 0,
+      10_000,
+    );
+    // The TTL controller deletes the finished Job and its pods: nothing more is reported.
+    r.fake.clock.tick(31_000);
+    await r.fake.settle();
+    await r.caughtUp(name);
+    await expect(statusOf(r.backend, name)).rejects.toBeInstanceOf(NotFoundError);
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0]?.info).toMatchObject({ name, status: 'finishedWithError', exitCode: 3 });
+    // The pod log, and the termination reason the backend appends to a failed pod's log.
+    expect(terminal[0]?.logs).toMatch(/^failing\n/);
+  });
+
+  it('issue 11: a fresh backend reports the Jobs it finds; a Job we delete ourselves is not reported after', async () => {
+    r = await rig();
+    const name = `seen-${runPrefix('s')}`;
+    r.fake.scenario(name, outcomeSteps({ exitCode: 0, logs: 'ok\n' }));
+    await r.backend.create(jobSpec(name));
+    await r.fake.runToEnd(NS, name);
+    await r.caughtUp(name);
+    const seen: JobRead[] = [];
+    r.backend.watchJobs({ tail: 10, maxBytes: 1000 }, (snapshot) => seen.push(snapshot));
+    await until(
+      'the first sight',
+      () => Promise.resolve(seen.length),
+      (k) => k > 0,
+      10_000,
+    );
+    expect(seen[0]?.info).toMatchObject({ name, status: 'finishedSuccessfully', exitCode: 0 });
+    expect(seen[0]?.logs).toBe('ok\n');
+    await r.backend.delete(name);
+    await r.fake.settle();
+    expect(seen).toHaveLength(1);
   });
 
   it('closeWatches() → the informers re-watch from their last resourceVersion without relisting', async () => {

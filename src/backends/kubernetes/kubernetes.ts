@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import type { KubernetesBackendConfig } from './settings.js';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
+import type { JobStatus } from '../../domain/job.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { isOurs, managedByValue, managedSelector } from './labels.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
@@ -50,9 +51,15 @@ export interface KubernetesExtras {
   home?: string;
 }
 
-interface TerminalWatch {
+interface JobsWatch {
   limits: LogLimits;
   listener: (snapshot: JobRead) => void;
+}
+
+/** The last status handed to the watcher for one Job; `cancelled` once we deleted it ourselves. */
+interface Emitted {
+  status: JobStatus;
+  cancelled: boolean;
 }
 
 /** A delete whose uid precondition failed (the name was recreated) reads and tries again this often. */
@@ -69,8 +76,9 @@ export class KubernetesBackend implements Backend {
   /** This instance's managed-by value, and the label selector built from it. */
   readonly #managedBy: string;
   readonly #selector: string;
-  #terminalWatch: TerminalWatch | undefined;
-  readonly #recorded = new Set<string>();
+  #jobsWatch: JobsWatch | undefined;
+  /** Per Job name, what the watcher was last told (terminal ones are told once). */
+  readonly #emitted = new Map<string, Emitted>();
 
   /** Use createKubernetesBackend(); the constructor does no I/O. */
   constructor(cfg: KubernetesBackendConfig, client: KubeClient, deps: BackendDeps) {
@@ -102,6 +110,9 @@ export class KubernetesBackend implements Backend {
       labelSelector: this.#selector,
       log: deps.log,
       onChange: (job) => this.#maybeRecord(job),
+      // Gone from the cluster (the TTL controller, anyone's delete): a snapshot being taken still
+      // lands, and a new Job of that name is reported from its first status on.
+      onGone: (job) => this.#emitted.delete(job),
     });
   }
 
@@ -175,7 +186,9 @@ export class KubernetesBackend implements Backend {
       }
     }
     this.#view.deleted(name);
-    this.#recorded.delete(name);
+    const emitted = this.#emitted.get(name);
+    if (emitted !== undefined) emitted.cancelled = true;
+    this.#emitted.delete(name);
   }
 
   async list(): Promise<JobInfo[]> {
@@ -245,30 +258,49 @@ export class KubernetesBackend implements Backend {
     );
   }
 
-  /** Snapshots of Jobs that turn terminal, as the informers see them (the Port's optional capability). */
-  watchTerminal(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
-    this.#terminalWatch = { limits, listener };
+  /** Every status change the informers see (the Port's optional capability). */
+  watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
+    this.#jobsWatch = { limits, listener };
+    // Jobs the informers already hold are reported now: their first sight.
+    for (const job of this.#view.jobs()) {
+      const name = job.metadata?.name;
+      if (name !== undefined) this.#maybeRecord(name);
+    }
   }
 
-  /** Recorder: once a Job turns terminal in the view, snapshot its JobInfo and logs exactly once. */
+  /**
+   * Recorder: reports a Job whenever its status in the view differs from the last one reported. A
+   * terminal one is snapshotted exactly once, with its pods read from the API and its logs, at once
+   * (before the TTL controller may remove it).
+   */
   #maybeRecord(name: string): void {
-    const watch = this.#terminalWatch;
+    const watch = this.#jobsWatch;
     const job = this.#view.job(name);
-    if (watch === undefined || job === undefined || this.#recorded.has(name)) return;
+    if (watch === undefined || job === undefined) return;
     const info = fromJob(job, this.#view.podsOf(name), [], this.#now(), this.#limits);
-    if (!TERMINAL_STATUSES.has(info.status)) return;
-    this.#recorded.add(name);
+    const last = this.#emitted.get(name);
+    if (last !== undefined && (last.status === info.status || TERMINAL_STATUSES.has(last.status)))
+      return;
+    const emitted: Emitted = { status: info.status, cancelled: false };
+    this.#emitted.set(name, emitted);
+    if (!TERMINAL_STATUSES.has(info.status)) {
+      watch.listener({ info, logs: '' });
+      return;
+    }
     const limits = watch.limits;
     // The pods come from the API, not the view: the pod watch may lag behind the Job watch.
     void (async () => {
       const pods = await this.#podsOf(job).catch(() => undefined);
-      const final = pods === undefined ? info : fromJob(job, pods, [], this.#now(), this.#limits);
+      // Pods already gone from the API (a cleanup was quicker): the view's copy still tells how
+      // they ended (the exit code), though their logs are lost.
+      const decisive = pods === undefined || pods.length === 0 ? this.#view.podsOf(name) : pods;
+      const final = fromJob(job, decisive, [], this.#now(), this.#limits);
       const logs =
-        pods === undefined
+        pods === undefined || pods.length === 0
           ? ''
           : await jobLogTail(this.#client, name, pods, limits).catch(() => '');
-      // Deleted while its pods and logs were read: a late snapshot must not bring it back.
-      if (!this.#recorded.has(name)) return;
+      // Deleted by us while its pods and logs were read: a late snapshot must not bring it back.
+      if (emitted.cancelled) return;
       watch.listener({ info: TERMINAL_STATUSES.has(final.status) ? final : info, logs });
     })().catch(() => undefined);
   }

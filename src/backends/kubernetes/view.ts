@@ -26,6 +26,8 @@ export interface ClusterViewOptions {
   log: Logger;
   /** Called after every change of a Job or one of its pods (the recorder hooks in here). */
   onChange?: (jobName: string) => void;
+  /** Called when a Job leaves the cluster by anyone's hand but ours (TTL, kubectl delete). */
+  onGone?: (jobName: string) => void;
 }
 
 interface InformerEntry {
@@ -186,6 +188,7 @@ export class ClusterView {
     const known = this.#jobs.get(name);
     if (known !== undefined && known.metadata?.uid !== job.metadata?.uid) return;
     this.#jobs.delete(name);
+    if (known !== undefined) this.#opts.onGone?.(name);
   }
 
   #upsertPod(pod: V1Pod): void {

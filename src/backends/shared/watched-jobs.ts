@@ -2,22 +2,28 @@
 // the one structure both share. The engine's event stream invalidates a job and one re-read
 // refreshes it; full resyncs keep the rest honest. Status GETs are answered from the view while it
 // is live and fresh, and a running job's log tail is reused briefly; everything else asks the
-// engine (the view can make an answer older by one event's round trip, never wrong).
+// engine (the view can make an answer older by one event's round trip, never wrong). It also
+// reports every status change it stores to the watchJobs listener, terminal ones with their log.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../domain/errors.js';
-import type { JobInfo, LogLimits } from '../../domain/job.js';
+import { TERMINAL_STATUSES } from '../../domain/job.js';
+import type { JobInfo, JobStatus, LogLimits } from '../../domain/job.js';
 import type { JobRead, ReadOptions } from '../backend.js';
 import { Refresher, watchEvents } from './events.js';
 import type { EngineEvent, EventWatch } from './events.js';
 import { JobCache } from './job-cache.js';
 import type { Ticket } from './job-cache.js';
 import { LogCache } from './log-cache.js';
+import { Slots } from './slots.js';
 
 /** Full re-read of our jobs (only changed ones are read again); also after reconnects. */
 export const RESYNC_MS = 30_000;
 /** Log tails of running jobs are reused this long (CUBE polls every few seconds). */
 export const LOGS_TTL_MS = 1_000;
+
+/** Terminal snapshots whose log is read at once (a start-up sees every finished job at once). */
+const SNAPSHOT_READS = 8;
 
 /** What an event means for the job it names. */
 export interface EventVerdict {
@@ -60,6 +66,17 @@ export interface WatchedJobsOptions {
   settle?: { tries: number; retryMs: number };
 }
 
+/** What the watcher was last told about one job; cancelled once the backend deleted it itself. */
+interface Emitted {
+  status: JobStatus;
+  cancelled: boolean;
+}
+
+interface JobsWatch {
+  limits: LogLimits;
+  listener: (snapshot: JobRead) => void;
+}
+
 export class WatchedJobs<T> {
   readonly #source: JobSource<T>;
   readonly #options: WatchedJobsOptions;
@@ -69,6 +86,10 @@ export class WatchedJobs<T> {
   /** Jobs announced as ending: only a final read may settle them in the view. */
   readonly #ending = new Set<string>();
   #watcher: EventWatch | undefined;
+  #jobsWatch: JobsWatch | undefined;
+  /** Per job, the status last handed to the watcher (terminal ones are handed over once). */
+  readonly #emitted = new Map<string, Emitted>();
+  readonly #snapshotSlots = new Slots(SNAPSHOT_READS);
 
   constructor(source: JobSource<T>, options: WatchedJobsOptions) {
     this.#source = source;
@@ -88,6 +109,15 @@ export class WatchedJobs<T> {
       resyncMs: RESYNC_MS,
       heartbeat: () => this.#source.ping(),
     });
+  }
+
+  /**
+   * Reports every status change stored in the view (events, resyncs, reads; the first sight of
+   * each job too) to `listener`: a terminal one once, with its log read within `limits` at once.
+   */
+  watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
+    this.#jobsWatch = { limits, listener };
+    for (const name of this.#cache.names()) this.#notice(name);
   }
 
   close(): void {
@@ -127,13 +157,13 @@ export class WatchedJobs<T> {
   async load(name: string): Promise<T> {
     const ticket = this.#cache.ticket();
     const entry = await this.#source.fetch(name);
-    if (this.#admit(name, entry)) this.#cache.store(name, entry, ticket);
+    if (this.#admit(name, entry)) this.#store(name, entry, ticket);
     return entry;
   }
 
   /** A job read elsewhere (create's answer), kept unless an event overtook it since `ticket`. */
   keep(name: string, entry: T, ticket = this.#cache.ticket()): void {
-    if (this.#admit(name, entry)) this.#cache.store(name, entry, ticket);
+    if (this.#admit(name, entry)) this.#store(name, entry, ticket);
   }
 
   /** Taken before an engine read whose result is handed to keep(). */
@@ -141,11 +171,72 @@ export class WatchedJobs<T> {
     return this.#cache.ticket();
   }
 
-  /** The job is gone (deleted, or the engine no longer has it). */
+  /** The backend deleted the job: gone from the view, and a snapshot of it in flight is dropped. */
   forget(name: string): void {
+    const emitted = this.#emitted.get(name);
+    if (emitted !== undefined) emitted.cancelled = true;
+    this.#drop(name);
+  }
+
+  /** The engine no longer has the job (removed by anyone): a snapshot taken before still lands,
+   *  and a new job of that name is reported from its first status on. */
+  #drop(name: string): void {
     this.#cache.remove(name);
     this.#ending.delete(name);
     this.#logs.forget(name);
+    this.#emitted.delete(name);
+  }
+
+  #store(name: string, entry: T, ticket: Ticket): void {
+    this.#cache.store(name, entry, ticket);
+    this.#notice(name);
+  }
+
+  /** Hands the job's stored status to the watcher when it differs from the last one handed over. */
+  #notice(name: string): void {
+    const watch = this.#jobsWatch;
+    const entry = this.#cache.peek(name);
+    if (watch === undefined || entry === undefined) return;
+    const info = this.#source.info(entry);
+    const last = this.#emitted.get(name);
+    if (last !== undefined && (last.status === info.status || TERMINAL_STATUSES.has(last.status)))
+      return;
+    const emitted: Emitted = { status: info.status, cancelled: false };
+    this.#emitted.set(name, emitted);
+    if (!TERMINAL_STATUSES.has(info.status)) {
+      this.#hand(watch, { info, logs: '' });
+      return;
+    }
+    void this.#snapshot(name, entry, info, emitted, watch);
+  }
+
+  /** A terminal job's log, read now: a `docker rm -f` or a cleanup may take it a moment later. */
+  async #snapshot(
+    name: string,
+    entry: T,
+    info: JobInfo,
+    emitted: Emitted,
+    watch: JobsWatch,
+  ): Promise<void> {
+    let logs = '';
+    if (this.#source.hasLogs(entry) && watch.limits.tail > 0 && watch.limits.maxBytes > 0) {
+      try {
+        logs = await this.#snapshotSlots.run(() =>
+          this.#source.readLogs(name, entry, watch.limits),
+        );
+      } catch (err) {
+        this.#options.log.warn({ err, job: name }, 'the log of a finished job could not be read');
+      }
+    }
+    if (!emitted.cancelled) this.#hand(watch, { info, logs });
+  }
+
+  #hand(watch: JobsWatch, snapshot: JobRead): void {
+    try {
+      watch.listener(snapshot);
+    } catch (err) {
+      this.#options.log.warn({ err, job: snapshot.info.name }, 'job watcher failed');
+    }
   }
 
   #lookup(name: string): T | undefined {
@@ -167,7 +258,7 @@ export class WatchedJobs<T> {
     if (verdict === undefined) return;
     const { name, change } = verdict;
     if (change === 'gone') {
-      this.forget(name);
+      this.#drop(name);
       return;
     }
     this.#cache.invalidate(name);
@@ -184,7 +275,7 @@ export class WatchedJobs<T> {
         await this.load(name);
       } catch (err) {
         // Gone meanwhile: forget it. Other failures leave it unsettled (direct reads) until a resync.
-        if (err instanceof NotFoundError) this.forget(name);
+        if (err instanceof NotFoundError) this.#drop(name);
         return;
       }
       if (!this.#ending.has(name) || attempt >= settle.tries) return;
@@ -199,5 +290,8 @@ export class WatchedJobs<T> {
     const entries = await this.#source.fetchAll((name) => this.#cache.peek(name));
     for (const [name, entry] of entries) if (!this.#admit(name, entry)) entries.delete(name);
     this.#cache.replaceAll(entries, ticket);
+    for (const name of entries.keys()) this.#notice(name);
+    // Jobs the engine no longer lists are gone: reported afresh should the name come back.
+    for (const name of this.#emitted.keys()) if (!this.#cache.has(name)) this.#emitted.delete(name);
   }
 }

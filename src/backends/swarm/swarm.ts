@@ -13,7 +13,7 @@ import { ensureSwarmJobNetwork } from '../shared/job-network.js';
 import { managedByValue } from '../shared/labels.js';
 import { swarmHardeningSupport } from './hardening.js';
 import type { SwarmBackendConfig } from './settings.js';
-import type { JobInfo, JobSpec } from '../../domain/job.js';
+import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
 import { createDockerClient, engineCall } from '../shared/engine-client.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
 import { assertSwarmManager, largestReadyNode, swarmCapabilities } from './capacity.js';
@@ -104,6 +104,11 @@ export class SwarmBackend implements Backend {
 
   read(name: string, options: ReadOptions = {}): Promise<JobRead> {
     return this.#jobs.read(name, options);
+  }
+
+  /** Every status change the event-fed view stores, terminal ones with their log (Port). */
+  watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
+    this.#jobs.watchJobs(limits, listener);
   }
 
   async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
