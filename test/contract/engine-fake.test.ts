@@ -1,9 +1,11 @@
 // The docker backend against the fake Engine API: the error paths a real engine rarely shows on
-// demand (500/409 on create, start refusals, calls that never answer) and the background pull.
+// demand (500/409 on create, start refusals, calls that never answer), the background start and
+// pull (issue 11: create answers once the container exists), resume() and watchJobs().
 import { statusOf, logsOf } from '../fixtures.js';
+import Docker from 'dockerode';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Backend } from '../../src/backends/backend.js';
+import type { Backend, JobRead } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
 import { toContainerCreate } from '../../src/backends/docker/manifest.js';
 import {
@@ -14,7 +16,7 @@ import {
   NotFoundError,
   TooManyRequestsError,
 } from '../../src/domain/errors.js';
-import { type JobSpec } from '../../src/domain/job.js';
+import { type JobInfo, type JobSpec } from '../../src/domain/job.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { startEngineFake, type EngineFake } from '../fakes/engine-api.js';
 import { until } from './backend.contract.js';
@@ -127,12 +129,53 @@ describe('docker backend against a fake Engine API', () => {
     );
   });
 
-  it('start refused with 500 → InvalidSpecError with the engine text, container removed', async () => {
+  it('issue 11: start refused with 500 → create answers created; onFailed gets finishedWithError with the engine text, container removed', async () => {
     fake.failStart = { status: 500, message: 'failed to create task: weird runtime problem' };
-    const err: unknown = await backend.create(spec('job-e')).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidSpecError);
-    expect((err as Error).message).toBe('failed to create task: weird runtime problem');
+    const failed: JobInfo[] = [];
+    const created = await backend.create(spec('job-e'), { onFailed: (i) => failed.push(i) });
+    expect(created).toMatchObject({ name: 'job-e', status: 'notstarted', message: 'created' });
+    expect(failed).toEqual([]);
+    await until(
+      'onFailed',
+      () => Promise.resolve(failed.length),
+      (n) => n > 0,
+      5000,
+    );
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      name: 'job-e',
+      image: IMAGE,
+      status: 'finishedWithError',
+      message: 'failed to create task: weird runtime problem',
+    });
     expect(fake.containers.has('job-e')).toBe(false);
+    // The backend answers the failure too, until DELETE (a name it still holds is a conflict).
+    expect(await statusOf(backend, 'job-e')).toMatchObject({
+      status: 'finishedWithError',
+      message: 'failed to create task: weird runtime problem',
+    });
+    await expect(backend.create(spec('job-e'))).rejects.toBeInstanceOf(ConflictError);
+    await backend.delete('job-e');
+    await expect(statusOf(backend, 'job-e')).rejects.toBeInstanceOf(NotFoundError);
+    expect(failed).toHaveLength(1);
+  });
+
+  it('issue 11: a job deleted while its start is in flight gets no onFailed', async () => {
+    fake.failStart = { status: 500, message: 'too late' };
+    fake.hang.add('/containers/job-e2/start');
+    const failed: JobInfo[] = [];
+    const quick = await build({}, 300);
+    try {
+      await quick.create(spec('job-e2'), { onFailed: (i) => failed.push(i) });
+      await quick.delete('job-e2');
+      fake.hang.clear();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(failed).toEqual([]);
+      await expect(statusOf(quick, 'job-e2')).rejects.toBeInstanceOf(NotFoundError);
+    } finally {
+      fake.hang.clear();
+      await quick.close();
+    }
   });
 
   it('an engine that never answers → BackendUnavailableError after the call timeout', async () => {
@@ -147,21 +190,75 @@ describe('docker backend against a fake Engine API', () => {
     }
   });
 
-  it('a pull failing in its progress stream within the wait → InvalidSpecError naming the image', async () => {
+  it('issue 11: a missing image answers pulling image at once; a pull failing in its stream → onFailed', async () => {
     const image = 'example.org/pman/missing:2';
-    fake.pulls.set(image, { kind: 'stream-error', message: 'manifest unknown' });
-    await expect(backend.create(spec('job-g', image))).rejects.toThrow(
-      new InvalidSpecError(`image "${image}" could not be pulled: manifest unknown`),
+    const g = gate();
+    fake.pulls.set(image, {
+      kind: 'wait',
+      gate: g.promise,
+      then: { error: 'manifest unknown' },
+    });
+    const failed: JobInfo[] = [];
+    const created = await backend.create(spec('job-g', image), {
+      onFailed: (i) => failed.push(i),
+    });
+    // Answered while the pull is still held: the default IMAGE_PULL_WAIT_SECONDS is 0.
+    expect(created).toMatchObject({ status: 'notstarted', message: 'pulling image' });
+    g.open();
+    await until(
+      'onFailed',
+      () => Promise.resolve(failed.length),
+      (n) => n > 0,
+      5000,
     );
+    expect(failed[0]).toMatchObject({
+      name: 'job-g',
+      status: 'finishedWithError',
+      message: 'image pull failed: manifest unknown',
+    });
     expect(fake.containers.size).toBe(0);
+    await backend.delete('job-g');
   });
 
-  it('a pull refused by the engine within the wait → InvalidSpecError with the engine text', async () => {
-    const image = 'example.org/pman/denied:3';
-    fake.pulls.set(image, { kind: 'http-error', status: 404, message: 'pull access denied' });
-    await expect(backend.create(spec('job-h', image))).rejects.toThrow(
-      new InvalidSpecError(`image "${image}" could not be pulled: pull access denied`),
-    );
+  it('issue 11: a pull refused within IMAGE_PULL_WAIT_SECONDS → still 201 pulling image, then onFailed with the engine text', async () => {
+    const waiting = await build({ imagePullWaitSeconds: 5 });
+    try {
+      const image = 'example.org/pman/denied:3';
+      fake.pulls.set(image, { kind: 'http-error', status: 404, message: 'pull access denied' });
+      const failed: JobInfo[] = [];
+      const created = await waiting.create(spec('job-h', image), {
+        onFailed: (i) => failed.push(i),
+      });
+      expect(created).toMatchObject({ status: 'notstarted', message: 'pulling image' });
+      await until(
+        'onFailed',
+        () => Promise.resolve(failed.length),
+        (n) => n > 0,
+        5000,
+      );
+      expect(failed[0]).toMatchObject({
+        status: 'finishedWithError',
+        message: 'image pull failed: pull access denied',
+      });
+      expect(await statusOf(waiting, 'job-h')).toMatchObject({ status: 'finishedWithError' });
+      await waiting.delete('job-h');
+    } finally {
+      await waiting.close();
+    }
+  });
+
+  it('IMAGE_PULL_WAIT_SECONDS: an image that lands within the wait is created at once', async () => {
+    const waiting = await build({ imagePullWaitSeconds: 5 });
+    try {
+      const image = 'example.org/pman/quick:7';
+      fake.pulls.set(image, { kind: 'ok' });
+      const created = await waiting.create(spec('job-q', image));
+      expect(created).toMatchObject({ status: 'notstarted', message: 'created' });
+      expect(fake.containers.has('job-q')).toBe(true);
+      await waiting.delete('job-q');
+    } finally {
+      await waiting.close();
+    }
   });
 
   it('a slow pull: 201 pulling image, then the container is created and started when it lands', async () => {
@@ -288,8 +385,141 @@ describe('docker backend against a fake Engine API', () => {
       return Promise.resolve();
     };
     await backend.create(spec('job-l'), { recheckMounts });
+    // The start (and its re-check) goes on after create answered.
+    await until(
+      'job-l to run',
+      () => Promise.resolve(fake.containers.get('job-l')?.status),
+      (s) => s === 'running',
+      5000,
+    );
     expect(seen).toEqual(['', 'POST /containers/create']);
-    expect(fake.containers.get('job-l')?.status).toBe('running');
+  });
+
+  it('issue 11: a re-check refused right before the background start → onFailed naming the directory, nothing left', async () => {
+    let checks = 0;
+    const recheckMounts = (): Promise<void> =>
+      ++checks === 1
+        ? Promise.resolve()
+        : Promise.reject(new DirectoryError({ output: '"key/out" leads outside storeBase' }));
+    const failed: JobInfo[] = [];
+    const created = await backend.create(spec('job-l2'), {
+      recheckMounts,
+      onFailed: (i) => failed.push(i),
+    });
+    expect(created.status).toBe('notstarted');
+    await until(
+      'onFailed',
+      () => Promise.resolve(failed.length),
+      (n) => n > 0,
+      5000,
+    );
+    expect(failed[0]?.message).toBe('output: "key/out" leads outside storeBase');
+    expect(fake.containers.has('job-l2')).toBe(false);
+    expect(fake.requests).not.toContain('POST /containers/job-l2/start');
+    await backend.delete('job-l2');
+  });
+
+  it('issue 11: resume() starts a container created but never started; a no-op once it runs; NotFound when unknown', async () => {
+    // A container made by an earlier process that died before its start.
+    const docker = new Docker({ host: fake.url.host, port: fake.url.port, protocol: 'http' });
+    const body = toContainerCreate(spec('job-r'), { ignoreLimits: false, memoryLimitMode: 'hard' });
+    await docker.createContainer(body);
+    expect(await statusOf(backend, 'job-r')).toMatchObject({
+      status: 'notstarted',
+      message: 'created',
+    });
+    await backend.resume?.('job-r');
+    expect(fake.containers.get('job-r')?.status).toBe('running');
+    await backend.resume?.('job-r');
+    expect(fake.requests.filter((r) => r === 'POST /containers/job-r/start')).toHaveLength(1);
+    fake.finish('job-r', { exitCode: 0 });
+    await backend.resume?.('job-r');
+    expect(fake.containers.get('job-r')?.status).toBe('exited');
+    await expect(backend.resume?.('job-none')).rejects.toBeInstanceOf(NotFoundError);
+    await backend.delete('job-r');
+  });
+
+  it('issue 11: resume() whose start the engine refuses → InvalidSpecError with its text, container removed', async () => {
+    const docker = new Docker({ host: fake.url.host, port: fake.url.port, protocol: 'http' });
+    const body = toContainerCreate(spec('job-r2'), {
+      ignoreLimits: false,
+      memoryLimitMode: 'hard',
+    });
+    await docker.createContainer(body);
+    fake.failStart = { status: 400, message: 'exec: "nope": executable file not found' };
+    await expect(backend.resume?.('job-r2')).rejects.toThrow(
+      new InvalidSpecError('exec: "nope": executable file not found'),
+    );
+    expect(fake.containers.has('job-r2')).toBe(false);
+  });
+
+  it('issue 11: watchJobs → every status change once; exit 3 → a terminal snapshot with exitCode 3 and its logs, even when the container is removed right after', async () => {
+    const seen: JobRead[] = [];
+    backend.watchJobs?.({ tail: 100, maxBytes: 10_000 }, (s) => seen.push(s));
+    await backend.create(spec('job-w'));
+    await until(
+      'started',
+      () => Promise.resolve(seen.map((s) => s.info.status)),
+      (l) => l.includes('started'),
+      5000,
+    );
+    fake.finish('job-w', { exitCode: 3, logs: 'one\ntwo\n' });
+    // Removed from outside a moment after the exit, before anyone read the job.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    fake.containers.delete('job-w');
+    await until(
+      'the terminal snapshot',
+      () => Promise.resolve(seen.at(-1)?.info.status),
+      (s) => s === 'finishedWithError',
+      5000,
+    );
+    const terminal = seen.filter((s) => s.info.status === 'finishedWithError');
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0]?.info).toMatchObject({
+      name: 'job-w',
+      message: 'exited with code 3',
+      exitCode: 3,
+    });
+    expect(terminal[0]?.logs).toBe('one\ntwo\n');
+    // Non-terminal snapshots carry no logs, and no status is reported twice in a row.
+    for (const s of seen.filter((x) => x.info.status !== 'finishedWithError'))
+      expect(s.logs).toBe('');
+    const statuses = seen.map((s) => s.info.status);
+    expect(statuses.filter((x, i) => x === statuses[i - 1])).toEqual([]);
+  });
+
+  it('issue 11: watchJobs reports the jobs a fresh backend finds, the finished ones with their logs', async () => {
+    await backend.create(spec('job-x'));
+    await until(
+      'job-x to run',
+      () => Promise.resolve(fake.containers.get('job-x')?.status),
+      (s) => s === 'running',
+      5000,
+    );
+    fake.finish('job-x', { exitCode: 0, logs: 'fine\n' });
+    const fresh = await build();
+    try {
+      const seen: JobRead[] = [];
+      fresh.watchJobs?.({ tail: 100, maxBytes: 10_000 }, (s) => seen.push(s));
+      await until(
+        'the first sight',
+        () => Promise.resolve(seen.length),
+        (n) => n > 0,
+        5000,
+      );
+      expect(seen).toEqual([
+        {
+          info: expect.objectContaining({
+            name: 'job-x',
+            status: 'finishedSuccessfully',
+            exitCode: 0,
+          }) as JobInfo,
+          logs: 'fine\n',
+        },
+      ]);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('issue 10 (10): one container whose inspect hangs does not take the list down', async () => {

@@ -31,6 +31,16 @@ async function callsOf(fake: EngineFake, step: () => Promise<unknown>): Promise<
 
 const LIMITS = { tail: 10, maxBytes: 1000 };
 
+/** Docker starts a container after create answered (issue 11): wait for that start to land. */
+async function startedOnFake(fake: EngineFake, name: string): Promise<void> {
+  await until(
+    `${name} to leave created`,
+    () => Promise.resolve(fake.containers.get(name)?.status),
+    (s) => s !== 'created',
+    5000,
+  );
+}
+
 describe.each<[EngineKind, string[]]>([
   ['docker', ['GET /containers/j1/json', 'GET /containers/j1/logs']],
   ['swarm', ['GET /services/j1', 'GET /tasks', 'GET /services/svc1/logs']],
@@ -51,6 +61,7 @@ describe.each<[EngineKind, string[]]>([
     fake.events.down = true;
     backend = await openOnFake(kind, fake);
     await backend.create(spec('j1'));
+    await startedOnFake(fake, 'j1');
     fake.finish('j1', { exitCode: 0, logs: 'hi\n' });
     let read = { info: { status: '' }, logs: '' };
     const calls = await callsOf(fake, async () => {

@@ -35,7 +35,7 @@ export function dockerSettings(
     engine: engineOf(fake),
     ignoreLimits: false,
     memoryLimitMode: 'hard',
-    imagePullWaitSeconds: 5,
+    imagePullWaitSeconds: 0,
     imagePullTimeoutSeconds: 30,
     maxConcurrentPulls: 8,
     hardening: defaultJobHardening('none'),

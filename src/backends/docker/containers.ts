@@ -182,23 +182,22 @@ export class Containers {
   }
 
   /**
-   * Create, inspect (the create response says notstarted / created, as pman's did), start. Any
-   * failure after the container exists removes it again, so a refused create leaves nothing.
-   * The engine's 409 (the name was taken since it was checked) is a ConflictError.
+   * Create and inspect (the create response says notstarted / created, as pman's did); the start
+   * is the caller's. The engine's 409 (the name was taken since it was checked) is a
+   * ConflictError; a create that may have left a container behind removes it again.
    */
-  async createAndStart(
+  async create(
     spec: JobSpec,
     opts: ContainerCreateOpts,
     recheckMounts?: () => Promise<void>,
-  ): Promise<JobInfo> {
+  ): Promise<ContainerView> {
     const name = spec.name;
-    const ctx = { name, specCall: true };
     const body = toContainerCreate(spec, opts);
     // The mounts are checked again right before the engine sees them (issue 10, mount race): a
     // refusal here leaves nothing behind and propagates as the service's DirectoryError.
     await recheckMounts?.();
     try {
-      await this.call(ctx, (signal) =>
+      await this.call({ name, specCall: true }, (signal) =>
         this.#docker.createContainer({ ...body, abortSignal: signal }),
       );
     } catch (err) {
@@ -210,16 +209,42 @@ export class Containers {
       if (err instanceof BackendUnavailableError) await this.removeQuietly(name);
       throw err;
     }
-    let created: ContainerView;
     try {
-      created = await this.ours(name);
-      // ...and once more right before start, when the engine resolves the bind sources.
-      await recheckMounts?.();
-      await this.call(ctx, (signal) => this.#container(name).start({ abortSignal: signal }));
+      return await this.ours(name);
     } catch (err) {
+      await this.removeQuietly(name);
+      throw err;
+    }
+  }
+
+  /**
+   * Starts a created container, re-checking the mounts right before (the engine resolves the bind
+   * sources then). Any failure removes the container, so a refused start leaves nothing; a refusal
+   * by the engine is an InvalidSpecError with its text. 'already' when it had been started.
+   */
+  async start(name: string, recheckMounts?: () => Promise<void>): Promise<'started' | 'already'> {
+    try {
+      await recheckMounts?.();
+      await this.call({ name, specCall: true }, (signal) =>
+        this.#container(name).start({ abortSignal: signal }),
+      );
+      return 'started';
+    } catch (err) {
+      // 304 "container already started": started by someone before us (a resume racing a start).
+      if (statusOf(err) === 304) return 'already';
       await this.removeQuietly(name);
       throw startFailure(err);
     }
+  }
+
+  /** Create then start, in one go (a job whose image arrived in the background). */
+  async createAndStart(
+    spec: JobSpec,
+    opts: ContainerCreateOpts,
+    recheckMounts?: () => Promise<void>,
+  ): Promise<JobInfo> {
+    const created = await this.create(spec, opts, recheckMounts);
+    await this.start(spec.name, recheckMounts);
     return fromContainer(created);
   }
 
@@ -242,9 +267,22 @@ function logSource(name: string): LogSource {
   return { path: `/containers/${encodeURIComponent(name)}/logs?`, framed: true };
 }
 
-/** A start the engine refused is the spec's fault (missing executable, no GPU driver): a 400 with
- *  the engine's message. Only an engine we could not reach stays a 503. */
-function startFailure(err: unknown): Error {
+/** The HTTP status an engine error carries (docker-modem's, possibly under a domain error). */
+function statusOf(err: unknown): number | undefined {
+  for (
+    let e: unknown = err;
+    typeof e === 'object' && e !== null;
+    e = (e as { cause?: unknown }).cause
+  ) {
+    const code = (e as { statusCode?: unknown }).statusCode;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+/** A start the engine refused is the spec's fault (missing executable, no GPU driver): an
+ *  InvalidSpecError with the engine's message. Only an engine we could not reach stays a 503. */
+export function startFailure(err: unknown): Error {
   if (err instanceof InvalidSpecError) return err;
   if (err instanceof BackendUnavailableError || err instanceof NotFoundError) {
     const cause: unknown = err.cause;

@@ -1,11 +1,12 @@
 // DockerBackend (Docker Engine, and Podman through its Docker-compatible API): the Port over one
-// container per job, created then started. The engine is the source of truth: every answer is
-// derived from it (through the event-fed view), except jobs whose image is still being pulled
-// (they have no container yet) — api.md §9.1, architecture.md §5.
+// container per job, created then started — create answers once the container exists and the
+// start goes on in the background. The engine is the source of truth: every answer is derived
+// from it (through the event-fed view), except jobs without a container (image still pulling, or
+// pull or start refused) — api.md §9.1, architecture.md §5.
 import type Docker from 'dockerode';
 import type { DockerBackendConfig } from './settings.js';
-import { ConflictError } from '../../domain/errors.js';
-import type { JobInfo, JobSpec } from '../../domain/job.js';
+import { ConflictError, DirectoryError, InvalidSpecError } from '../../domain/errors.js';
+import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
 import type {
   Backend,
   BackendDeps,
@@ -20,6 +21,7 @@ import { managedByValue } from '../shared/labels.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
 import { dockerCapabilities, parseInfo } from './capacity.js';
 import { Containers } from './containers.js';
+import type { ContainerCreateOpts } from './manifest.js';
 import { PendingPulls } from './pending-pulls.js';
 import { fromContainer, fromUnread, hasStarted } from './status.js';
 import type { ContainerView } from './status.js';
@@ -59,6 +61,10 @@ export class DockerBackend implements Backend {
   readonly #pending: PendingPulls;
   /** Our containers as the engine last reported them. */
   readonly #jobs: WatchedJobs<ContainerView>;
+  /** Background starts in flight; `cancelled` once the job is deleted meanwhile. */
+  readonly #starting = new Map<string, { cancelled: boolean; task: Promise<void> }>();
+
+  readonly #log: BackendDeps['log'];
 
   constructor(
     docker: Docker,
@@ -67,6 +73,7 @@ export class DockerBackend implements Backend {
     deps: BackendDeps,
   ) {
     const log = deps.log.child({ backend: 'docker' });
+    this.#log = log;
     this.#cfg = cfg;
     this.capabilities = capabilities;
     this.#containers = new Containers(docker, deps.timeoutMs, log, managedByValue(cfg.instanceId));
@@ -87,17 +94,40 @@ export class DockerBackend implements Backend {
    * The name is free when no container has it (ours or foreign) and no pull holds it; checked
    * before any pull, so a duplicate never waits for (or triggers) a download. A create racing
    * this one past the check meets the engine's 409, also a ConflictError.
+   *
+   * Answers once the container is created (notstarted / created): the start goes on in the
+   * background, and a start the engine refuses removes the container, ends the job
+   * finishedWithError with the engine's text and calls `options.onFailed` (issue 11).
    */
   async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo> {
     const name = spec.name;
-    if (this.#pending.has(name) || (await this.#containers.inspect(name)) !== undefined) {
+    if (
+      this.#pending.has(name) ||
+      this.#starting.has(name) ||
+      (await this.#containers.inspect(name)) !== undefined
+    ) {
       throw new ConflictError(`job "${name}" already exists`);
     }
     if (!(await this.#containers.imagePresent(spec.image))) {
       const pending = await this.#pending.pullOrPend(spec, options);
       if (pending !== undefined) return pending;
     }
-    return this.#createAndStart(spec, options);
+    const created = await this.#containers.create(spec, this.#createOpts, options.recheckMounts);
+    this.#startInBackground(spec, options);
+    return fromContainer(created);
+  }
+
+  /** A container created but never started (the server died in between) is started now. */
+  async resume(name: string): Promise<void> {
+    if (this.#pending.has(name) || this.#starting.has(name)) return;
+    const container = await this.#containers.ours(name);
+    if (container.State.Status !== 'created' || hasStarted(container)) return;
+    await this.#containers.start(name);
+  }
+
+  /** Every status change the event-fed view stores, terminal ones with their log (Port). */
+  watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
+    this.#jobs.watchJobs(limits, listener);
   }
 
   async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
@@ -114,6 +144,8 @@ export class DockerBackend implements Backend {
   }
 
   async delete(name: string): Promise<void> {
+    const starting = this.#starting.get(name);
+    if (starting !== undefined) starting.cancelled = true;
     if (await this.#pending.delete(name)) return;
     await this.#containers.ours(name);
     await this.#containers.remove(name);
@@ -139,6 +171,8 @@ export class DockerBackend implements Backend {
   async close(): Promise<void> {
     this.#jobs.close();
     await this.#pending.close();
+    // Each start is one engine call, bounded by the call timeout.
+    await Promise.allSettled([...this.#starting.values()].map((s) => s.task));
   }
 
   /** Starts the event-fed job view (called once by the factory; a backend without it asks the
@@ -147,16 +181,46 @@ export class DockerBackend implements Backend {
     this.#jobs.start();
   }
 
-  #createAndStart(spec: JobSpec, options: CreateOptions): Promise<JobInfo> {
-    return this.#containers.createAndStart(
-      spec,
-      {
-        ignoreLimits: this.#cfg.ignoreLimits,
-        memoryLimitMode: this.#cfg.memoryLimitMode,
-        hardening: this.#cfg.hardening,
-        managedBy: managedByValue(this.#cfg.instanceId),
-      },
-      options.recheckMounts,
-    );
+  get #createOpts(): ContainerCreateOpts {
+    return {
+      ignoreLimits: this.#cfg.ignoreLimits,
+      memoryLimitMode: this.#cfg.memoryLimitMode,
+      hardening: this.#cfg.hardening,
+      managedBy: managedByValue(this.#cfg.instanceId),
+    };
   }
+
+  #createAndStart(spec: JobSpec, options: CreateOptions): Promise<JobInfo> {
+    return this.#containers.createAndStart(spec, this.#createOpts, options.recheckMounts);
+  }
+
+  /**
+   * Starts the created container (re-checking the mounts right before). A refusal removes it,
+   * leaves the job finishedWithError with the reason until DELETE, and tells `onFailed`; a job
+   * deleted meanwhile is left alone.
+   */
+  #startInBackground(spec: JobSpec, options: CreateOptions): void {
+    const name = spec.name;
+    const entry = { cancelled: false, task: Promise.resolve() };
+    entry.task = (async () => {
+      try {
+        await this.#containers.start(name, options.recheckMounts);
+      } catch (err) {
+        if (entry.cancelled) return;
+        this.#log.warn({ err, job: name }, 'the engine refused to start a job');
+        this.#pending.failed(spec, failureText(err), options);
+      } finally {
+        if (this.#starting.get(name) === entry) this.#starting.delete(name);
+      }
+    })();
+    this.#starting.set(name, entry);
+  }
+}
+
+/** What a refused start is reported as: the engine's own text (or which directory failed the
+ *  re-check), as the 400 of a create used to carry it. */
+function failureText(err: unknown): string {
+  if (err instanceof InvalidSpecError || err instanceof DirectoryError) return err.message;
+  const text = err instanceof Error ? err.message : String(err);
+  return `container could not be started: ${text}`;
 }

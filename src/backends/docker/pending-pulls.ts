@@ -1,21 +1,22 @@
-// Jobs accepted while their image was still being pulled (api.md §9.1): they have no container
-// yet, so they are the one thing the docker backend answers from memory. A pull that fails within
-// IMAGE_PULL_WAIT_SECONDS is a 400 and nothing is kept; one still running continues in the
-// background and then creates and starts the container, or records why it could not.
+// Jobs without a container that the docker backend answers from memory (api.md §9.1): accepted
+// while their image is pulled in the background (at once by default; IMAGE_PULL_WAIT_SECONDS may
+// wait a little for it first), and jobs whose pull or start failed after create answered. Those
+// stay finishedWithError with the reason until DELETE, and CreateOptions.onFailed hears of it.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { InvalidSpecError, TooManyRequestsError } from '../../domain/errors.js';
+import { TooManyRequestsError } from '../../domain/errors.js';
 import type { JobInfo, JobSpec } from '../../domain/job.js';
 import type { CreateOptions } from '../backend.js';
 import type { Containers } from './containers.js';
-import { PullFailure, startPull, waitForPull } from './pull.js';
+import { startPull, waitForPull } from './pull.js';
 import type { Pull } from './pull.js';
 import { fromPending } from './status.js';
 import type { PendingView } from './status.js';
 
 interface PendingJob {
   view: PendingView;
-  pull: Pull;
+  /** Undefined for a job whose start failed (no pull involved). */
+  pull: Pull | undefined;
   /** Set by delete/close: the background task must not create (or must remove) the container. */
   cancelled: boolean;
   task: Promise<void>;
@@ -26,6 +27,7 @@ export interface PendingPullsOptions {
   containers: Containers;
   /** Creates and starts the container once the image is there (re-checking the mounts). */
   start: (spec: JobSpec, options: CreateOptions) => Promise<unknown>;
+  /** IMAGE_PULL_WAIT_SECONDS in ms: how long create waits for the image (0: not at all). */
   waitMs: number;
   pullTimeoutMs: number;
   /** Pulls running at once at most (MAX_CONCURRENT_PULLS); a create needing another gets 429. */
@@ -60,9 +62,10 @@ export class PendingPulls {
   }
 
   /**
-   * Pulls the image, waiting at most the pull wait. A pull that fails in that time is an
-   * InvalidSpecError; one still running is left to finish in the background and the job answered
-   * as pending (undefined: the image arrived within the wait, the caller creates the container).
+   * Pulls the image in the background. With a pull wait it waits that long first: undefined when
+   * the image arrived in time (the caller creates the container). Otherwise the job is answered
+   * as pending at once and the pull goes on; its failure (even within the wait) ends the job
+   * finishedWithError and reaches `options.onFailed`, as a refused start would.
    */
   async pullOrPend(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo | undefined> {
     // Each pull holds an engine stream and disk bandwidth for minutes: bounded, so a burst of
@@ -82,30 +85,23 @@ export class PendingPulls {
       else this.#pulling.delete(image);
     };
     pull.done.then(settled, settled);
-    try {
-      if ((await waitForPull(pull, this.#o.waitMs)) === 'done') return undefined;
-    } catch (err) {
-      if (err instanceof PullFailure) {
-        throw new InvalidSpecError(`image "${spec.image}" could not be pulled: ${err.message}`, {
-          cause: err,
-        });
-      }
-      throw err;
+    if (this.#o.waitMs > 0) {
+      // A failure within the wait is answered like one after it: 201, then finishedWithError.
+      const outcome = await waitForPull(pull, this.#o.waitMs).catch(() => 'failed' as const);
+      if (outcome === 'done') return undefined;
     }
-    const job: PendingJob = {
-      view: {
-        name: spec.name,
-        image: spec.image,
-        command: spec.command,
-        acceptedAt: this.#o.now().toISOString(),
-      },
-      pull,
-      cancelled: false,
-      task: Promise.resolve(),
-    };
-    job.task = this.#finishInBackground(spec, options, job);
-    this.#jobs.set(spec.name, job);
+    const job = this.#add(spec, pull);
+    job.task = this.#finishInBackground(spec, options, job, pull);
     return fromPending(job.view);
+  }
+
+  /**
+   * A job whose container could not be started after create answered (the container is already
+   * removed): finishedWithError with `message` until DELETE; `onFailed` hears of it.
+   */
+  failed(spec: JobSpec, message: string, options: CreateOptions = {}): JobInfo {
+    const job = this.#add(spec, undefined);
+    return this.#fail(job, message, options) ?? fromPending(job.view);
   }
 
   /** Cancels a pending job's pull (and removes a container it made meanwhile); false when the
@@ -132,17 +128,55 @@ export class PendingPulls {
 
   #cancel(job: PendingJob): void {
     job.cancelled = true;
-    job.pull.cancel();
+    job.pull?.cancel();
   }
 
-  async #finishInBackground(spec: JobSpec, options: CreateOptions, job: PendingJob): Promise<void> {
+  #add(spec: JobSpec, pull: Pull | undefined): PendingJob {
+    const job: PendingJob = {
+      view: {
+        name: spec.name,
+        image: spec.image,
+        command: spec.command,
+        acceptedAt: this.#o.now().toISOString(),
+      },
+      pull,
+      cancelled: false,
+      task: Promise.resolve(),
+    };
+    this.#jobs.set(spec.name, job);
+    return job;
+  }
+
+  /**
+   * Ends the job finishedWithError (unless deleted meanwhile) and tells `onFailed` — on a later
+   * turn of the event loop, so the caller of create always has its answer first.
+   */
+  #fail(job: PendingJob, message: string, options: CreateOptions): JobInfo | undefined {
+    if (job.cancelled) return undefined;
+    job.view = { ...job.view, failure: { message, at: this.#o.now().toISOString() } };
+    const info = fromPending(job.view);
+    const onFailed = options.onFailed;
+    if (onFailed !== undefined) {
+      setImmediate(() => {
+        if (!job.cancelled) onFailed(info);
+      });
+    }
+    return info;
+  }
+
+  async #finishInBackground(
+    spec: JobSpec,
+    options: CreateOptions,
+    job: PendingJob,
+    pull: Pull,
+  ): Promise<void> {
     const fail = (message: string, err: unknown): void => {
       if (job.cancelled) return;
-      job.view = { ...job.view, failure: { message, at: this.#o.now().toISOString() } };
       this.#o.log.warn({ err, job: spec.name }, message);
+      this.#fail(job, message, options);
     };
     try {
-      await job.pull.done;
+      await pull.done;
     } catch (err) {
       fail(`image pull failed: ${errorText(err)}`, err);
       return;

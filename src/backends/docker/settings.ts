@@ -21,6 +21,8 @@ export interface DockerBackendConfig {
   engine: EngineConnection;
   ignoreLimits: boolean;
   memoryLimitMode: 'hard' | 'soft';
+  /** IMAGE_PULL_WAIT_SECONDS: how long a create waits for a missing image before answering 201
+   *  `pulling image` (0, the default: not at all; the pull goes on in the background either way). */
   imagePullWaitSeconds: number;
   imagePullTimeoutSeconds: number;
   /** MAX_CONCURRENT_PULLS: distinct images being pulled at once (in a create's wait or in the
@@ -50,7 +52,7 @@ export function readDockerSettings(r: EnvReader, as: string): DockerBackendConfi
     engine: readEngine(r),
     ignoreLimits: r.bool('IGNORE_LIMITS', false),
     memoryLimitMode: r.oneOf('MEMORY_LIMIT_MODE', ['hard', 'soft'] as const, 'hard'),
-    imagePullWaitSeconds: r.int('IMAGE_PULL_WAIT_SECONDS', 15, { min: 0 }),
+    imagePullWaitSeconds: r.int('IMAGE_PULL_WAIT_SECONDS', 0, { min: 0 }),
     imagePullTimeoutSeconds: r.int('IMAGE_PULL_TIMEOUT_SECONDS', 600, { min: 1 }),
     maxConcurrentPulls: r.int('MAX_CONCURRENT_PULLS', 8, { min: 1 }),
     hardening: readJobHardening(r, DOCKER_DEFAULT_JOB_NETWORK),

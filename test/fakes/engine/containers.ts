@@ -39,6 +39,9 @@ function inspectOf(c: FakeContainer): Record<string, unknown> {
 
 export class ContainerRoutes {
   readonly #parts: EngineParts;
+  /** Outcomes told before the container's start arrived (the docker backend starts it in the
+   *  background after create answered): applied right after the start, as a quick job ends. */
+  readonly #early = new Map<string, FakeOutcome>();
 
   constructor(parts: EngineParts) {
     this.#parts = parts;
@@ -48,6 +51,10 @@ export class ContainerRoutes {
   finish(name: string, outcome: FakeOutcome): void {
     const c = this.#parts.state.containers.get(name);
     if (c === undefined) throw new Error(`fake engine: no container ${name}`);
+    if (c.status === 'created') {
+      this.#early.set(name, outcome);
+      return;
+    }
     c.status = 'exited';
     c.finishedAt = new Date().toISOString();
     if (outcome === 'oom') {
@@ -114,9 +121,13 @@ export class ContainerRoutes {
       if (x === undefined) return err(c, 404, 'No such container');
       if (state.failStart !== undefined)
         return err(c, state.failStart.status, state.failStart.message);
+      if (x.status !== 'created') return c.body(null, 304);
       x.status = 'running';
       x.startedAt = new Date().toISOString();
       this.#emit(x, 'start');
+      const early = this.#early.get(x.name);
+      this.#early.delete(x.name);
+      if (early !== undefined) setImmediate(() => this.finish(x.name, early));
       return c.body(null, 204);
     });
 
@@ -133,6 +144,7 @@ export class ContainerRoutes {
       const x = byName(c);
       if (x === undefined) return err(c, 404, 'No such container');
       state.containers.delete(x.name);
+      this.#early.delete(x.name);
       this.#emit(x, 'destroy');
       return c.body(null, 204);
     });
