@@ -213,7 +213,7 @@ export class Ledger {
       if (state === undefined || TERMINAL_STATUSES.has(state.status)) return undefined;
       const now = this.#now();
       const seq = this.#s.insertEvent.get(runId, r.status, r.message, now) as number;
-      this.#s.putLog.run(runId, archive.data);
+      this.#s.putLog.run(runId, archive.encoding, archive.data);
       const update: FinishUpdate = {
         runId,
         status: r.status,
@@ -272,7 +272,7 @@ export class Ledger {
       }) as number;
       this.#s.setCurrentIfNone.run(runId, info.name);
       this.#s.insertEvent.get(runId, status, message, at);
-      this.#s.putLog.run(runId, archive.data);
+      this.#s.putLog.run(runId, archive.encoding, archive.data);
       this.#s.setLogMeta.run(archive.size, archive.sha256, runId);
     });
   }
@@ -398,8 +398,8 @@ function statements(db: Database.Database) {
          log_sha256 = @sha256, bytes = bytes + @bytes
        WHERE id = @runId`,
     ),
-    putLog: db.prepare<[number, Buffer]>(
-      "INSERT OR REPLACE INTO logs (run_id, chunk, encoding, data) VALUES (?, 0, 'gzip', ?)",
+    putLog: db.prepare<[number, 'identity' | 'gzip', Buffer]>(
+      'INSERT OR REPLACE INTO logs (run_id, chunk, encoding, data) VALUES (?, 0, ?, ?)',
     ),
     setLogMeta: db.prepare<[number, string, number]>(
       'UPDATE runs SET log_size = ?, log_sha256 = ? WHERE id = ?',
