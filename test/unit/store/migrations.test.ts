@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, schemaVersion } from '../../../src/store/migrations.js';
 import type { Migration } from '../../../src/store/migrations.js';
+import { Ledger } from '../../../src/store/ledger.js';
+import { Runs } from '../../../src/store/runs.js';
 import { storeFixtures } from './fixtures.js';
+import { spec } from './ledger-fixtures.js';
 
 const { fresh, open } = storeFixtures();
 
@@ -46,5 +49,22 @@ describe('migrate', () => {
     expect(() => migrate(db, file, [...MIGRATIONS, { ...NEXT, version: LATEST + 2 }])).toThrow(
       `has version ${LATEST + 2}, expected ${LATEST + 1}`,
     );
+  });
+
+  it('v2 upgrades a v1 store with runs: engine created, byte totals started, Ledger reads it', () => {
+    const dir = fresh();
+    const v1 = open(dir, { migrations: MIGRATIONS.slice(0, 1) });
+    new Runs(v1.db, v1.file).recordIntake({ jid: 'a', spec: spec('a'), fingerprint: 'f' });
+    v1.db.close();
+    const { db } = open(dir);
+    expect(schemaVersion(db)).toBe(LATEST);
+    expect(db.prepare('SELECT run_bytes FROM store_stats').pluck().get()).toBe(0);
+    db.close();
+    const ledger = Ledger.open(dir);
+    try {
+      expect(ledger.current('a')).toMatchObject({ run: 1, engine: 'created', spec: spec('a') });
+    } finally {
+      ledger.close();
+    }
   });
 });
