@@ -1,8 +1,7 @@
-// The files of JobRecords under STATE_DIR: a private directory (0700), and per jid one small
-// `<jid>.json` (the JobInfo) plus one `<jid>.log` (the captured logs, read only when asked), each
-// 0600, written exclusively to a fresh temporary name and renamed into place.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+// The job record files an older pman-ts kept under STATE_DIR, read once by the importer
+// (legacy-records.ts): per jid one `<jid>.json` (the JobInfo) plus one `<jid>.log` (its logs; the
+// oldest format kept them inside the json), written through temporary `*.tmp` names.
+import { chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOB_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobStatus } from '../domain/job.js';
@@ -72,20 +71,6 @@ export class RecordFiles {
     return loaded;
   }
 
-  /** Size in bytes of a record's log file; 0 when it has none. */
-  async logBytes(jid: string): Promise<number> {
-    return stat(this.#path(jid, LOGS)).then(
-      (s) => s.size,
-      () => 0,
-    );
-  }
-
-  /** Logs first, then the info: an info file on disk always has its logs complete beside it. */
-  async write(jid: string, info: { info: JobInfo; at: string }, logs: string): Promise<void> {
-    await this.#writeExclusive(this.#path(jid, LOGS), logs);
-    await this.#writeExclusive(this.#path(jid, INFO), JSON.stringify(info));
-  }
-
   /** The captured logs; '' when the file is gone. */
   async readLogs(jid: string): Promise<string> {
     return readFile(this.#path(jid, LOGS), 'utf8').catch(() => '');
@@ -105,29 +90,8 @@ export class RecordFiles {
     }
   }
 
-  /** Info first, so a crash half-way leaves no record whose logs are missing. */
-  async remove(jid: string): Promise<void> {
-    await rm(this.#path(jid, INFO), { force: true });
-    await rm(this.#path(jid, LOGS), { force: true });
-  }
-
   #path(jid: string, suffix: string): string {
     return join(this.#dir, baseName(jid) + suffix);
-  }
-
-  /**
-   * `wx` on a fresh random name: never follows a link or reuses a file someone else put there;
-   * the rename is atomic, so a crash never leaves a torn record behind.
-   */
-  async #writeExclusive(target: string, text: string): Promise<void> {
-    const temp = `${target}.${randomBytes(6).toString('hex')}${TEMP}`;
-    await writeFile(temp, text, { flag: 'wx', mode: 0o600 });
-    try {
-      await rename(temp, target);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
   }
 
   /** Leftovers of writes a crash interrupted. */

@@ -83,4 +83,17 @@ describe('importLegacyRecords', () => {
     expect(await importLegacyRecords(dir, ledger, () => undefined)).toBe(0);
     expect(await readdir(dir)).not.toContain(IMPORTED_DIR);
   });
+
+  it('reads jids whose file names were encoded, and removes leftovers of torn writes', async () => {
+    const dir = await stateDir();
+    await writeRecord(dir, 'my job.1', '2024-05-01T10:00:00.000Z', 'spaced\n');
+    const body = JSON.stringify({ info: info('.hidden', '2024-05-01T10:00:00.000Z'), at: 'x' });
+    await writeFile(join(dir, '%2Ehidden.json'), body);
+    await writeFile(join(dir, 'job-z.json.0a1b2c.tmp'), 'half');
+    const ledger = open(dir);
+    expect(await importLegacyRecords(dir, ledger, () => undefined)).toBe(2);
+    expect(ledger.log(ledger.current('my job.1')?.id ?? 0)).toBe('spaced\n');
+    expect(ledger.current('.hidden')?.status).toBe('finishedWithError');
+    expect(await readdir(dir)).not.toContain('job-z.json.0a1b2c.tmp');
+  });
 });
