@@ -1,5 +1,6 @@
 // The Docker backend against the real engine: the conformance suite, then what only Docker shows
-// (inspect of the create body, pulls, start failures, foreign containers, restarts).
+// (inspect of the create body, pulls, start failures, foreign containers, restarts, and issue 11:
+// the background start, resume(), watchJobs() snapshots that survive a `docker rm -f`).
 import { REACH_PROBE, startHostListener } from './host-listener.js';
 import type { HostListener } from './host-listener.js';
 import { statusOf, logsOf } from '../fixtures.js';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../src/backends/backend.js';
+import type { Backend, JobRead } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
 import { resolveLocalVolume } from '../../src/backends/shared/local-volume.js';
 import type { DockerBackendConfig } from '../../src/config/config.js';
@@ -23,10 +24,16 @@ import {
   NotFoundError,
 } from '../../src/domain/errors.js';
 import { ConfigError } from '../../src/config/errors.js';
-import { INCOMING, OUTGOING, type JobInfo, type JobSpec } from '../../src/domain/job.js';
+import {
+  INCOMING,
+  OUTGOING,
+  TERMINAL_STATUSES,
+  type JobInfo,
+  type JobSpec,
+} from '../../src/domain/job.js';
 import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
-import { describeBackend } from '../contract/backend.contract.js';
+import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { requireEngine } from './engine-available.js';
 import { hostJobSpec, untilFinished } from './host-job.js';
@@ -43,7 +50,7 @@ function config(overrides: Partial<DockerBackendConfig> = {}): DockerBackendConf
     engine: { tlsVerify: false },
     ignoreLimits: false,
     memoryLimitMode: 'hard',
-    imagePullWaitSeconds: 15,
+    imagePullWaitSeconds: 0,
     imagePullTimeoutSeconds: 600,
     maxConcurrentPulls: 8,
     hardening: defaultJobHardening('none'),
@@ -55,6 +62,25 @@ function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
+/**
+ * Issue 11: a refusal after create answered. Creates the job with an onFailed listener and
+ * returns the finishedWithError JobInfo it hands over (the create itself answered notstarted).
+ */
+async function failedAfterCreate(backend: Backend, s: JobSpec): Promise<JobInfo> {
+  const failed: JobInfo[] = [];
+  const created = await backend.create(s, { onFailed: (info) => failed.push(info) });
+  expect(created.status).toBe('notstarted');
+  await until(
+    `${s.name} to fail`,
+    () => Promise.resolve(failed.length),
+    (n) => n > 0,
+    60_000,
+  );
+  expect(failed).toHaveLength(1);
+  expect(failed[0]).toMatchObject({ name: s.name, status: 'finishedWithError' });
+  return failed[0] as JobInfo;
+}
+
 /** Whether the engine can hand out GPUs (an nvidia runtime registered): decided before any test. */
 function engineHasGpus(): boolean {
   if (!engineUp) return false;
@@ -62,6 +88,16 @@ function engineHasGpus(): boolean {
 }
 
 /** Names of all containers (any state) whose name starts with `prefix`. */
+/** Create answers before the start (issue 11): wait until the job runs before exec-ing into it. */
+function untilStarted(backend: Backend, name: string): Promise<JobInfo> {
+  return until(
+    `${name} to start`,
+    () => statusOf(backend, name),
+    (i) => i.status !== 'notstarted',
+    30_000,
+  );
+}
+
 function containersNamed(prefix: string): string[] {
   const out = docker('ps', '-a', '--filter', `name=^/${prefix}`, '--format', '{{.Names}}');
   return out === '' ? [] : out.split('\n');
@@ -196,6 +232,7 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     expect(Config.Entrypoint).toEqual(s.command);
     expect(Config.Cmd ?? []).toEqual([]);
     // The process really runs as that user with that extra group.
+    await untilStarted(backend, name);
     expect(docker('exec', name, 'id')).toMatch(/uid=1234 .*groups=.*5678/);
     await backend.delete(name);
   });
@@ -216,46 +253,48 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
     const again = await spec(name, 'exit 9', { image: '127.0.0.1:5999/pman-ts/never-pulled:x' });
     await expect(backend.create(again)).rejects.toThrow(`job "${name}" already exists`);
     await expect(backend.create(again)).rejects.toBeInstanceOf(ConflictError);
-    expect((await statusOf(backend, name)).status).toBe('started');
+    expect((await untilStarted(backend, name)).status).toBe('started');
     await backend.delete(name);
   });
 
-  it('a missing image → InvalidSpecError naming the pull error, and no container', async () => {
+  it('issue 11: a missing image → 201 pulling image, then onFailed naming the pull error, no container', async () => {
     const name = nextName();
     const image = `127.0.0.1:5999/pman-ts/${run}-missing:test`;
-    const err: unknown = await backend
-      .create(await spec(name, 'true', { image }))
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidSpecError);
-    expect((err as Error).message).toMatch(
-      new RegExp(`^image "${image.replace(/[.]/g, '\\.')}" could not be pulled: .+`),
-    );
+    const failed = await failedAfterCreate(backend, await spec(name, 'true', { image }));
+    expect(failed.message).toMatch(/^image pull failed: .+/);
     expect(containersNamed(name)).toEqual([]);
+    expect(await statusOf(backend, name)).toMatchObject({ status: 'finishedWithError' });
+    await backend.delete(name);
     await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('a start failure (missing executable) → InvalidSpecError with the engine text, container removed', async () => {
+  it('issue 11: a start failure (missing executable) → create answers, onFailed gets the engine text, container removed', async () => {
     const name = nextName();
     const s = { ...(await spec(name, 'true')), command: ['/no/such/executable', OUTGOING] };
-    const err: unknown = await backend.create(s).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidSpecError);
-    expect((err as Error).message).toMatch(/no such file or directory|not found/i);
+    const failed = await failedAfterCreate(backend, s);
+    expect(failed.message).toMatch(/no such file or directory|not found/i);
     expect(containersNamed(name)).toEqual([]);
+    expect(await statusOf(backend, name)).toMatchObject({
+      status: 'finishedWithError',
+      message: failed.message,
+    });
+    await backend.delete(name);
   });
 
   // Decided up front, not inside the test: an engine with GPUs would run the job, and a test that
   // then returns early would pass without checking anything.
   it.skipIf(engineHasGpus())(
-    'a GPU request on an engine without GPUs → InvalidSpecError, container removed',
+    'a GPU request on an engine without GPUs → onFailed with the engine text, container removed',
     async () => {
       const name = nextName();
       const s = await spec(name, 'true', {
         resources: { workers: 1, cpuMillicores: 500, memoryMiB: 64, gpus: 1 },
       });
-      const err: unknown = await backend.create(s).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(InvalidSpecError);
-      expect((err as Error).message).toMatch(/gpu|device/i);
+      // The engine refuses at start (no device driver), which now happens after create answered.
+      const failed = await failedAfterCreate(backend, s);
+      expect(failed.message).toMatch(/gpu|device/i);
       expect(containersNamed(name)).toEqual([]);
+      await backend.delete(name);
     },
   );
 
@@ -330,6 +369,89 @@ describe.skipIf(!engineUp)('docker backend on the real engine', () => {
       runAsUser: true,
       mountKinds: ['host'],
     });
+  });
+
+  it('issue 11: watchJobs → exit 3 gives one terminal snapshot with exitCode 3 and its logs, though `docker rm -f` removes the container 1 s after the exit', async () => {
+    const watching = await createDockerBackend(config(), deps);
+    try {
+      const name = nextName();
+      const seen: JobRead[] = [];
+      watching.watchJobs?.({ tail: Number.MAX_SAFE_INTEGER, maxBytes: 1 << 20 }, (x) => {
+        if (x.info.name === name) seen.push(x);
+      });
+      // 2000 numbered lines, then exit 3: the snapshot must hold all of them.
+      await watching.create(await spec(name, 'seq 1 2000; exit 3'));
+      // Nobody reads the job: wait for the exit from outside, then remove it a second later.
+      await until(
+        `${name} to exit`,
+        () => Promise.resolve(docker('inspect', '-f', '{{.State.Status}}', name)),
+        (state) => state === 'exited',
+        30_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      docker('rm', '-f', name);
+      await until(
+        'the terminal snapshot',
+        () => Promise.resolve(seen.filter((x) => TERMINAL_STATUSES.has(x.info.status))),
+        (t) => t.length > 0,
+        10_000,
+      );
+      const terminal = seen.filter((x) => TERMINAL_STATUSES.has(x.info.status));
+      expect(terminal).toHaveLength(1);
+      expect(terminal[0]?.info).toMatchObject({
+        name,
+        status: 'finishedWithError',
+        message: 'exited with code 3',
+        exitCode: 3,
+      });
+      const expected = Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join('');
+      expect(terminal[0]?.logs).toBe(expected);
+      // The way there was reported too, once per status, without logs.
+      const before = seen.filter((x) => !TERMINAL_STATUSES.has(x.info.status));
+      for (const x of before) expect(x.logs).toBe('');
+      const statuses = seen.map((x) => x.info.status);
+      expect(statuses.filter((x, i) => x === statuses[i - 1])).toEqual([]);
+    } finally {
+      await watching.close();
+    }
+  });
+
+  it('issue 11: resume() starts a container created but never started (a crash between create and start)', async () => {
+    const name = nextName();
+    // What an earlier process left: our container, created, never started.
+    docker(
+      'create',
+      '--name',
+      name,
+      '--label',
+      `${DOCKER_MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+      '--entrypoint',
+      '/bin/sh',
+      IMAGE,
+      '-c',
+      'echo resumed',
+    );
+    expect(await statusOf(backend, name)).toMatchObject({
+      status: 'notstarted',
+      message: 'created',
+    });
+    await backend.resume?.(name);
+    expect(await finished(name)).toMatchObject({ status: 'finishedSuccessfully', exitCode: 0 });
+    expect(await logsOf(backend, name, { tail: 10, maxBytes: 100 })).toBe('resumed\n');
+    // Ran already: a no-op, not a second run.
+    await backend.resume?.(name);
+    expect(docker('inspect', '-f', '{{.State.Status}}', name)).toBe('exited');
+    expect(await logsOf(backend, name, { tail: 10, maxBytes: 100 })).toBe('resumed\n');
+    await expect(backend.resume?.(`${name}-none`)).rejects.toBeInstanceOf(NotFoundError);
+    await backend.delete(name);
+  });
+
+  it('issue 11: create answers before the start (notstarted / created), and the job then runs', async () => {
+    const name = nextName();
+    const created = await backend.create(await spec(name, 'echo quick'));
+    expect(created).toMatchObject({ status: 'notstarted', message: 'created' });
+    expect(await finished(name)).toMatchObject({ status: 'finishedSuccessfully', exitCode: 0 });
+    expect(await logsOf(backend, name, { tail: 10, maxBytes: 100 })).toBe('quick\n');
   });
 
   describe('a pull that outlasts IMAGE_PULL_WAIT_SECONDS (registry that never answers)', () => {
@@ -462,6 +584,7 @@ describe.skipIf(!engineUp)(
       });
       // The process really runs with them: the bounding set is the five capabilities (0xcb =
       // CHOWN|DAC_OVERRIDE|FOWNER|SETGID|SETUID) and NoNewPrivs is set.
+      await untilStarted(backend, name);
       const status = docker('exec', name, 'cat', '/proc/1/status');
       expect(status).toMatch(/^CapBnd:\s+0*cb$/m);
       expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
@@ -552,7 +675,7 @@ describe.skipIf(!engineUp)(
       });
     });
 
-    it('the mount re-check runs before create and before start; a refusal leaves no container', async () => {
+    it('the mount re-check runs before create and before the background start; a refusal there leaves no container and reaches onFailed', async () => {
       const name = nextName();
       let calls = 0;
       const recheckMounts = (): Promise<void> => {
@@ -562,11 +685,26 @@ describe.skipIf(!engineUp)(
           ? Promise.resolve()
           : Promise.reject(new DirectoryError({ output: 'leads outside storeBase' }));
       };
-      await expect(
-        backend.create(await spec(name, 'true'), { recheckMounts }),
-      ).rejects.toBeInstanceOf(DirectoryError);
+      // The second check runs right before the background start: the job fails after create answered.
+      const refused: JobInfo[] = [];
+      const created = await backend.create(await spec(name, 'true'), {
+        recheckMounts,
+        onFailed: (info) => refused.push(info),
+      });
+      expect(created.status).toBe('notstarted');
+      await until(
+        'the refusal',
+        () => Promise.resolve(refused.length),
+        (k) => k > 0,
+        30_000,
+      );
       expect(calls).toBe(2);
+      expect(refused[0]).toMatchObject({
+        status: 'finishedWithError',
+        message: 'output: leads outside storeBase',
+      });
       expect(containersNamed(name)).toEqual([]);
+      await backend.delete(name);
     });
 
     it('INSTANCE_ID: another instance neither lists, reads nor deletes our job', async () => {
