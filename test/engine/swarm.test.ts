@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, BackendDeps } from '../../src/backends/backend.js';
+import type { Backend, BackendDeps, JobRead } from '../../src/backends/backend.js';
 import { createSwarmBackend } from '../../src/backends/swarm/swarm.js';
 import type { SwarmBackendConfig } from '../../src/config/config.js';
 import { ConflictError, DirectoryError, NotFoundError } from '../../src/domain/errors.js';
@@ -326,6 +326,42 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       expect(await readFile(path.join(storeBase, name, 'outgoing', 'copy.txt'), 'utf8')).toBe(
         `payload of ${name}\n`,
       );
+    });
+
+    it('issue 11: watchJobs → exit 3 gives one terminal snapshot with exitCode 3 and its logs, though the service is removed from outside 1 s after the exit', async () => {
+      const watching = await createSwarmBackend(CFG, deps());
+      try {
+        const name = nextName();
+        const seen: JobRead[] = [];
+        watching.watchJobs?.({ tail: Number.MAX_SAFE_INTEGER, maxBytes: 1 << 20 }, (x) => {
+          if (x.info.name === name) seen.push(x);
+        });
+        await watching.create(await spec(name, 'seq 1 500; exit 3'));
+        await until(
+          `${name} to fail`,
+          () => Promise.resolve(docker('service', 'ps', name, '--format', '{{.CurrentState}}')),
+          (state) => state.startsWith('Failed'),
+          60_000,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        docker('service', 'rm', name);
+        await until(
+          'the terminal snapshot',
+          () => Promise.resolve(seen.filter((x) => TERMINAL_STATUSES.has(x.info.status))),
+          (t) => t.length > 0,
+          10_000,
+        );
+        const done = seen.filter((x) => TERMINAL_STATUSES.has(x.info.status));
+        expect(done).toHaveLength(1);
+        expect(done[0]?.info).toMatchObject({ name, status: 'finishedWithError', exitCode: 3 });
+        // TTY logs: lines end with \r\n.
+        const expected = Array.from({ length: 500 }, (_, i) => `${i + 1}\r\n`).join('');
+        expect(done[0]?.logs).toBe(expected);
+        const statuses = seen.map((x) => x.info.status);
+        expect(statuses.filter((x, i) => x === statuses[i - 1])).toEqual([]);
+      } finally {
+        await watching.close();
+      }
     });
 
     it('exit 3 → finishedWithError with "non-zero exit (3)"; TTY logs end lines with \\r\\n', async () => {
