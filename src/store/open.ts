@@ -39,6 +39,9 @@ export function openStore(stateDir: string, options: OpenOptions = {}): OpenedSt
   let db: Db | undefined;
   try {
     db = new Database(file, { timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
+    // One server per store: the file stays locked while this connection is open (set before WAL,
+    // so the WAL index lives in this process's memory and no other process can attach).
+    db.pragma('locking_mode = EXCLUSIVE');
     checkIdentity(db, file);
     checkIntegrity(db, file);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
@@ -47,12 +50,21 @@ export function openStore(stateDir: string, options: OpenOptions = {}): OpenedSt
         file,
         `the job store ${file} cannot use WAL (journal_mode stays "${String(mode)}"): put STATE_DIR on a local file system`,
       );
+    // The exclusive lock is taken by the first write: take it now, not at the first POST.
+    db.exec('BEGIN IMMEDIATE; COMMIT');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
     const migration = migrate(db, file, options.migrations ?? MIGRATIONS);
     return { db, file, migration };
   } catch (err) {
     db?.close();
+    if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_BUSY'))
+      throw new StoreError(
+        file,
+        `the job store ${file} is in use by another process (another pman-ts on the same ` +
+          'STATE_DIR?): one server per store — stop the other one, or point STATE_DIR elsewhere',
+        { cause: err },
+      );
     throw storeErrorOf(err, file);
   }
 }

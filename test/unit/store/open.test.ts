@@ -1,13 +1,23 @@
 // openStore: WAL and the pragmas, private modes, migration from empty and idempotent re-open, and
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 // the files it must refuse — newer, foreign, random bytes, truncated — left byte for byte untouched.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../../src/store/migrations.js';
-import { DB_FILE } from '../../../src/store/open.js';
+import { DB_FILE, openStore } from '../../../src/store/open.js';
 import { Runs } from '../../../src/store/runs.js';
 import { storeFixtures } from './fixtures.js';
 
@@ -54,7 +64,7 @@ describe('openStore', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
   });
 
-  it('creates STATE_DIR 0700 and the database, its WAL and shared memory 0600', () => {
+  it('creates STATE_DIR 0700 and the database and its WAL 0600 (no shared memory: one server per store)', () => {
     const dir = fresh();
     const { db, file } = open(dir);
     new Runs(db, file).recordIntake({ jid: 'j', spec: {}, fingerprint: 'f' });
@@ -62,7 +72,8 @@ describe('openStore', () => {
     expect(modeOf(dir)).toBe(0o700);
     expect(modeOf(file)).toBe(0o600);
     expect(modeOf(`${file}-wal`)).toBe(0o600);
-    expect(modeOf(`${file}-shm`)).toBe(0o600);
+    // locking_mode=EXCLUSIVE keeps the WAL index in the process's heap: no -shm file to share.
+    expect(existsSync(`${file}-shm`)).toBe(false);
   });
 
   it('tightens an existing STATE_DIR and database file that others could read', () => {
@@ -155,5 +166,20 @@ describe('openStore', () => {
     writeFileSync(root, 'a file where the directory should be');
     const file = path.join(root, 'state', DB_FILE);
     expect(refusal(() => open(path.join(root, 'state')), file)).toMatch(/cannot make STATE_DIR/);
+  });
+});
+
+describe('one server per store', () => {
+  it('refuses a second open of a store in use, naming the file; free again once closed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pman-ts-lock-'));
+    try {
+      const first = openStore(dir);
+      expect(() => openStore(dir, { busyTimeoutMs: 50 })).toThrow(/is in use by another process/);
+      expect(() => openStore(dir, { busyTimeoutMs: 50 })).toThrow(path.join(dir, 'pman.db'));
+      first.db.close();
+      openStore(dir).db.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
