@@ -40,6 +40,13 @@ export interface CreateOptions {
    * whose message is the engine's text. Whatever the backend had made for the job is removed.
    */
   onFailed?: (info: JobInfo) => void;
+  /**
+   * Called once, as soon as the engine holds the job's object: before `create` resolves, or later
+   * when `create` answered first (Docker: a missing image is pulled before the container exists).
+   * The service keeps a run "pending" until then, so a restart creates a job whose pull it cut
+   * short, and never takes one that had no object yet for an object that vanished.
+   */
+  onCreated?: () => void;
 }
 
 /** One orchestrator. Methods throw the errors of src/domain/errors.ts, never client-library errors. */

@@ -5,7 +5,7 @@ import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
 import { collectTail } from '../domain/logs.js';
-import type { Backend, Capabilities, JobRead, ReadOptions } from './backend.js';
+import type { Backend, Capabilities, CreateOptions, JobRead, ReadOptions } from './backend.js';
 
 /** What a job printed: text, or the raw chunks as an engine would deliver them (any split). */
 export type PrintedLogs = string | readonly Uint8Array[];
@@ -46,7 +46,7 @@ export class MemoryBackend implements Backend {
     this.#now = options.now ?? (() => new Date());
   }
 
-  create(spec: JobSpec): Promise<JobInfo> {
+  create(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo> {
     return this.#call(() => {
       if (this.#jobs.has(spec.name)) throw new ConflictError(`job "${spec.name}" already exists`);
       const info: JobInfo = {
@@ -59,6 +59,7 @@ export class MemoryBackend implements Backend {
       };
       // A copy: what the backend received stays what it received, whatever the caller does next.
       this.#jobs.set(spec.name, { spec: structuredClone(spec), info, logs: [] });
+      options.onCreated?.();
       return copyInfo(info);
     });
   }

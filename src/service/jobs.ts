@@ -212,7 +212,17 @@ export class JobService {
     created: readonly string[],
   ): Promise<JobInfo> {
     const { backend, ledger, storeBaseCheck, config } = this.#deps;
+    // The run stays "pending" until the engine holds its object (for Docker maybe only after a
+    // pull, after create answered): a restart in between creates it instead of calling it vanished.
+    let marked: Promise<void> | undefined;
     const options: CreateOptions = {
+      onCreated: () => {
+        marked ??= ledger.markCreated(runId).catch((err: unknown) => {
+          // A store that cannot note it (a full disk) leaves it to the reconciler, which finds
+          // the object — never a failed answer.
+          this.#warn(`could not note that job "${spec.name}" was created`, err);
+        });
+      },
       onFailed: (info) => {
         const run = ledger.current(spec.name);
         if (run?.id !== runId) return;
@@ -229,11 +239,7 @@ export class JobService {
     }
     try {
       const info = await backend.create(spec, options);
-      // The run is durable and the engine holds it: a store that cannot note the latter (a full
-      // disk) leaves it for the reconciler, which finds the object — never a failed answer.
-      await ledger.markCreated(runId).catch((err: unknown) => {
-        this.#warn(`could not note that job "${spec.name}" was created`, err);
-      });
+      await marked;
       return { ...info, status: 'notstarted' };
     } catch (err) {
       if (err instanceof BackendUnavailableError && config.acceptWhileUnavailable !== false) {

@@ -111,6 +111,10 @@ export class Reconciler {
       const object = objects.get(run.jid);
       try {
         if (object !== undefined) {
+          // At start-up an object is real (no pull of this process can be under way): a run
+          // whose creation was not noted before the crash is marked now. Later, a Docker job
+          // still pulling is listed too, and only its create's onCreated may mark it.
+          if (resume && run.engine === 'pending') await ledger.markCreated(run.id);
           if (resume && (await this.#resume(run, object))) report.resumed++;
           await recorder.observe(run, { info: object, logs: '' }, false);
         } else if (run.engine === 'pending') {

@@ -39,7 +39,6 @@ export class RunRecorder {
   async observe(run: LedgerRun, snapshot: JobRead, complete: boolean): Promise<void> {
     const { ledger } = this.#deps;
     if (run.removed !== null || isTerminal(run)) return;
-    if (run.engine === 'pending') await ledger.markCreated(run.id);
     const { info } = snapshot;
     if (isTerminalStatus(info.status)) {
       const final = complete ? snapshot : await this.#completeRead(run.jid, snapshot);
@@ -90,6 +89,7 @@ export class RunRecorder {
     });
     const run = ledger.current(info.name);
     if (run === undefined) return undefined;
+    await ledger.markCreated(run.id);
     await this.observe(run, snapshot, complete);
     return ledger.current(info.name);
   }

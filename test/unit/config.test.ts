@@ -37,7 +37,7 @@ describe('defaults', () => {
       engine: { tlsVerify: false },
       ignoreLimits: false,
       memoryLimitMode: 'hard',
-      imagePullWaitSeconds: 15,
+      imagePullWaitSeconds: 0,
       imagePullTimeoutSeconds: 600,
       maxConcurrentPulls: 8,
       // Jobs are confined by default (issue 10): PID limit, no-new-privileges, trimmed
@@ -59,7 +59,10 @@ describe('defaults', () => {
     });
     expect(c.containerUser).toBeUndefined();
     expect(c.shmMiB).toBeUndefined();
-    expect(c.stateDir).toBeUndefined();
+    expect(c.stateDir).toBe('pman-state');
+    expect(c.acceptWhileUnavailable).toBe(true);
+    expect(c.logArchiveMaxBytes).toBe(64 * 1024 * 1024);
+    expect(c.historyRetentionDays).toBe(30);
   });
 
   it('serverVersion is BUILD_VERSION, else the package version', () => {

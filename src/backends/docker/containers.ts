@@ -190,6 +190,7 @@ export class Containers {
     spec: JobSpec,
     opts: ContainerCreateOpts,
     recheckMounts?: () => Promise<void>,
+    onCreated?: () => void,
   ): Promise<ContainerView> {
     const name = spec.name;
     const body = toContainerCreate(spec, opts);
@@ -209,6 +210,7 @@ export class Containers {
       if (err instanceof BackendUnavailableError) await this.removeQuietly(name);
       throw err;
     }
+    onCreated?.();
     try {
       return await this.ours(name);
     } catch (err) {
@@ -242,8 +244,9 @@ export class Containers {
     spec: JobSpec,
     opts: ContainerCreateOpts,
     recheckMounts?: () => Promise<void>,
+    onCreated?: () => void,
   ): Promise<JobInfo> {
-    const created = await this.create(spec, opts, recheckMounts);
+    const created = await this.create(spec, opts, recheckMounts, onCreated);
     await this.start(spec.name, recheckMounts);
     return fromContainer(created);
   }

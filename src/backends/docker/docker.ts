@@ -112,7 +112,12 @@ export class DockerBackend implements Backend {
       const pending = await this.#pending.pullOrPend(spec, options);
       if (pending !== undefined) return pending;
     }
-    const created = await this.#containers.create(spec, this.#createOpts, options.recheckMounts);
+    const created = await this.#containers.create(
+      spec,
+      this.#createOpts,
+      options.recheckMounts,
+      options.onCreated,
+    );
     this.#startInBackground(spec, options);
     return fromContainer(created);
   }
@@ -191,7 +196,12 @@ export class DockerBackend implements Backend {
   }
 
   #createAndStart(spec: JobSpec, options: CreateOptions): Promise<JobInfo> {
-    return this.#containers.createAndStart(spec, this.#createOpts, options.recheckMounts);
+    return this.#containers.createAndStart(
+      spec,
+      this.#createOpts,
+      options.recheckMounts,
+      options.onCreated,
+    );
   }
 
   /**

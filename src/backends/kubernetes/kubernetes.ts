@@ -134,6 +134,7 @@ export class KubernetesBackend implements Backend {
     // out of the volume (test/unit/kubernetes-manifest.test.ts says so).
     if (spec.mounts.some((m) => m.kind === 'host')) await options.recheckMounts?.();
     const created = await this.#client.createJob(job);
+    options.onCreated?.();
     this.#view.created(created);
     return {
       name: spec.name,

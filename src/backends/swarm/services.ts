@@ -44,10 +44,12 @@ export class Services {
   }
 
   /** 409 (name taken, by us or anyone) → ConflictError; 400 → InvalidSpecError with the engine's text. */
-  async create(spec: SwarmServiceSpec): Promise<void> {
-    await this.#call({ name: spec.Name, specCall: true }, (signal) =>
+  /** Creates the service; resolves with its ID. */
+  async create(spec: SwarmServiceSpec): Promise<string> {
+    const service = await this.#call({ name: spec.Name, specCall: true }, (signal) =>
       this.#docker.createService(withSignal(spec, signal)),
     );
+    return service.id;
   }
 
   /**
