@@ -19,7 +19,9 @@ import {
 import { TERMINAL_STATUSES } from '../../src/domain/job.js';
 import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import type { JobRead } from '../../src/backends/backend.js';
-import { logsOf, statusOf } from '../fixtures.js';
+import { JobService } from '../../src/service/jobs.js';
+import { Ledger } from '../../src/store/ledger.js';
+import { logsOf, sampleRequest, statusOf, testConfig } from '../fixtures.js';
 import { startFakeKubeApi } from '../fakes/kube-api/index.js';
 import { selfSignedCert } from '../fakes/kube-api/tls.js';
 import type { FakeKubeApi, FakeKubeApiOptions } from '../fakes/kube-api/index.js';
@@ -375,6 +377,35 @@ describe('informers and records', () => {
     expect(terminal[0]?.info).toMatchObject({ name, status: 'finishedWithError', exitCode: 3 });
     // The pod log, and the termination reason the backend appends to a failed pod's log.
     expect(terminal[0]?.logs).toMatch(/^failing\n/);
+  });
+
+  it('issue 11: through the job service, a Job the TTL controller deletes keeps its outcome, exit code and log in the store', async () => {
+    r = await rig({}, { ttlSecondsAfterFinished: 30 });
+    const ledger = Ledger.inMemory();
+    const storage = { type: 'kubernetes_pvc', claimName: 'storebase' } as const;
+    const jobs = new JobService({ backend: r.backend, ledger, config: testConfig(), storage });
+    const name = `svc-${runPrefix('s')}`;
+    r.fake.scenario(name, outcomeSteps({ exitCode: 3, logs: 'failing\n' }));
+    await jobs.create(sampleRequest({ jid: name }));
+    await r.fake.runToEnd(NS, name);
+    await until(
+      'the run to be recorded as finished',
+      () => Promise.resolve(ledger.current(name)?.status),
+      (status) => status === 'finishedWithError',
+      10_000,
+    );
+    r.fake.clock.tick(31_000);
+    await r.fake.settle();
+    await r.caughtUp(name);
+    await expect(statusOf(r.backend, name)).rejects.toBeInstanceOf(NotFoundError);
+    // Nobody polled; the Job is gone: the store answers, with no API call.
+    const { info, logs } = await jobs.read(name);
+    expect(info).toMatchObject({ status: 'finishedWithError', exitCode: 3 });
+    expect(logs).toMatch(/^failing\n/);
+    await jobs.remove(name);
+    expect(jobs.historyOf(name)[0]).toMatchObject({ run: 1, exitCode: 3 });
+    expect(jobs.runLog(name, 1)).toMatch(/^failing\n/);
+    ledger.close();
   });
 
   it('issue 11: a fresh backend reports the Jobs it finds; a Job we delete ourselves is not reported after', async () => {
