@@ -43,6 +43,11 @@ export function boundLogText(text: string, limits: LogLimits): string {
   return decoder().decode(boundedSuffix(bytes, false, limits));
 }
 
+/** The same bounds applied to bytes (an archived log): only the bounded part is ever decoded. */
+export function boundLogBytes(bytes: Uint8Array, limits: LogLimits): string {
+  return decoder().decode(boundedSuffix(bytes, false, limits));
+}
+
 /**
  * Reads a byte stream keeping only what the bounds can still need, and returns the bounded text
  * decoded as UTF-8 (invalid bytes → U+FFFD). Memory stays O(maxBytes) whatever the log size.

@@ -13,7 +13,7 @@ import {
 } from '../domain/errors.js';
 import { assertImageAllowed } from '../domain/image-allowlist.js';
 import type { JobInfo, JobSpec, JobStatus, LogLimits, Storage } from '../domain/job.js';
-import { boundLogText } from '../domain/logs.js';
+import { boundLogBytes } from '../domain/logs.js';
 import { resolveMounts } from '../domain/paths.js';
 import { toJobSpec } from '../domain/spec.js';
 import type { JobRequest, SpecSettings } from '../domain/spec.js';
@@ -23,7 +23,7 @@ import { CreateSlots } from './create-slots.js';
 import { FinishedCache } from './finished-cache.js';
 import { fingerprintOf } from './fingerprint.js';
 import { assertBackendReady, backendHealth } from './health.js';
-import { startStream, streamOfText } from './log-stream.js';
+import { startStream, streamOfBytes } from './log-stream.js';
 import { Reconciler } from './reconciler.js';
 import { infoOfRun, isTerminal } from './run-info.js';
 import { RunRecorder } from './run-recorder.js';
@@ -331,7 +331,7 @@ export class JobService {
   #finishedRead(run: LedgerRun): JobRead {
     const cached = this.#finished.get(run.jid, run.id);
     if (cached !== undefined) return cached;
-    const logs = boundLogText(this.#deps.ledger.log(run.id), this.#limits);
+    const logs = boundLogBytes(this.#deps.ledger.logBytes(run.id), this.#limits);
     const read = { info: infoOfRun(run), logs };
     this.#finished.set(run.jid, run.id, read);
     return read;
@@ -426,26 +426,28 @@ export class JobService {
   }
 
   /**
-   * The log stream, started before the response so a 404 can still be answered; a finished run
-   * answers with its archived log.
+   * The log stream, started before the response so a 404 can still be answered. The engine's
+   * stream while it has the object (complete, whatever its size); a finished run's archived log
+   * once it is gone, and a run still waiting for the engine has none yet.
    */
   async openLogs(jid: string, tail: number | undefined): Promise<ReadableStream<Uint8Array>> {
     this.#assertPlausible(jid);
     const run = this.#live(jid);
-    if (run !== undefined && (isTerminal(run) || run.engine === 'pending')) {
-      return streamOfText(this.#tailOf(this.#deps.ledger.log(run.id), tail));
-    }
+    if (run?.engine === 'pending' && !isTerminal(run)) return streamOfBytes(new Uint8Array(0));
     try {
       return await startStream(this.#deps.backend.streamLogs(jid, tail));
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       if (run === undefined) throw notFound(jid, err);
-      return streamOfText(this.#tailOf(this.#deps.ledger.log(run.id), tail));
+      return streamOfBytes(this.#archivedTail(run.id, tail));
     }
   }
 
-  #tailOf(logs: string, tail: number | undefined): string {
-    return tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: UNLIMITED });
+  /** The archived log, or its last `tail` lines, as bytes (never decoded as a whole). */
+  #archivedTail(runId: number, tail: number | undefined): Uint8Array {
+    const bytes = this.#deps.ledger.logBytes(runId);
+    if (tail === undefined) return bytes;
+    return new TextEncoder().encode(boundLogBytes(bytes, { tail, maxBytes: UNLIMITED }));
   }
 
   /** GET /api/v1/history/: runs, newest first, one page. */

@@ -13,11 +13,23 @@ export async function startStream(
 }
 
 export function streamOfText(text: string): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
+  return streamOfBytes(new TextEncoder().encode(text));
+}
+
+/** Fixed bytes (an archived log), in pieces so a large one is not handed over in one chunk. */
+export function streamOfBytes(
+  bytes: Uint8Array,
+  chunkBytes = 64 * 1024,
+): ReadableStream<Uint8Array> {
+  let offset = 0;
   return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.length > 0) controller.enqueue(bytes);
-      controller.close();
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.subarray(offset, offset + chunkBytes));
+      offset += chunkBytes;
     },
   });
 }

@@ -10,7 +10,7 @@ import { checkLimit, encodeCursor, historyWhere } from './history.js';
 import type { HistoryQuery } from './history.js';
 import { RUN_COLUMNS, toLedgerRun } from './ledger-rows.js';
 import type { LedgerRun } from './ledger-rows.js';
-import { archiveLog, LOG_ARCHIVE_MAX_BYTES, readArchive } from './log-archive.js';
+import { archiveLog, LOG_ARCHIVE_MAX_BYTES, readArchiveBytes } from './log-archive.js';
 import { migrate } from './migrations.js';
 import { openStore } from './open.js';
 import { Retention, RETENTION_DAYS } from './retention.js';
@@ -294,10 +294,17 @@ export class Ledger {
   }
 
   log(runId: number): string {
+    return this.logBytes(runId).toString('utf8');
+  }
+
+  /** The archived log as bytes: a reader that keeps only a tail never decodes the rest. */
+  logBytes(runId: number): Buffer {
     return this.#read(() =>
-      (this.#s.log.all(runId) as Array<{ encoding: 'identity' | 'gzip'; data: Buffer }>)
-        .map(({ encoding, data }) => readArchive(data, encoding))
-        .join(''),
+      Buffer.concat(
+        (this.#s.log.all(runId) as Array<{ encoding: 'identity' | 'gzip'; data: Buffer }>).map(
+          ({ encoding, data }) => readArchiveBytes(data, encoding),
+        ),
+      ),
     );
   }
 

@@ -38,5 +38,9 @@ export function archiveLog(logs: string, maxBytes: number): ArchivedLog {
 }
 
 export function readArchive(data: Buffer, encoding: 'identity' | 'gzip'): string {
-  return (encoding === 'gzip' ? gunzipSync(data) : data).toString('utf8');
+  return readArchiveBytes(data, encoding).toString('utf8');
+}
+
+export function readArchiveBytes(data: Buffer, encoding: 'identity' | 'gzip'): Buffer {
+  return encoding === 'gzip' ? gunzipSync(data) : data;
 }

@@ -22,8 +22,11 @@ export const RESYNC_MS = 30_000;
 /** Log tails of running jobs are reused this long (CUBE polls every few seconds). */
 export const LOGS_TTL_MS = 1_000;
 
-/** Terminal snapshots whose log is read at once (a start-up sees every finished job at once). */
-const SNAPSHOT_READS = 8;
+/**
+ * Terminal snapshots whose log is read at once (a start-up sees every finished job at once). Each
+ * may hold a log up to LOG_ARCHIVE_MAX_BYTES a few times over while it is archived, so few.
+ */
+const SNAPSHOT_READS = 4;
 
 /** What an event means for the job it names. */
 export interface EventVerdict {
