@@ -360,9 +360,9 @@ export class JobService {
   }
 
   /**
-   * api.md §11: REMOVE_JOBS=no → nothing; unknown → 404. The run is marked removed first (so a
-   * crash in between finishes the removal at the next reconcile instead of adopting the object),
-   * its outcome and log captured if it had not finished, then the engine objects go.
+   * api.md §11: REMOVE_JOBS=no → nothing; unknown → 404. A run that had not finished is read once
+   * more (what it wrote is kept), the engine objects go, then the run is marked removed: an engine
+   * that cannot be reached is a 503 that changed nothing.
    */
   async remove(jid: string): Promise<void> {
     const { backend, ledger, config } = this.#deps;
@@ -376,22 +376,25 @@ export class JobService {
       });
       return;
     }
-    if (!isTerminal(run)) await this.#captureBeforeRemoval(run);
-    await ledger.markRemoved(run.id);
-    this.#finished.forget(jid);
+    const last = isTerminal(run) ? undefined : await this.#lastLook(run);
     try {
       await backend.delete(jid);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
+    if (!isTerminal(run)) await this.#endRemoved(run, last);
+    await ledger.markRemoved(run.id);
+    this.#finished.forget(jid);
+  }
+
+  /** A run about to be deleted: its state and complete log, if the engine still has them. */
+  async #lastLook(run: LedgerRun): Promise<JobRead | undefined> {
+    if (run.engine !== 'created') return undefined;
+    return this.#deps.backend.read(run.jid, { logs: this.#archive }).catch(() => undefined);
   }
 
   /** A run deleted before it finished keeps what it wrote and says how it ended. */
-  async #captureBeforeRemoval(run: LedgerRun): Promise<void> {
-    let read: JobRead | undefined;
-    if (run.engine === 'created') {
-      read = await this.#deps.backend.read(run.jid, { logs: this.#archive }).catch(() => undefined);
-    }
+  async #endRemoved(run: LedgerRun, read: JobRead | undefined): Promise<void> {
     if (read !== undefined && isTerminalRead(read)) {
       await this.#recorder.finish(run, read.info, read.logs);
       return;

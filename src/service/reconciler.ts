@@ -135,8 +135,11 @@ export class Reconciler {
       const run = ledger.current(jid);
       try {
         if (run === undefined) {
-          await recorder.adopt({ info, logs: '' }, false);
+          const adopted = await recorder.adopt({ info, logs: '' }, false);
           report.adopted++;
+          // Ours but never started, and nobody else will start it (a store lost with a crash).
+          if (resume && adopted !== undefined && (await this.#resume(adopted, info)))
+            report.resumed++;
         } else if (run.removed !== null && run.created < listedAt) {
           // A DELETE that marked the run removed but was interrupted before the engine call.
           await backend.delete(jid);

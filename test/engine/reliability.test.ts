@@ -264,9 +264,12 @@ for (const backend of ['docker', 'swarm'] as const) {
       expect(down.headers['retry-after']).toMatch(/^\d+$/);
       expect(down.headers['content-type']).toBe('application/json');
       expect(typeof down.json.message).toBe('string');
-      const create = await call(s.url, 'POST', '/api/v1/', job(site, jid('during'), 'true'));
-      expect(create.status).toBe(503);
-      expect(create.headers['retry-after']).toMatch(/^\d+$/);
+      // Issue 11 (ACCEPT_WHILE_UNAVAILABLE): a POST is durable and waits for the engine.
+      const during = jid('during');
+      const create = await call(s.url, 'POST', '/api/v1/', job(site, during, 'echo during'));
+      expect(create.status).toBe(201);
+      expect(create.json.status).toBe('notstarted');
+      expect(String(create.json.message)).toContain('waiting for the engine');
       const remove = await call(s.url, 'DELETE', `/api/v1/${survivor}/`);
       expect(remove.status).toBe(503);
       expect(remove.headers['retry-after']).toMatch(/^\d+$/);
@@ -295,24 +298,49 @@ for (const backend of ['docker', 'swarm'] as const) {
       expect((await call(s.url, 'GET', '/health')).json).toEqual({ status: 'ok', backend: 'ok' });
       const back = await waitStatus(s, survivor, 'finishedSuccessfully');
       expect(String(back.logs)).toContain('survived');
-      await until(
-        'the removed job forgotten',
+      // Removed by hand while nobody watched: it ends finishedWithError saying so (issue 11).
+      const vanished = await until(
+        'the removed job ended',
         () => call(s.url, 'GET', `/api/v1/${removed}/`),
-        (r) => r.status === 404,
+        (r) => r.status === 200 && r.json.status === 'finishedWithError',
         30_000,
       );
+      expect(String(vanished.json.message)).toContain('no longer has this job');
+      // The POST accepted while the engine was down ran once it was back.
+      const ran = await waitStatus(s, during, 'finishedSuccessfully');
+      expect(String(ran.logs)).toContain('during');
       const after = jid('after');
       expect((await call(s.url, 'POST', '/api/v1/', job(site, after, 'echo after'))).status).toBe(
         201,
       );
       await waitStatus(s, after, 'finishedSuccessfully');
-      for (const id of [survivor, after]) {
+      for (const id of [survivor, after, removed, during]) {
         expect((await call(s.url, 'DELETE', `/api/v1/${id}/`)).status).toBe(204);
       }
       await s.stop('SIGKILL');
       server = undefined;
       await proxy.close();
       proxy = undefined;
+    });
+
+    it('a job the engine cannot run is accepted, then ends finishedWithError with the reason, leaving no container', async () => {
+      server ??= await startServer(serverEnv(backend, site));
+      const s = server;
+      const cases: Array<[string, Json, RegExp]> = [
+        [jid('noimg'), { image: site.corpus.missingImage }, /image|pull|not found|does not exist/i],
+      ];
+      // Docker checks a GPU request only when it starts the container (after the 201).
+      if (backend === 'docker') cases.push([jid('gpus'), { gpu_limit: 1_000_000 }, /.+/]);
+      for (const [id, patch] of cases) {
+        const res = await call(s.url, 'POST', '/api/v1/', { ...job(site, id, 'true'), ...patch });
+        expect(res.status).toBe(201);
+      }
+      for (const [id, , reason] of cases) {
+        const done = await waitStatus(s, id, 'finishedWithError');
+        expect(String(done.message)).toMatch(reason);
+        expect((await call(s.url, 'DELETE', `/api/v1/${id}/`)).status).toBe(204);
+        await expectNoLeftovers(id);
+      }
     });
 
     it('lets exactly one of 20 concurrent POSTs of one jid win', async () => {

@@ -207,7 +207,9 @@ function wrongValues(ctx: CorpusContext): Record<string, readonly unknown[]> {
     cpu_limit: [...ints, 0, ...(ctx.hostResources ? [10_000_000] : [])],
     memory_limit: [...ints, 0, ...(ctx.hostResources ? [2 ** 40] : [])],
     // 0.5 truncates to 0, a valid gpu_limit.
-    gpu_limit: [...ints.filter((v) => v !== 0.5), ...(ctx.hostResources ? [1_000_000] : [])],
+    // A million GPUs on Docker is no longer a 400: the engine refuses it at the start, which
+    // runs after the 201 since issue 11 (reliability.test.ts checks it ends finishedWithError).
+    gpu_limit: ints.filter((v) => v !== 0.5),
     image: [
       '',
       ' ',
@@ -266,11 +268,8 @@ function handPicked(ctx: CorpusContext): BadRequest[] {
       cases.push(post(`${field} = ${shown.slice(0, 40)} (#${i})`, bodyWith({ [field]: value })));
     });
   }
-  // Swarm answers a missing image with 201 and a failed job later (api.md §9.2), not a 400.
-  cases.push({
-    ...post('image that does not exist', bodyWith({ image: ctx.missingImage })),
-    dockerOnly: true,
-  });
+  // A missing image is a 201 and a failed job later on every backend (issue 11 for Docker; api.md
+  // §9.2 for Swarm), not a 400: reliability.test.ts checks that outcome.
   for (const image of [
     `${ctx.image}${'x'.repeat(200_000)}`,
     'UPPER/Case:Bad',
