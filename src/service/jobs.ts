@@ -48,8 +48,8 @@ export interface JobSettings extends SpecSettings {
   logArchiveMaxBytes?: number;
 }
 
-/** Creates in flight at most, unless configured: each may hold an engine call and a pull wait. */
-export const DEFAULT_MAX_CONCURRENT_CREATES = 32;
+/** Creates in flight at most, unless configured: each holds a few engine calls (pulls and starts run in the background since issue 11, so a slot is held briefly). */
+export const DEFAULT_MAX_CONCURRENT_CREATES = 64;
 /** Creates that may wait for a slot, unless configured. */
 export const DEFAULT_MAX_WAITING_CREATES = 1024;
 /** LOG_ARCHIVE_MAX_BYTES default: 64 MiB. */
