@@ -18,10 +18,13 @@ export class GroupCommit {
   #queue: Pending[] = [];
   #scheduled = false;
   #commits = 0;
+  readonly #afterCommit: (() => void) | undefined;
 
-  constructor(db: Database, file: string) {
+  /** `afterCommit` runs after each transaction that committed (the Ledger publishes its events). */
+  constructor(db: Database, file: string, afterCommit?: () => void) {
     this.#db = db;
     this.#file = file;
+    this.#afterCommit = afterCommit;
   }
 
   /** Transactions committed (or attempted) so far: tests check that a burst shares one. */
@@ -55,6 +58,8 @@ export class GroupCommit {
       for (const item of batch) item.reject(error);
       return;
     }
+    // Before the callers resume: a subscriber sees an event no later than the writer's caller.
+    this.#afterCommit?.();
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok === true) item.resolve(outcome.value);

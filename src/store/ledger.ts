@@ -5,6 +5,10 @@ import type { Statement } from 'better-sqlite3';
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobSpec, JobStatus } from '../domain/job.js';
 import { storeErrorOf } from './errors.js';
+import { EventHub } from './event-hub.js';
+import type { StoreEvent } from './event-hub.js';
+import { EventLog } from './event-log.js';
+import type { EventFilter } from './event-log.js';
 import { GroupCommit } from './group-commit.js';
 import { checkLimit, encodeCursor, historyWhere } from './history.js';
 import type { HistoryQuery } from './history.js';
@@ -16,6 +20,8 @@ import { openStore } from './open.js';
 import { Retention, RETENTION_DAYS } from './retention.js';
 import type { Intake } from './runs.js';
 
+export type { EventListener, StoreEvent } from './event-hub.js';
+export type { EventFilter } from './event-log.js';
 export type { HistoryQuery } from './history.js';
 export type { LedgerRun } from './ledger-rows.js';
 export type { Intake } from './runs.js';
@@ -68,6 +74,9 @@ const EVENT_BYTES = 48;
 /** The fingerprint of an imported legacy record: a second import of the same file is skipped. */
 const LEGACY_FINGERPRINT = 'legacy-record:';
 
+/** Events read per query when publishing (a large group commit is published in pieces). */
+const PUBLISH_BATCH = 1000;
+
 const TERMINAL_SQL = "('finishedSuccessfully', 'finishedWithError')";
 
 interface RunInsert {
@@ -108,13 +117,18 @@ export class Ledger {
   readonly #retention: Retention;
   readonly #history = new Map<string, Statement<unknown[]>>();
   readonly #s: ReturnType<typeof statements>;
+  readonly #events: EventLog;
+  /** Committed events, live, in seq order (the SSE routes subscribe here). */
+  readonly hub = new EventHub();
 
   private constructor(db: Database.Database, file: string, options: LedgerOptions) {
     this.#db = db;
     this.file = file;
     this.#now = options.now ?? Date.now;
     this.#maxLog = options.logArchiveMaxBytes ?? LOG_ARCHIVE_MAX_BYTES;
-    this.#commit = new GroupCommit(db, file);
+    this.#events = new EventLog(db);
+    this.hub.startAfter(this.#events.last());
+    this.#commit = new GroupCommit(db, file, () => this.#publish());
     this.#retention = new Retention(db, {
       retentionDays: options.retentionDays ?? RETENTION_DAYS,
       historyMaxBytes: options.historyMaxBytes,
@@ -325,6 +339,16 @@ export class Ledger {
     });
   }
 
+  /** Replay: at most `limit` events after `seq` that pass `filter`, in seq order. */
+  eventsSince(seq: number, limit: number, filter?: EventFilter): StoreEvent[] {
+    return this.#read(() => this.#events.since(seq, limit, filter));
+  }
+
+  /** The oldest seq retained (undefined: no event) and the last seq ever handed out. */
+  eventBounds(): { oldest: number | undefined; last: number } {
+    return this.#read(() => ({ oldest: this.#events.oldest(), last: this.#events.last() }));
+  }
+
   /** Retention (see retention.ts): the number of runs deleted. */
   prune(): number {
     // Queued writes first: a run finished in this turn must count by its final state.
@@ -337,6 +361,24 @@ export class Ledger {
     if (!this.#db.open) return;
     this.#commit.flush();
     this.#db.close();
+  }
+
+  /** After a commit: the events it wrote go to the hub's subscribers (or are only counted). */
+  #publish(): void {
+    try {
+      if (this.hub.subscribers === 0) {
+        this.hub.startAfter(this.#events.last());
+        return;
+      }
+      for (;;) {
+        const batch = this.#events.since(this.hub.lastPublished, PUBLISH_BATCH);
+        this.hub.publish(batch);
+        if (batch.length < PUBLISH_BATCH) return;
+      }
+    } catch {
+      // A read that fails right after a commit (a closed file) publishes nothing; a subscriber
+      // that missed an event resumes from the store by its seq.
+    }
   }
 
   #nextRunNo(jid: string): number {
