@@ -19,6 +19,8 @@ export interface JobRead {
   info: JobInfo;
   /** Combined stdout+stderr, decoded as UTF-8 and bounded; '' unless asked for, or not started. */
   logs: string;
+  /** The log was asked for but could not be read (a watch snapshot): the caller may read again. */
+  partial?: boolean;
 }
 
 export interface ReadOptions {

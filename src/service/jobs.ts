@@ -340,16 +340,18 @@ export class JobService {
   /** A snapshot the backend's watch handed over: recorded, or adopted when the store lacks it. */
   async #observed(snapshot: JobRead): Promise<void> {
     const jid = snapshot.info.name;
+    // A snapshot whose log could not be read is recorded after one more read of it.
+    const complete = snapshot.partial !== true;
     if (this.#creating.has(jid)) {
       // The create in flight records it; a terminal snapshot must not be lost meanwhile.
       const run = this.#deps.ledger.current(jid);
       if (run !== undefined && run.removed === null)
-        await this.#recorder.observe(run, snapshot, true);
+        await this.#recorder.observe(run, snapshot, complete);
       return;
     }
     const run = this.#deps.ledger.current(jid);
-    if (run === undefined) await this.#recorder.adopt(snapshot, true);
-    else await this.#recorder.observe(run, snapshot, true);
+    if (run === undefined) await this.#recorder.adopt(snapshot, complete);
+    else await this.#recorder.observe(run, snapshot, complete);
   }
 
   /** 404 unless the store or the backend knows the jid (HEAD of the logs route). */

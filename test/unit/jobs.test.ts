@@ -281,6 +281,18 @@ describe('JobService.remove: history outlives DELETE', () => {
     expect(jobs.runLog('chris-jid-7', 1)).toBe('half\n');
   });
 
+  it('a DELETE the engine cannot take (down) is a 503 that changes nothing', async () => {
+    const backend = new MemoryBackend();
+    const { jobs, ledger } = service(backend);
+    await jobs.create(request());
+    backend.setOutage('down');
+    await expect(jobs.remove('chris-jid-7')).rejects.toBeInstanceOf(BackendUnavailableError);
+    backend.setOutage(undefined);
+    expect(ledger.current('chris-jid-7')).toMatchObject({ status: 'notstarted', removed: null });
+    backend.finish('chris-jid-7', 0, 'fine\n');
+    expect((await jobs.read('chris-jid-7')).info.status).toBe('finishedSuccessfully');
+  });
+
   it('a terminal read still in flight does not bring a deleted job back', async () => {
     const backend = new MemoryBackend();
     const { jobs } = service(backend);

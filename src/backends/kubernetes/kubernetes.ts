@@ -296,13 +296,21 @@ export class KubernetesBackend implements Backend {
       // they ended (the exit code), though their logs are lost.
       const decisive = pods === undefined || pods.length === 0 ? this.#view.podsOf(name) : pods;
       const final = fromJob(job, decisive, [], this.#now(), this.#limits);
+      let partial = pods === undefined;
       const logs =
         pods === undefined || pods.length === 0
           ? ''
-          : await jobLogTail(this.#client, name, pods, limits).catch(() => '');
+          : await jobLogTail(this.#client, name, pods, limits).catch(() => {
+              partial = true;
+              return '';
+            });
       // Deleted by us while its pods and logs were read: a late snapshot must not bring it back.
       if (emitted.cancelled) return;
-      watch.listener({ info: TERMINAL_STATUSES.has(final.status) ? final : info, logs });
+      watch.listener({
+        info: TERMINAL_STATUSES.has(final.status) ? final : info,
+        logs,
+        ...(partial && { partial }),
+      });
     })().catch(() => undefined);
   }
 }

@@ -108,8 +108,12 @@ function payload(stream: EngineLogStream, source: LogSource): AsyncIterable<Uint
   return source.framed ? demux(bytes(stream)) : bytes(stream);
 }
 
-/** The bounded tail, read within one call timeout: the tail is small, and a hung engine must not
- *  hang a GET. */
+/** Extra time a log read gets per MiB it may keep: a finished job's archive (64 MiB) takes a
+ *  while to come through on a busy engine, where a GET's 1 MiB tail does not. */
+const READ_MS_PER_MIB = 1000;
+
+/** The bounded tail, read within one call timeout (plus READ_MS_PER_MIB per MiB kept): a hung
+ *  engine must not hang a GET, and an archive read must not be cut short by a GET's budget. */
 export function readLogTail(
   docker: Docker,
   timeoutMs: number,
@@ -117,7 +121,8 @@ export function readLogTail(
   source: LogSource,
   limits: LogLimits,
 ): Promise<string> {
-  return engineCall(timeoutMs, { name }, async (signal) => {
+  const budget = timeoutMs + Math.ceil(limits.maxBytes / (1024 * 1024)) * READ_MS_PER_MIB;
+  return engineCall(budget, { name }, async (signal) => {
     const stream = await openLogs(docker, source, limits.tail, signal);
     try {
       return await collectTail(payload(stream, source), limits);

@@ -222,16 +222,18 @@ export class WatchedJobs<T> {
     watch: JobsWatch,
   ): Promise<void> {
     let logs = '';
+    let partial = false;
     if (this.#source.hasLogs(entry) && watch.limits.tail > 0 && watch.limits.maxBytes > 0) {
       try {
         logs = await this.#snapshotSlots.run(() =>
           this.#source.readLogs(name, entry, watch.limits),
         );
       } catch (err) {
+        partial = true;
         this.#options.log.warn({ err, job: name }, 'the log of a finished job could not be read');
       }
     }
-    if (!emitted.cancelled) this.#hand(watch, { info, logs });
+    if (!emitted.cancelled) this.#hand(watch, { info, logs, ...(partial && { partial }) });
   }
 
   #hand(watch: JobsWatch, snapshot: JobRead): void {
