@@ -28,6 +28,17 @@ export interface ReadOptions {
   logs?: LogLimits;
 }
 
+export interface StreamOptions {
+  /**
+   * Keep the stream open and pass new output as it is written (Docker/Swarm: the engine's
+   * follow=1). Docker ends it when the container exits; Swarm's service log never ends by itself
+   * (the service ends it from the task state); a backend that cannot follow answers what exists.
+   */
+  follow?: boolean;
+  /** Ends the stream (and the engine request behind it), even while a read is waiting. */
+  signal?: AbortSignal;
+}
+
 export interface CreateOptions {
   /**
    * Re-checks the job's storeBase directories (throws DirectoryError when one now leads outside
@@ -72,7 +83,7 @@ export interface Backend {
    */
   read(name: string, options?: ReadOptions): Promise<JobRead>;
   /** Raw log bytes for GET /api/v1/:jid/logs/; `tail` = last n lines (undefined: all). */
-  streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array>;
+  streamLogs(name: string, tail?: number, options?: StreamOptions): AsyncIterable<Uint8Array>;
   /** Stop and remove (tasks/pods too; pending pulls cancelled). NotFoundError if unknown. */
   delete(name: string): Promise<void>;
   /** Only jobs carrying our managed-by label. */

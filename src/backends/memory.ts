@@ -5,7 +5,14 @@ import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
 import { collectTail } from '../domain/logs.js';
-import type { Backend, Capabilities, CreateOptions, JobRead, ReadOptions } from './backend.js';
+import type {
+  Backend,
+  Capabilities,
+  CreateOptions,
+  JobRead,
+  ReadOptions,
+  StreamOptions,
+} from './backend.js';
 
 /** What a job printed: text, or the raw chunks as an engine would deliver them (any split). */
 export type PrintedLogs = string | readonly Uint8Array[];
@@ -41,6 +48,8 @@ export class MemoryBackend implements Backend {
   readonly #now: () => Date;
   #outage: string | undefined;
   #watch: { limits: LogLimits; listener: (snapshot: JobRead) => void } | undefined;
+  /** Followers of a job's log (streamLogs with follow): woken on every print and move. */
+  readonly #followers = new Set<() => void>();
 
   constructor(options: MemoryBackendOptions = {}) {
     this.#now = options.now ?? (() => new Date());
@@ -74,20 +83,57 @@ export class MemoryBackend implements Backend {
     return { info, logs: await collectTail(chunksOf(job.logs), options.logs) };
   }
 
-  async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
+  async *streamLogs(
+    name: string,
+    tail?: number,
+    options: StreamOptions = {},
+  ): AsyncIterable<Uint8Array> {
     const chunks = await this.#call(() => [...this.#job(name).logs]);
-    if (tail === undefined) {
-      yield* chunks;
-      return;
+    if (tail === undefined) yield* chunks;
+    else {
+      const text = await collectTail(chunksOf(chunks), { tail, maxBytes: UNLIMITED });
+      if (text !== '') yield new TextEncoder().encode(text);
     }
-    const text = await collectTail(chunksOf(chunks), { tail, maxBytes: UNLIMITED });
-    if (text !== '') yield new TextEncoder().encode(text);
+    if (options.follow === true) yield* this.#follow(name, chunks.length, options.signal);
+  }
+
+  /** What the job prints after its first `from` chunks, until it is terminal or gone. */
+  async *#follow(name: string, from: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    let sent = from;
+    const stop = (): void => this.#wakeFollowers();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for (;;) {
+        const job = this.#jobs.get(name);
+        if (job === undefined || signal?.aborted === true) return;
+        // Chunks replaced by a shorter list (a test's finish(logs)) hold nothing new.
+        if (job.logs.length < sent) sent = job.logs.length;
+        // Read before the chunks: output printed before the end is always sent.
+        const terminal = TERMINAL_STATUSES.has(job.info.status);
+        const fresh = job.logs.slice(sent);
+        sent = job.logs.length;
+        yield* fresh;
+        if (terminal) return;
+        // Anything printed while the reader held the chunks is read again before waiting.
+        if (fresh.length > 0) continue;
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            this.#followers.delete(wake);
+            resolve();
+          };
+          this.#followers.add(wake);
+        });
+      }
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
   }
 
   delete(name: string): Promise<void> {
     return this.#call(() => {
       this.#job(name);
       this.#jobs.delete(name);
+      this.#wakeFollowers();
     });
   }
 
@@ -141,6 +187,13 @@ export class MemoryBackend implements Backend {
   /** Removes a job behind our back, as a Kubernetes TTL would. */
   vanish(name: string): void {
     this.#jobs.delete(name);
+    this.#wakeFollowers();
+  }
+
+  /** The job prints `text` (appended to what it printed; followers get it at once). */
+  print(name: string, text: string): void {
+    this.#job(name).logs.push(new TextEncoder().encode(text));
+    this.#wakeFollowers();
   }
 
   /** Simulates an unreachable backend: every call throws BackendUnavailableError until cleared. */
@@ -172,6 +225,11 @@ export class MemoryBackend implements Backend {
     if (logs !== undefined) job.logs = toChunks(logs);
     // Terminal is final: reported once.
     if (job.info.status !== before && !TERMINAL_STATUSES.has(before)) this.#report(job);
+    this.#wakeFollowers();
+  }
+
+  #wakeFollowers(): void {
+    for (const wake of [...this.#followers]) wake();
   }
 
   /** Hands a status change to the watcher; a terminal one with its log read within the limits. */

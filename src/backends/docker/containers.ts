@@ -10,6 +10,7 @@ import {
   NotFoundError,
 } from '../../domain/errors.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
+import type { StreamOptions } from '../backend.js';
 import { engineCall, engineMessage } from '../shared/engine-client.js';
 import type { ErrorContext } from '../shared/engine-client.js';
 import { readLogTail, streamLogBytes } from '../shared/engine-logs.js';
@@ -255,8 +256,21 @@ export class Containers {
     return readLogTail(this.#docker, this.#timeoutMs, name, logSource(name), limits);
   }
 
-  streamLogs(name: string, tail: number | undefined): AsyncIterable<Uint8Array> {
-    return streamLogBytes(this.#docker, this.#timeoutMs, name, logSource(name), tail);
+  streamLogs(
+    name: string,
+    tail: number | undefined,
+    options: StreamOptions = {},
+  ): AsyncIterable<Uint8Array> {
+    const { follow = false, signal } = options;
+    return streamLogBytes(
+      this.#docker,
+      this.#timeoutMs,
+      name,
+      logSource(name),
+      tail,
+      follow,
+      signal,
+    );
   }
 
   /** Job names are plain URL path segments, but encoded all the same. */

@@ -14,6 +14,7 @@ import type {
   CreateOptions,
   JobRead,
   ReadOptions,
+  StreamOptions,
 } from '../backend.js';
 import { createDockerClient, engineCall, engineMessage } from '../shared/engine-client.js';
 import { checkDockerJobNetwork } from '../shared/job-network.js';
@@ -141,11 +142,15 @@ export class DockerBackend implements Backend {
     return this.#jobs.read(name, options);
   }
 
-  async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
+  async *streamLogs(
+    name: string,
+    tail?: number,
+    options: StreamOptions = {},
+  ): AsyncIterable<Uint8Array> {
     if (this.#pending.has(name)) return;
     const container = await this.#containers.ours(name);
-    if (!hasStarted(container) || tail === 0) return;
-    yield* this.#containers.streamLogs(name, tail);
+    if (!hasStarted(container) || (tail === 0 && options.follow !== true)) return;
+    yield* this.#containers.streamLogs(name, tail, options);
   }
 
   async delete(name: string): Promise<void> {

@@ -53,7 +53,7 @@ function isLogStream(value: unknown): value is EngineLogStream {
 }
 
 /**
- * Opens GET <path>stdout=1&stderr=1&follow=0&tail=<n|all>. The promise settles when the engine has
+ * Opens GET <path>stdout=1&stderr=1&follow=<0|1>&tail=<n|all>. The promise settles when the engine has
  * answered (errors carry docker-modem's statusCode for toDomainError); aborting `signal` ends the
  * stream early.
  */
@@ -62,6 +62,7 @@ export function openLogs(
   source: LogSource,
   tail: number | undefined,
   signal: AbortSignal,
+  follow = false,
 ): Promise<EngineLogStream> {
   const modem: unknown = docker.modem;
   if (!isModem(modem)) return Promise.reject(new Error('dockerode client without a modem'));
@@ -81,7 +82,7 @@ export function openLogs(
         options: {
           stdout: true,
           stderr: true,
-          follow: false,
+          follow,
           tail: tail === undefined ? 'all' : String(tail),
         },
       },
@@ -143,21 +144,36 @@ export async function* streamLogBytes(
   name: string,
   source: LogSource,
   tail: number | undefined,
+  follow = false,
+  cancel?: AbortSignal,
 ): AsyncIterable<Uint8Array> {
   const opening = new AbortController();
+  if (aborted(cancel)) return;
   const stream = await engineCall(timeoutMs, { name }, async (signal) => {
     const onTimeout = (): void => opening.abort(signal.reason);
     signal.addEventListener('abort', onTimeout, { once: true });
     try {
-      return await openLogs(docker, source, tail, opening.signal);
+      return await openLogs(docker, source, tail, opening.signal, follow);
     } finally {
       signal.removeEventListener('abort', onTimeout);
     }
   });
+  // A caller's abort ends a read that waits on the engine (a followed Swarm log never ends).
+  const stop = (): void => stream.destroy();
+  cancel?.addEventListener('abort', stop, { once: true });
   try {
-    yield* payload(stream, source);
+    if (!aborted(cancel)) yield* payload(stream, source);
+  } catch (err) {
+    // The premature close our own abort caused is the end of the stream, not an error.
+    if (!aborted(cancel)) throw err;
   } finally {
+    cancel?.removeEventListener('abort', stop);
     opening.abort();
     stream.destroy();
   }
+}
+
+/** A function, so TypeScript does not keep the narrowing of an earlier check across awaits. */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }

@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import { NotFoundError } from '../../domain/errors.js';
 import type { LogLimits } from '../../domain/job.js';
+import type { StreamOptions } from '../backend.js';
 import { engineCall } from '../shared/engine-client.js';
 import type { ErrorContext } from '../shared/engine-client.js';
 import { readLogTail, streamLogBytes } from '../shared/engine-logs.js';
@@ -110,8 +111,15 @@ export class Services {
     return readLogTail(this.#docker, this.#timeoutMs, name, logSource(serviceId), limits);
   }
 
-  streamLogs(name: string, serviceId: string, tail: number | undefined): AsyncIterable<Uint8Array> {
-    return streamLogBytes(this.#docker, this.#timeoutMs, name, logSource(serviceId), tail);
+  streamLogs(
+    name: string,
+    serviceId: string,
+    tail: number | undefined,
+    options: StreamOptions = {},
+  ): AsyncIterable<Uint8Array> {
+    const { follow = false, signal } = options;
+    const source = logSource(serviceId);
+    return streamLogBytes(this.#docker, this.#timeoutMs, name, source, tail, follow, signal);
   }
 }
 

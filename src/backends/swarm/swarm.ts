@@ -8,6 +8,7 @@ import type {
   CreateOptions,
   JobRead,
   ReadOptions,
+  StreamOptions,
 } from '../backend.js';
 import { ensureSwarmJobNetwork } from '../shared/job-network.js';
 import { managedByValue } from '../shared/labels.js';
@@ -117,9 +118,14 @@ export class SwarmBackend implements Backend {
     this.#jobs.watchJobs(limits, listener);
   }
 
-  async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
+  /** Following, the service log never ends by itself: the caller ends it from the task state. */
+  async *streamLogs(
+    name: string,
+    tail?: number,
+    options: StreamOptions = {},
+  ): AsyncIterable<Uint8Array> {
     const service = await this.#services.inspect(name);
-    yield* this.#services.streamLogs(name, service.ID, tail);
+    yield* this.#services.streamLogs(name, service.ID, tail, options);
   }
 
   async delete(name: string): Promise<void> {
