@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
 import type { Config, Storage } from '../config/config.js';
+import type { StreamSettings } from '../service/event-streams.js';
 import { JobService } from '../service/jobs.js';
 import type { Ledger } from '../store/ledger.js';
 import type { Authenticator } from './auth.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   log: Logger;
   /** Required when config.auth.enabled. */
   authenticator?: Authenticator;
+  /** The bounds of the event streams (issue 12; tests shrink them). */
+  streams?: StreamSettings;
 }
 
 export type App = Hono<HttpEnv>;
@@ -52,6 +55,8 @@ export function createApp(deps: AppDeps): App {
         ...deps,
         warn: (message, err) => log.warn({ err }, message),
       }),
+    ledger: deps.ledger,
+    ...(deps.streams !== undefined && { streams: deps.streams }),
     log: log.child({ component: 'http' }),
   });
   // The raw path is the one parse of the URL: Hono's router and c.req.path both see it undecoded.

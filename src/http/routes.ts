@@ -5,10 +5,15 @@ import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/config.js';
 import { BackendUnavailableError } from '../domain/errors.js';
+import { EventStreams } from '../service/event-streams.js';
+import type { StreamSettings } from '../service/event-streams.js';
 import type { JobService } from '../service/jobs.js';
+import type { Ledger } from '../store/ledger.js';
 import type { HttpContext, Route } from './router.js';
 import { boundLogText } from '../domain/logs.js';
+import { eventsRoute, followedLogs, jobEventsRoute } from './event-routes.js';
 import { readJsonObject } from './wire/body.js';
+import { parseFollow } from './wire/events.js';
 import { parseHistoryQuery, parseRunNumber } from './wire/history.js';
 import { toWireHistoryPage, toWireRun } from './wire/history-response.js';
 import { firstQueryValues, parseStatusFilter, parseTail } from './wire/query.js';
@@ -19,6 +24,10 @@ export interface RouteDeps {
   backend: Backend;
   config: Config;
   jobs: JobService;
+  /** The job ledger: its event hub drives the push routes (issue 12). */
+  ledger: Ledger;
+  /** The push routes' bounds (tests shrink them). */
+  streams?: StreamSettings;
   log: Logger;
 }
 
@@ -32,7 +41,9 @@ export const BACKEND_DOWN_TEXT = 'unavailable';
  * Where two patterns match one path, the earlier entry wins: `jobs` and the history routes must
  * precede `:jid` (/api/v1/history/logs/ is the history of a job "logs", not the logs of "history").
  */
-export function routeTable({ backend, config, jobs, log }: RouteDeps): readonly Route[] {
+export function routeTable(deps: RouteDeps): readonly Route[] {
+  const { backend, config, jobs, log } = deps;
+  const streams = new EventStreams({ ledger: deps.ledger, backend, jobs }, deps.streams);
   const cmdStyle = cmdStyleFor(backend.name);
   const json = (status: number, value: unknown) =>
     jsonResponse(status, value, indentFor(config.mode));
@@ -102,6 +113,8 @@ export function routeTable({ backend, config, jobs, log }: RouteDeps): readonly 
         },
       },
     },
+    eventsRoute(streams),
+    jobEventsRoute(streams),
     {
       name: 'job',
       path: '/api/v1/:jid/',
@@ -122,6 +135,8 @@ export function routeTable({ backend, config, jobs, log }: RouteDeps): readonly 
       handlers: {
         GET: async (c) => {
           const tail = parseTail(query(c).tail);
+          if (parseFollow(query(c).follow) && c.req.method !== 'HEAD')
+            return followedLogs(streams, jid(c), tail);
           // HEAD runs this too, and must not open a log stream that nobody would read or close.
           if (c.req.method === 'HEAD') await jobs.assertKnown(jid(c));
           const body = c.req.method === 'HEAD' ? null : await jobs.openLogs(jid(c), tail);
