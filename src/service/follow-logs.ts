@@ -40,52 +40,76 @@ export async function* followRun(
     stop.signal.addEventListener('abort', () => resolve({ kind: 'tick' }), { once: true });
   });
   try {
-    // Docker has no log before the start; a run still waiting for the engine has no object yet.
-    await Promise.race([watch.started(), aborted]);
-    if (stop.signal.aborted) return;
-    const logs = deps.backend.streamLogs(run.jid, tail, { follow: true, signal: stop.signal });
-    const iterator = logs[Symbol.asyncIterator]();
-    let pending: Promise<Step> | undefined;
-    let endsAt: number | undefined;
-    let yielded = false;
-    const ended = watch.ended();
-    try {
-      for (;;) {
-        // Settled into a Step, never rejected: one left behind at the end raises nothing.
-        pending ??= iterator.next().then(
-          (result): Step => ({ kind: 'chunk', result }),
-          (err: unknown): Step => ({ kind: 'error', err }),
-        );
-        const chunk = pending;
-        let step: Step;
-        if (!watch.terminal) {
-          step = await Promise.race([chunk, ended.then((): Step => ({ kind: 'tick' })), aborted]);
-          if (stop.signal.aborted) return;
-        } else {
-          endsAt ??= Date.now() + FOLLOW_GRACE_MS;
-          const wait = Math.min(FOLLOW_IDLE_MS, endsAt - Date.now());
-          step = await Promise.race([chunk, delay(Math.max(0, wait))]);
-          if (step.kind === 'tick') return;
-        }
-        if (step.kind === 'tick') continue;
-        pending = undefined;
-        if (step.kind === 'error') throw step.err;
-        if (step.result.done === true) return;
-        yielded = true;
-        yield step.result.value;
-      }
-    } catch (err) {
-      if (!(err instanceof NotFoundError) || yielded) throw err;
-      // The engine object is gone (removed right after the exit): the archive has the log.
-      await Promise.race([watch.ended(), aborted]);
-      if (!stop.signal.aborted) yield archived(deps.ledger, run.id, tail);
-    } finally {
-      stop.abort();
+    // Opened at once when the engine holds the object (Swarm's service log shows the task as
+    // soon as it writes); a run still waiting for the engine has no object yet, so it waits for
+    // the start. Docker answers nothing before its start: then the start is awaited and the log
+    // opened again.
+    let early = !watch.hasStarted && deps.ledger.current(run.jid)?.engine === 'created';
+    for (;;) {
+      if (!early) await Promise.race([watch.started(), aborted]);
+      if (stop.signal.aborted) return;
+      const opened = early;
+      early = false;
+      const result = yield* readFollow(deps, run, tail, watch, stop.signal, aborted);
+      if (!(result === 'empty' && opened && !watch.terminal)) return;
     }
   } finally {
     signal?.removeEventListener('abort', cancel);
     stop.abort();
     watch.close();
+  }
+}
+
+/**
+ * One follow of the engine's log: 'empty' when it ended before a byte (Docker before its start),
+ * else 'done'.
+ */
+async function* readFollow(
+  deps: FollowDeps,
+  run: LedgerRun,
+  tail: number | undefined,
+  watch: RunWatch,
+  signal: AbortSignal,
+  aborted: Promise<Step>,
+): AsyncGenerator<Uint8Array, 'empty' | 'done'> {
+  const logs = deps.backend.streamLogs(run.jid, tail, { follow: true, signal });
+  const iterator = logs[Symbol.asyncIterator]();
+  let pending: Promise<Step> | undefined;
+  let endsAt: number | undefined;
+  let yielded = false;
+  const ended = watch.ended();
+  const outcome = (): 'empty' | 'done' => (yielded ? 'done' : 'empty');
+  try {
+    for (;;) {
+      // Settled into a Step, never rejected: one left behind at the end raises nothing.
+      pending ??= iterator.next().then(
+        (result): Step => ({ kind: 'chunk', result }),
+        (err: unknown): Step => ({ kind: 'error', err }),
+      );
+      const chunk = pending;
+      let step: Step;
+      if (!watch.terminal) {
+        step = await Promise.race([chunk, ended.then((): Step => ({ kind: 'tick' })), aborted]);
+        if (signal.aborted) return 'done';
+      } else {
+        endsAt ??= Date.now() + FOLLOW_GRACE_MS;
+        const wait = Math.min(FOLLOW_IDLE_MS, endsAt - Date.now());
+        step = await Promise.race([chunk, delay(Math.max(0, wait))]);
+        if (step.kind === 'tick') return 'done';
+      }
+      if (step.kind === 'tick') continue;
+      pending = undefined;
+      if (step.kind === 'error') throw step.err;
+      if (step.result.done === true) return outcome();
+      yielded = true;
+      yield step.result.value;
+    }
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || yielded) throw err;
+    // The engine object is gone (removed right after the exit): the archive has the log.
+    await Promise.race([watch.ended(), aborted]);
+    if (!signal.aborted) yield archived(deps.ledger, run.id, tail);
+    return 'done';
   }
 }
 

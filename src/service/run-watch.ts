@@ -23,6 +23,11 @@ export class RunWatch {
     if (now?.id === run.id) this.#status = now.status;
   }
 
+  /** Past notstarted (started, or already terminal). */
+  get hasStarted(): boolean {
+    return this.#status !== 'notstarted';
+  }
+
   get terminal(): boolean {
     return TERMINAL_STATUSES.has(this.#status);
   }
