@@ -102,6 +102,8 @@ export class JobService {
   readonly #finished = new FinishedCache();
   readonly #recorder: RunRecorder;
   readonly #reconciler: Reconciler;
+  /** Runs whose engine object exists while the store's note of it is still being committed. */
+  readonly #objectMade = new Set<number>();
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -149,6 +151,11 @@ export class JobService {
   /** The reconciler (started by main.ts: a pass at start-up, then after every engine outage). */
   get reconciler(): Reconciler {
     return this.#reconciler;
+  }
+
+  /** Whether the engine has no object of the run yet (accepted while it was down, or pulling). */
+  #pending(run: LedgerRun): boolean {
+    return run.engine === 'pending' && !this.#objectMade.has(run.id);
   }
 
   /** The jid's run as long as it names a job (not removed by DELETE). */
@@ -214,14 +221,18 @@ export class JobService {
     const { backend, ledger, storeBaseCheck, config } = this.#deps;
     // The run stays "pending" until the engine holds its object (for Docker maybe only after a
     // pull, after create answered): a restart in between creates it instead of calling it vanished.
-    let marked: Promise<void> | undefined;
     const options: CreateOptions = {
       onCreated: () => {
-        marked ??= ledger.markCreated(runId).catch((err: unknown) => {
-          // A store that cannot note it (a full disk) leaves it to the reconciler, which finds
-          // the object — never a failed answer.
-          this.#warn(`could not note that job "${spec.name}" was created`, err);
-        });
+        if (this.#objectMade.has(runId)) return;
+        this.#objectMade.add(runId);
+        ledger
+          .markCreated(runId)
+          .catch((err: unknown) => {
+            // A store that cannot note it (a full disk) leaves it to the start-up reconcile,
+            // which finds the object — never a failed answer.
+            this.#warn(`could not note that job "${spec.name}" was created`, err);
+          })
+          .finally(() => this.#objectMade.delete(runId));
       },
       onFailed: (info) => {
         const run = ledger.current(spec.name);
@@ -239,7 +250,8 @@ export class JobService {
     }
     try {
       const info = await backend.create(spec, options);
-      await marked;
+      // Not awaited: the 201 promises a durable run (the intake committed), and a "created" note
+      // lost with a crash is what the start-up reconcile restores. One group commit less to wait.
       return { ...info, status: 'notstarted' };
     } catch (err) {
       if (err instanceof BackendUnavailableError && config.acceptWhileUnavailable !== false) {
@@ -285,7 +297,7 @@ export class JobService {
     const run = this.#live(jid);
     if (run === undefined) return this.#readUnknown(jid);
     if (isTerminal(run)) return this.#finishedRead(run);
-    if (run.engine === 'pending' && this.#creating.has(jid)) {
+    if (this.#pending(run) && this.#creating.has(jid)) {
       return { info: infoOfRun(run), logs: '' };
     }
     let read: JobRead;
@@ -294,7 +306,7 @@ export class JobService {
     } catch (err) {
       if (err instanceof NotFoundError) return this.#readVanished(run);
       // Waiting for an engine that is down: the store knows it has not started.
-      if (err instanceof BackendUnavailableError && run.engine === 'pending') {
+      if (err instanceof BackendUnavailableError && this.#pending(run)) {
         return { info: infoOfRun(run), logs: '' };
       }
       throw err;
@@ -319,7 +331,7 @@ export class JobService {
 
   /** The engine no longer has a run's object: pending → still to be created; else it vanished. */
   async #readVanished(run: LedgerRun): Promise<JobRead> {
-    if (run.engine === 'pending') {
+    if (this.#pending(run)) {
       this.#reconciler.wake();
       return { info: infoOfRun(run), logs: '' };
     }
@@ -391,7 +403,7 @@ export class JobService {
 
   /** A run about to be deleted: its state and complete log, if the engine still has them. */
   async #lastLook(run: LedgerRun): Promise<JobRead | undefined> {
-    if (run.engine !== 'created') return undefined;
+    if (this.#pending(run)) return undefined;
     return this.#deps.backend.read(run.jid, { logs: this.#archive }).catch(() => undefined);
   }
 
@@ -421,7 +433,7 @@ export class JobService {
       byJid.set(info.name, run !== undefined && isTerminal(run) ? infoOfRun(run) : info);
     }
     for (const run of ledger.liveRuns()) {
-      if (!byJid.has(run.jid) && (isTerminal(run) || run.engine === 'pending')) {
+      if (!byJid.has(run.jid) && (isTerminal(run) || this.#pending(run))) {
         byJid.set(run.jid, infoOfRun(run));
       }
     }
@@ -438,7 +450,9 @@ export class JobService {
   async openLogs(jid: string, tail: number | undefined): Promise<ReadableStream<Uint8Array>> {
     this.#assertPlausible(jid);
     const run = this.#live(jid);
-    if (run?.engine === 'pending' && !isTerminal(run)) return streamOfBytes(new Uint8Array(0));
+    if (run !== undefined && this.#pending(run) && !isTerminal(run)) {
+      return streamOfBytes(new Uint8Array(0));
+    }
     try {
       return await startStream(this.#deps.backend.streamLogs(jid, tail));
     } catch (err) {

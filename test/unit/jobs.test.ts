@@ -53,6 +53,8 @@ describe('JobService.create: durable intake', () => {
       name: 'chris-jid-7',
       status: 'notstarted',
     });
+    expect(ledger.current('chris-jid-7')).toBeDefined();
+    await tick(); // the "created" note is committed with the next group
     const run = ledger.current('chris-jid-7');
     expect(run).toMatchObject({ jid: 'chris-jid-7', run: 1, auid: 'cube', engine: 'created' });
     expect(run?.spec.image).toBe(request().image);
@@ -130,6 +132,7 @@ describe('JobService.create: one duplicate check', () => {
       { run: 1, status: 'finishedWithError', message: 'refused by the engine: no such image' },
     ]);
     await jobs.create(request());
+    await tick();
     expect(ledger.current('chris-jid-7')).toMatchObject({ run: 2, engine: 'created' });
   });
 });
