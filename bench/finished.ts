@@ -8,6 +8,9 @@ import { drive, httpClient } from './load.js';
 import type { Summary } from './load.js';
 import type { RunningServer } from './server.js';
 
+/** Load before each measured run, not counted. */
+const WARMUP_MS = 1000;
+
 export type ConnectionMode = 'new-connection' | 'keep-alive';
 
 export interface FinishedMode {
@@ -63,19 +66,23 @@ export async function benchFinished(opts: {
   const modes: FinishedMode[] = [];
   try {
     for (const mode of ['new-connection', 'keep-alive'] as const) {
-      const load = async (url: string): Promise<Summary> => {
+      const load = async (url: string, ms = durationMs): Promise<Summary> => {
         const client = httpClient(url, concurrency, mode === 'new-connection');
         try {
           return await drive(
             concurrency,
             1,
             async () => (await client.request('GET', path)).status === 200,
-            durationMs,
+            ms,
           );
         } finally {
           client.close();
         }
       };
+      // Both servers warmed up first (JIT, connection handling), so the first backend measured
+      // is not the one that pays for compiling the path.
+      await load(server.url, WARMUP_MS);
+      await load(ceiling.url, WARMUP_MS);
       const ours = await cpuDuring({ dockerd }, () => load(server.url));
       const top = await load(ceiling.url);
       const engineCpu = ours.cpu.dockerd;
