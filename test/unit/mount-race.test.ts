@@ -34,13 +34,13 @@ function request(dirs: { inputDir: string; outputDir: string }): JobRequest {
 }
 
 /** A JobService over a MemoryBackend whose create() calls are captured with their options. */
-async function service(storage: Storage, storeBaseCheck?: string) {
+function service(storage: Storage, storeBaseCheck?: string) {
   const backend = new MemoryBackend();
   const calls: Array<{ spec: JobSpec; options: CreateOptions | undefined }> = [];
   const create = backend.create.bind(backend);
   vi.spyOn(backend, 'create').mockImplementation((spec: JobSpec, options?: CreateOptions) => {
     calls.push({ spec, options });
-    return create(spec);
+    return create(spec, options);
   });
   const jobs = new JobService({
     backend,
@@ -63,7 +63,7 @@ describe('verifyDirs returns the real directories, and the job binds them', () =
       created: [path.join(root, 'key-j', 'out')],
     });
 
-    const { jobs, calls } = await service(TEST_STORAGE, root);
+    const { jobs, calls } = service(TEST_STORAGE, root);
     await jobs.create(request({ inputDir: 'alias/incoming', outputDir: 'alias/outgoing' }));
     expect(calls[0]?.spec.mounts.map((m) => [m.source, m.subPath])).toEqual([
       ['/var/local/storeBase', 'key-j/incoming'],
@@ -83,7 +83,7 @@ describe('verifyDirs returns the real directories, and the job binds them', () =
   });
 
   it('a create refused after the check removes the output dirs the check made (nothing left)', async () => {
-    const { jobs } = await service(TEST_STORAGE, root);
+    const { jobs } = service(TEST_STORAGE, root);
     await jobs.create(request({ inputDir: 'key-j/incoming', outputDir: 'key-j/outgoing' }));
     // The backend holds chris-jid-1 (no record yet: it has not finished), so this create passes
     // the service's checks, makes key-j/new/deep, and is then refused by the backend's conflict.
@@ -146,7 +146,7 @@ describe('recheckMounts', () => {
 
 describe('JobService hands the backend its recheck', () => {
   it('with storeBase visible, recheckMounts re-verifies the bound dirs', async () => {
-    const { jobs, calls } = await service(TEST_STORAGE, root);
+    const { jobs, calls } = service(TEST_STORAGE, root);
     await jobs.create(request({ inputDir: 'key-j/incoming', outputDir: 'key-j/outgoing' }));
     const recheck = calls[0]?.options?.recheckMounts;
     expect(recheck).toBeTypeOf('function');
@@ -157,7 +157,7 @@ describe('JobService hands the backend its recheck', () => {
   });
 
   it('a Kubernetes PVC (no storeBase on this server) gets no host recheck', async () => {
-    const { jobs, calls } = await service({ type: 'kubernetes_pvc', claimName: 'storebase' });
+    const { jobs, calls } = service({ type: 'kubernetes_pvc', claimName: 'storebase' });
     await jobs.create(request({ inputDir: 'key-j/incoming', outputDir: 'key-j/outgoing' }));
     expect(calls[0]?.options?.recheckMounts).toBeUndefined();
     expect(calls[0]?.spec.mounts.every((m) => m.kind === 'volume')).toBe(true);
