@@ -103,59 +103,53 @@ for (const backend of ['docker', 'swarm'] as const) {
       }
     });
 
-    it.skipIf(backend === 'swarm')(
-      '20 jobs: each run ends in exactly one terminal event; a reconnect from the middle has no gap and no duplicate',
-      async () => {
-        const ids = Array.from({ length: 20 }, (_, i) => `${run}-j${i}`);
-        const filter = ids.map((id) => `jid=${id}`).join('&');
-        const whole = await sse(`${server.url}/api/v1/events/?${filter}`);
-        const part = await sse(`${server.url}/api/v1/events/?${filter}`);
-        await Promise.all(
-          ids.map((id, i) => submit(id, `echo ${id}; exit ${i % 2 === 0 ? 0 : 3}`)),
+    it('20 jobs: each run ends in exactly one terminal event; a reconnect from the middle has no gap and no duplicate', async () => {
+      const ids = Array.from({ length: 20 }, (_, i) => `${run}-j${i}`);
+      const filter = ids.map((id) => `jid=${id}`).join('&');
+      const whole = await sse(`${server.url}/api/v1/events/?${filter}`);
+      const part = await sse(`${server.url}/api/v1/events/?${filter}`);
+      await Promise.all(ids.map((id, i) => submit(id, `echo ${id}; exit ${i % 2 === 0 ? 0 : 3}`)));
+
+      const events: StatusData[] = [];
+      const finished = new Set<string>();
+      while (finished.size < ids.length) {
+        const frame = await whole.next(90_000);
+        if (frame === undefined) throw new Error('the stream ended');
+        expect(frame.event).toBe('status');
+        const event = statusOf(frame);
+        expect(frame.id).toBe(String(event.seq));
+        events.push(event);
+        if (TERMINAL.has(event.status)) finished.add(event.jid);
+      }
+      // Strictly increasing seq, every event of our runs once.
+      for (let i = 1; i < events.length; i++) {
+        expect(events[i]?.seq).toBeGreaterThan(events[i - 1]?.seq ?? 0);
+      }
+      ids.forEach((id, i) => {
+        const mine = events.filter((e) => e.jid === id);
+        expect(mine[0]?.status).toBe('notstarted');
+        expect(mine.every((e) => e.run === 1)).toBe(true);
+        const terminal = mine.filter((e) => TERMINAL.has(e.status));
+        expect(terminal).toHaveLength(1);
+        expect(mine.at(-1)).toEqual(terminal[0]);
+        expect(terminal[0]?.status).toBe(
+          i % 2 === 0 ? 'finishedSuccessfully' : 'finishedWithError',
         );
+      });
 
-        const events: StatusData[] = [];
-        const finished = new Set<string>();
-        while (finished.size < ids.length) {
-          const frame = await whole.next(90_000);
-          if (frame === undefined) throw new Error('the stream ended');
-          expect(frame.event).toBe('status');
-          const event = statusOf(frame);
-          expect(frame.id).toBe(String(event.seq));
-          events.push(event);
-          if (TERMINAL.has(event.status)) finished.add(event.jid);
-        }
-        // Strictly increasing seq, every event of our runs once.
-        for (let i = 1; i < events.length; i++) {
-          expect(events[i]?.seq).toBeGreaterThan(events[i - 1]?.seq ?? 0);
-        }
-        ids.forEach((id, i) => {
-          const mine = events.filter((e) => e.jid === id);
-          expect(mine[0]?.status).toBe('notstarted');
-          expect(mine.every((e) => e.run === 1)).toBe(true);
-          const terminal = mine.filter((e) => TERMINAL.has(e.status));
-          expect(terminal).toHaveLength(1);
-          expect(mine.at(-1)).toEqual(terminal[0]);
-          expect(terminal[0]?.status).toBe(
-            i % 2 === 0 ? 'finishedSuccessfully' : 'finishedWithError',
-          );
-        });
-
-        // The second client read half, left, and came back with Last-Event-ID.
-        const half = Math.floor(events.length / 2);
-        const first = (await part.take(half, 30_000)).map(statusOf);
-        await part.cancel();
-        const last = first.at(-1)?.seq ?? 0;
-        const again = await sse(`${server.url}/api/v1/events/?${filter}`, {
-          'Last-Event-ID': String(last),
-        });
-        const rest = (await again.take(events.length - half, 30_000)).map(statusOf);
-        await again.cancel();
-        expect([...first, ...rest].map((e) => e.seq)).toEqual(events.map((e) => e.seq));
-        await whole.cancel();
-      },
-      180_000,
-    );
+      // The second client read half, left, and came back with Last-Event-ID.
+      const half = Math.floor(events.length / 2);
+      const first = (await part.take(half, 30_000)).map(statusOf);
+      await part.cancel();
+      const last = first.at(-1)?.seq ?? 0;
+      const again = await sse(`${server.url}/api/v1/events/?${filter}`, {
+        'Last-Event-ID': String(last),
+      });
+      const rest = (await again.take(events.length - half, 30_000)).map(statusOf);
+      await again.cancel();
+      expect([...first, ...rest].map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+      await whole.cancel();
+    }, 180_000);
 
     it('logs/?follow=1: the first line within 1 s, the end within 2 s of the exit, the engine’s bytes', async () => {
       const id = `${run}-follow`;
