@@ -1,4 +1,6 @@
 // The bench's results: one JSON document and the Markdown table the README shows.
+import type { EventsResult } from './events.js';
+import { eventsMarkdown, eventTargets } from './events-report.js';
 import type { FinishedResult } from './finished.js';
 import type { Summary } from './load.js';
 import type { StoreResult } from './store.js';
@@ -26,6 +28,8 @@ export interface BenchResult {
   /** The job store on the memory backend (issue 11). */
   store?: StoreResult;
   swarmProfile?: SwarmProfile;
+  /** The event stream on the memory backend, store on (issue 12). */
+  events?: EventsResult;
   notes: string[];
 }
 
@@ -38,7 +42,7 @@ export interface Target {
 
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
 
-/** Issue 11's targets, each from figures measured in the same run; absent when not measured. */
+/** Issues 11 and 12's targets, each from figures measured in the same run; absent when not measured. */
 export function targets(r: BenchResult): Target[] {
   const out: Target[] = [];
   const op = (backend: string, o: string, c: number) =>
@@ -98,6 +102,7 @@ export function targets(r: BenchResult): Target[] {
       met: rss <= 120,
     });
   }
+  if (r.events !== undefined) out.push(...eventTargets(r.events));
   return out;
 }
 
@@ -207,10 +212,11 @@ export function toMarkdown(r: BenchResult): string {
         `| direct: ${c.kind} | ${c.count} | ${c.perCreate} | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.totalMs)} |`,
       );
   }
+  if (r.events !== undefined) lines.push('', ...eventsMarkdown(r.events));
   const t = targets(r);
   if (t.length > 0) {
     lines.push('');
-    lines.push('| issue 11 target | measured | target | met |');
+    lines.push('| target (issues 11, 12) | measured | target | met |');
     lines.push('| --- | ---: | ---: | :---: |');
     for (const x of t)
       lines.push(`| ${x.what} | ${x.measured} | ${x.target} | ${x.met ? 'yes' : '**no**'} |`);

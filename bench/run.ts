@@ -4,7 +4,8 @@
 // against a bare node:http ceiling; the job store (history, RSS, durable submits); where a Swarm
 // create spends its time. Every ratio is against a baseline measured in the same run.
 // Writes results/<name>.json and .md.
-// Flags: --backends memory,docker,swarm   --scenarios ops,finished,store,swarm-profile
+// The event stream (issue 12): 500 SSE clients' latency, replay, RSS per client, against polling.
+// Flags: --backends memory,docker,swarm   --scenarios ops,finished,store,swarm-profile,events
 //        --name latest   --seconds 3 (per timed run)   --history-runs 100000
 //        --tree <dir> (measure another checkout's server, e.g. a `git archive` of a baseline)
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import Docker from 'dockerode';
 import { dockerOps, removeLabelled, specOf, swarmOps } from './engine.js';
 import { benchFinished } from './finished.js';
 import { toServiceSpec } from '../src/backends/swarm/manifest.js';
+import { benchEvents } from './events.js';
 import { benchStore } from './store.js';
 import { profileSwarmCreate } from './swarm-profile.js';
 import type { DirectOps, JobShape } from './engine.js';
@@ -37,8 +39,8 @@ const RUNNING_WAIT_MS = 120_000;
 const notes: string[] = [];
 
 type BackendKind = 'memory' | 'docker' | 'swarm';
-type Scenario = 'ops' | 'finished' | 'store' | 'swarm-profile';
-const SCENARIOS: readonly Scenario[] = ['ops', 'finished', 'store', 'swarm-profile'];
+type Scenario = 'ops' | 'finished' | 'store' | 'swarm-profile' | 'events';
+const SCENARIOS: readonly Scenario[] = ['ops', 'finished', 'store', 'swarm-profile', 'events'];
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -309,6 +311,23 @@ async function main(): Promise<void> {
           body,
           spec: (jid) => specOf(jid, shapeOf(storeBase)),
           durationMs: statusMs,
+        });
+      } finally {
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    }
+    if (scenarios.includes('events') && backends.includes('memory')) {
+      process.stderr.write('memory + store: 500 SSE clients, replay, RSS per client, polling…\n');
+      const stateDir = await mkdtemp(path.join(os.tmpdir(), `${run}-events-`));
+      try {
+        result.events = await benchEvents({
+          entry,
+          tree,
+          env: env('memory', storeBase),
+          stateDir,
+          prefix: `${run}-ev`,
+          body,
+          spec: (jid) => specOf(jid, shapeOf(storeBase)),
         });
       } finally {
         await rm(stateDir, { recursive: true, force: true });
