@@ -201,11 +201,15 @@ export interface KubeClient {
     container: string,
     opts: { tailLines?: number; limitBytes?: number },
   ): Promise<string>;
-  /** One container's log as a byte stream (follow=false); empty when it never started. */
+  /**
+   * One container's log as a byte stream; empty when it never started. With `follow`, the stream
+   * stays open for new output until the container ends (the kubelet closes it) or the signal aborts.
+   */
   streamPodLog(
     pod: string,
     container: string,
     tailLines?: number,
+    follow?: { signal?: AbortSignal | undefined },
   ): Promise<AsyncIterable<Uint8Array>>;
   jobInformer(labelSelector: string, handlers: WatchHandlers<V1Job>): KubeInformer;
   podInformer(labelSelector: string, handlers: WatchHandlers<V1Pod>): KubeInformer;
@@ -304,14 +308,32 @@ export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeC
         throw toDomainError(err, { what: 'read pod log', namespace });
       }
     },
-    streamPodLog: async (pod, container, tailLines) => {
+    streamPodLog: async (pod, container, tailLines, follow) => {
       const out = new PassThrough();
       const timer = AbortSignal.timeout(timeoutMs);
+      // node-fetch emits an abort or a cut connection as an 'error' on the response body piped in
+      // here, which nobody else listens to (it would crash the process): the stream just ends.
+      out.on('pipe', (source) => source.on('error', () => out.end()));
       try {
         const started = new Log(kc).log(namespace, pod, container, out, {
-          follow: false,
+          follow: follow !== undefined,
           ...(tailLines !== undefined && { tailLines }),
         });
+        // A followed log never ends by itself while the container runs: the caller's abort ends
+        // the request (and the stream it feeds).
+        const signal = follow?.signal;
+        if (signal !== undefined)
+          void started.then(
+            (request) => {
+              const end = (): void => {
+                request.abort();
+                out.end();
+              };
+              if (signal.aborted) end();
+              else signal.addEventListener('abort', end, { once: true });
+            },
+            () => undefined,
+          );
         // Log.log has no timeout of its own until the response starts.
         await Promise.race([
           started,

@@ -15,6 +15,7 @@ import type {
   CreateOptions,
   JobRead,
   ReadOptions,
+  StreamOptions,
 } from '../backend.js';
 import { createKubeClient, loadKubeConfig } from './client.js';
 import type { InClusterOptions, KubeClient, V1Job, V1Pod } from './client.js';
@@ -162,12 +163,23 @@ export class KubernetesBackend implements Backend {
     return { info, logs };
   }
 
-  async *streamLogs(name: string, tail?: number): AsyncIterable<Uint8Array> {
+  /**
+   * Each pod's log in turn. Followed (`options.follow`), each pod's stream stays open until its
+   * container ends (the kubelet closes it), so a retried Job's next pod follows its predecessor;
+   * the service ends the whole once the run is terminal.
+   */
+  async *streamLogs(
+    name: string,
+    tail?: number,
+    options: StreamOptions = {},
+  ): AsyncIterable<Uint8Array> {
     const { pods } = await this.#observe(name);
+    const follow = options.follow === true ? { signal: options.signal } : undefined;
     for (const pod of sortPods(pods)) {
       const podName = pod.metadata?.name;
       if (podName === undefined) continue;
-      yield* await this.#client.streamPodLog(podName, name, tail);
+      if (options.signal?.aborted === true) return;
+      yield* await this.#client.streamPodLog(podName, name, tail, follow);
     }
   }
 

@@ -9,6 +9,7 @@ import type { Route } from './routes.js';
 import { badRequest, type StatusError } from './status.js';
 import { resourceKey, type Store } from './store.js';
 import type { JsonObject } from './types.js';
+import type { FollowRequest } from './follow.js';
 import type { WatchRequest } from './watch.js';
 
 export interface Answer {
@@ -17,7 +18,7 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
-export type Outcome = Answer | { watch: WatchRequest };
+export type Outcome = Answer | { watch: WatchRequest } | { follow: FollowRequest };
 
 export interface ApiContext {
   store: Store;

@@ -1,6 +1,6 @@
 // GET …/pods/{name}/log: the kubelet's log endpoint with the API server's checks in front (kubernetes.md §8.9).
 
-import { fail, intParam, type Answer, type ApiContext } from './answer.js';
+import { fail, intParam, type ApiContext, type Outcome } from './answer.js';
 import type { ResourceInfo } from './discovery.js';
 import type { LogOptions } from './pod-logs.js';
 import { badRequest, notFound } from './status.js';
@@ -21,7 +21,7 @@ export function podLog(
   ns: string,
   name: string,
   query: Record<string, string>,
-): Answer {
+): Outcome {
   const pod = c.store.get(resourceKey('', 'pods'), ns, name) as Pod | undefined;
   if (!pod) return fail(notFound(POD_INFO, name));
   const names = [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])].map(
@@ -61,5 +61,22 @@ export function podLog(
     if (v !== undefined) opts[key] = v;
   }
   const text = c.logs.read(ns, name, container, opts, c.clock.now());
+  if (query.follow === 'true') {
+    const key = container;
+    const all = (): Buffer =>
+      c.logs.read(ns, name, key, { timestamps: opts.timestamps }, c.clock.now());
+    const start = all().length;
+    return {
+      follow: {
+        first: text,
+        appended: () => all().subarray(start),
+        ended: () => {
+          const now = c.store.get(resourceKey('', 'pods'), ns, name) as Pod | undefined;
+          const st = now?.status.containerStatuses?.find((s) => s.name === key)?.state;
+          return now === undefined || st?.terminated !== undefined;
+        },
+      },
+    };
+  }
   return { code: 200, body: text, headers: { 'Content-Type': 'text/plain' } };
 }

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { coreVersions, groupList, resourceList } from './discovery.js';
 import type { Faults } from './faults.js';
+import { serveFollow } from './follow.js';
 import type { Answer } from './answer.js';
 import type { ResourceHandlers } from './handlers.js';
 import { route, verbOf } from './routes.js';
@@ -130,6 +131,7 @@ export function createHandler(p: ServerParts): (req: IncomingMessage, res: Serve
           contentType: headers['content-type'] ?? '',
         });
         if ('watch' in out) return p.watches.serve(out.watch, res, p.expiredForm());
+        if ('follow' in out) return serveFollow(out.follow, res, p.hanging);
         return send(res, out);
       }
     }
