@@ -26,6 +26,7 @@ import { createLogger } from './log.js';
 import { JobService } from './service/jobs.js';
 import { importLegacyRecords } from './service/legacy-records.js';
 import { Ledger } from './store/ledger.js';
+import { WebhookWorker } from './service/webhooks/worker.js';
 import { StoreError } from './store/errors.js';
 import { packageVersion } from './version.js';
 
@@ -181,6 +182,21 @@ function startRetention(ledger: Ledger, log: Logger): NodeJS.Timeout {
   return timer;
 }
 
+/** WEBHOOK_URL becomes the store's target; with a secret, the worker sends the outbox (issue 12). */
+function startWebhooks(config: Config, ledger: Ledger, log: Logger): WebhookWorker | undefined {
+  const settings = config.webhooks;
+  ledger.setWebhookTargets(settings?.url === undefined ? [] : [settings.url]);
+  if (settings?.secret === undefined) return undefined;
+  const worker = new WebhookWorker(ledger, {
+    secret: settings.secret,
+    timeoutMs: settings.timeoutSeconds * 1000,
+    maxAgeMs: settings.maxAgeSeconds * 1000,
+    log,
+  });
+  worker.start();
+  return worker;
+}
+
 /** Stops accepting, lets in-flight requests finish (bounded), then closes the backend. */
 async function drain(server: Server, backend: Backend, log: Logger): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -204,6 +220,7 @@ async function serveUntilSignal(config: Config): Promise<number> {
       : undefined;
     if (config.http?.tls !== undefined) await readTls(config.http.tls);
     const ledger = await openLedger(config, log);
+    const webhooks = startWebhooks(config, ledger, log);
     const created = await createBackendPatiently(config, log);
     logBackend(config, log, created);
     const jobs = new JobService({
@@ -249,6 +266,7 @@ async function serveUntilSignal(config: Config): Promise<number> {
     jobs.reconciler.stop();
     clearInterval(retention);
     await drain(server, created.backend, log);
+    await webhooks?.stop();
     ledger.close();
     log.info('stopped');
     return 0;

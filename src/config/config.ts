@@ -18,6 +18,8 @@ import type { ContainerUser } from './shared.js';
 import { readStorage } from './storage.js';
 import type { StorageConfig, StorageType } from './storage.js';
 import { readLedgerSettings } from './ledger.js';
+import { readWebhookSettings } from './webhooks.js';
+import type { WebhookSettings } from './webhooks.js';
 
 export type { IdRange, Storage } from '../domain/job.js';
 export type { AuthConfig } from './shared.js';
@@ -62,6 +64,8 @@ export interface Config {
   historyRetentionDays: number;
   historyMaxBytes?: number;
   acceptWhileUnavailable: boolean;
+  /** WEBHOOK_URL, WEBHOOK_SECRET and the rest (src/config/webhooks.ts); absent in tests = none. */
+  webhooks?: WebhookSettings;
   /** MAX_CONCURRENT_CREATES: creates in flight at most (429 beyond); unset = the service's default. */
   maxConcurrentCreates?: number;
   /** MAX_WAITING_CREATES: creates waiting for a slot at most (429 beyond); unset = the default. */
@@ -143,6 +147,7 @@ export function loadConfig(
     logsMaxBytes: r.int('JOB_LOGS_MAX_BYTES', 1_048_576, { min: 0 }),
     removeJobs: r.bool('REMOVE_JOBS', true),
     ...ledger,
+    webhooks: readWebhookSettings(r),
     ...(maxConcurrentCreates !== undefined && { maxConcurrentCreates }),
     ...(maxWaitingCreates !== undefined && { maxWaitingCreates }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),

@@ -58,6 +58,8 @@ export interface JobSpec {
   user?: { uid?: number; gid?: number };
   /** /dev/shm size in MiB (SHM_SIZE). */
   shmMiB?: number;
+  /** The request's callback_url (issue 12): this run's status events are also POSTed there. */
+  callbackUrl?: string;
   /** JOB_LABELS; each backend adds its own managed-by label, which list() filters on. */
   labels: Readonly<Record<string, string>>;
 }

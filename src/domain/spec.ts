@@ -22,6 +22,8 @@ export interface JobRequest {
   outputDir: string;
   /** Ordered pairs, as sent. */
   env: Array<[string, string]>;
+  /** callback_url: checked against WEBHOOK_ALLOWED_HOSTS; absent when not sent. */
+  callbackUrl?: string;
 }
 
 /** The deployment's settings that apply to every job (from the configuration). */
@@ -62,6 +64,7 @@ export function toJobSpec(
   const user = drawUser(settings.containerUser, random);
   if (user !== undefined) spec.user = user;
   if (settings.shmMiB !== undefined) spec.shmMiB = settings.shmMiB;
+  if (req.callbackUrl !== undefined) spec.callbackUrl = req.callbackUrl;
   return spec;
 }
 

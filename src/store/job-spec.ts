@@ -29,6 +29,7 @@ export const JobSpecSchema = z.object({
   mounts: z.array(MountSchema),
   user: z.object({ uid: count.optional(), gid: count.optional() }).optional(),
   shmMiB: count.optional(),
+  callbackUrl: z.string().optional(),
   labels: strings,
 });
 
@@ -52,5 +53,6 @@ export function parseJobSpec(text: string): JobSpec {
     spec.user = user;
   }
   if (parsed.shmMiB !== undefined) spec.shmMiB = parsed.shmMiB;
+  if (parsed.callbackUrl !== undefined) spec.callbackUrl = parsed.callbackUrl;
   return spec;
 }

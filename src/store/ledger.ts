@@ -17,6 +17,7 @@ import type { LedgerRun } from './ledger-rows.js';
 import { archiveLog, LOG_ARCHIVE_MAX_BYTES, readArchiveBytes } from './log-archive.js';
 import { migrate } from './migrations.js';
 import { openStore } from './open.js';
+import { Outbox } from './outbox.js';
 import { Retention, RETENTION_DAYS } from './retention.js';
 import type { Intake } from './runs.js';
 
@@ -25,6 +26,7 @@ export type { EventFilter } from './event-log.js';
 export type { HistoryQuery } from './history.js';
 export type { LedgerRun } from './ledger-rows.js';
 export type { Intake } from './runs.js';
+export type { Delivery, TargetStatus } from './outbox.js';
 
 export interface LedgerOptions {
   /** Milliseconds since the epoch (default Date.now). */
@@ -120,6 +122,8 @@ export class Ledger {
   readonly #events: EventLog;
   /** Committed events, live, in seq order (the SSE routes subscribe here). */
   readonly hub = new EventHub();
+  /** The webhook deliveries each event queued (issue 12; the service's worker sends them). */
+  readonly outbox: Outbox;
 
   private constructor(db: Database.Database, file: string, options: LedgerOptions) {
     this.#db = db;
@@ -129,6 +133,7 @@ export class Ledger {
     this.#events = new EventLog(db);
     this.hub.startAfter(this.#events.last());
     this.#commit = new GroupCommit(db, file, () => this.#publish());
+    this.outbox = new Outbox(db, file, (body) => this.#commit.run(body));
     this.#retention = new Retention(db, {
       retentionDays: options.retentionDays ?? RETENTION_DAYS,
       historyMaxBytes: options.historyMaxBytes,
@@ -347,6 +352,13 @@ export class Ledger {
   /** The oldest seq retained (undefined: no event) and the last seq ever handed out. */
   eventBounds(): { oldest: number | undefined; last: number } {
     return this.#read(() => ({ oldest: this.#events.oldest(), last: this.#events.last() }));
+  }
+
+  /** WEBHOOK_URL of this start (none: empty): every event committed from now on is queued for it. */
+  setWebhookTargets(urls: readonly string[]): void {
+    // Queued writes first: their events belong to the targets they were written under.
+    this.#commit.flush();
+    this.outbox.setTargets(urls);
   }
 
   /** Retention (see retention.ts): the number of runs deleted. */

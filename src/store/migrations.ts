@@ -125,10 +125,61 @@ CREATE INDEX runs_active ON runs (id)
   WHERE removed IS NULL AND status NOT IN ('finishedSuccessfully', 'finishedWithError');
 `;
 
+/**
+ * v3, the webhook outbox (issue 12). A trigger on events queues one delivery per target in the
+ * same transaction as the event, so a crash never loses one: WEBHOOK_URL (kept in webhook_targets,
+ * rewritten at each start) and the run's own callback_url (in its spec). The event's fields are
+ * copied: retention may delete the run before its deliveries are done. Imported legacy records
+ * are history, not news: they queue nothing.
+ */
+const V3 = `
+CREATE TABLE webhook_targets (
+  url TEXT PRIMARY KEY NOT NULL
+) STRICT;
+
+CREATE TABLE webhook_outbox (
+  id INTEGER PRIMARY KEY,
+  target TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  jid TEXT NOT NULL,
+  run_no INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  -- when it was queued (its age counts against WEBHOOK_MAX_AGE), attempts so far, next try
+  queued INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  UNIQUE (target, seq)
+) STRICT;
+
+-- a target's jid's next delivery is the smallest id: per-job order
+CREATE INDEX webhook_outbox_by_job ON webhook_outbox (target, jid, id);
+
+CREATE TABLE webhook_stats (
+  target TEXT PRIMARY KEY NOT NULL,
+  delivered INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  last_error_at INTEGER
+) STRICT;
+
+CREATE TRIGGER events_webhooks AFTER INSERT ON events
+WHEN (SELECT fingerprint FROM runs WHERE id = NEW.run_id) NOT LIKE 'legacy-record:%'
+BEGIN
+  INSERT OR IGNORE INTO webhook_outbox (target, seq, jid, run_no, status, message, at, queued, next_at)
+  SELECT t.url, NEW.seq, r.jid, r.run_no, NEW.status, NEW.message, NEW.at, NEW.at, NEW.at
+  FROM runs r, (SELECT url FROM webhook_targets
+                UNION SELECT json_extract(spec, '$.callbackUrl') FROM runs WHERE id = NEW.run_id) t
+  WHERE r.id = NEW.run_id AND t.url IS NOT NULL;
+END;
+`;
+
 /** Every migration, in order. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
+  { version: 3, sql: V3 },
 ];
 
 /** The schema version this code writes. */
