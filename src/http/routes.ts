@@ -19,6 +19,7 @@ import { toWireHistoryPage, toWireRun } from './wire/history-response.js';
 import { firstQueryValues, parseStatusFilter, parseTail } from './wire/query.js';
 import { parseCreateRequest } from './wire/request.js';
 import { cmdStyleFor, indentFor, jsonResponse, toWire, toWireSummary } from './wire/response.js';
+import { toWireWebhooks } from './wire/webhooks.js';
 
 export interface RouteDeps {
   backend: Backend;
@@ -66,7 +67,9 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
         POST: async (c) => {
           const body = await readJsonObject(c.req.raw);
           const rule = backend.capabilities.jobName;
-          const info = await jobs.create(parseCreateRequest(body, query(c), rule, backend.name));
+          const hosts = config.webhooks?.allowedHosts;
+          const req = parseCreateRequest(body, query(c), rule, backend.name, hosts);
+          const info = await jobs.create(req);
           return json(201, toWire(info, '', cmdStyle));
         },
       },
@@ -110,6 +113,17 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
           const logs = jobs.runLog(jid(c), parseRunNumber(c.req.param('run')));
           const body = tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: ALL });
           return Promise.resolve(new Response(body, { status: 200, headers: text }));
+        },
+      },
+    },
+    {
+      name: 'webhooks',
+      path: '/api/v1/webhooks/',
+      handlers: {
+        GET: () => {
+          const targets = deps.ledger.outbox.status();
+          const body = toWireWebhooks(targets, config.webhooks?.url, Date.now());
+          return Promise.resolve(json(200, body));
         },
       },
     },

@@ -6,6 +6,7 @@ import { fitsNameRule } from '../../domain/capabilities.js';
 import type { JobNameRule } from '../../domain/capabilities.js';
 import { InvalidSpecError, ValidationError } from '../../domain/errors.js';
 import { normalizeDir, PATH_RULE_TEXT } from '../../domain/paths.js';
+import { CALLBACK_URL_FIELD, checkCallbackUrl } from './callback-url.js';
 import { FIELD_ORDER, MISSING_ANY_TEXT, MISSING_JSON_TEXT } from './fields.js';
 import type { V6Field } from './fields.js';
 import { toV6Body } from './legacy.js';
@@ -41,6 +42,7 @@ export const RESERVED_JIDS: ReadonlySet<string> = new Set([
   'queue',
   'capacity',
   'images',
+  'webhooks',
 ]);
 
 /** The jid rule check alone (used for the bundle's jid entry), exported for reuse.
@@ -206,12 +208,14 @@ type Parsed<D> = {
 /** body: the decoded JSON object; query: the query string (first value per key).
  *  Applies legacy mapping (§5.5) first, then validation in pman's order (§5.4 steps 2-5).
  *  Throws ValidationError (bundle, fields in pman's order), or InvalidSpecError for the plain-string cases
- *  ("\"entrypoint\" cannot be empty", "\"env\" must be a list of \"key=value\" strings"). */
+ *  ("\"entrypoint\" cannot be empty", "\"env\" must be a list of \"key=value\" strings").
+ *  callbackHosts: WEBHOOK_ALLOWED_HOSTS; a callback_url (JSON body only) must name one of them. */
 export function parseCreateRequest(
   body: Record<string, unknown>,
   query: Record<string, string>,
   jobName: JobNameRule,
   backend: BackendName,
+  callbackHosts: readonly string[] = [],
 ): CreateRequest {
   const mapping = toV6Body(body, query);
   const v6 = mapping.body;
@@ -257,6 +261,7 @@ export function parseCreateRequest(
   const envText = envProblem(env);
   // env is not one of pman's parser fields: its bundle comes once every one of them is valid.
   if (envText !== undefined) throw new ValidationError({ env: envText });
+  const callbackUrl = readCallbackUrl(body, callbackHosts);
   return {
     jid: req.jid,
     args: req.args,
@@ -272,7 +277,20 @@ export function parseCreateRequest(
     env,
     inputDir: req.input_dir,
     outputDir: req.output_dir,
+    ...(callbackUrl !== undefined && { callbackUrl }),
   };
+}
+
+/** callback_url, last (not one of pman's fields): absent or null → none; refused → a 400 naming it. */
+function readCallbackUrl(
+  body: Record<string, unknown>,
+  allowedHosts: readonly string[],
+): string | undefined {
+  const raw = body[CALLBACK_URL_FIELD];
+  if (raw === undefined || raw === null) return undefined;
+  const result = checkCallbackUrl(raw, allowedHosts);
+  if (!result.ok) throw new ValidationError({ [CALLBACK_URL_FIELD]: result.problem });
+  return result.url;
 }
 
 /** entrypoint and args together must fit the command cap; the entry goes to entrypoint when it
