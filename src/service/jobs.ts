@@ -52,6 +52,11 @@ export interface JobSettings extends SpecSettings {
 export const DEFAULT_MAX_CONCURRENT_CREATES = 64;
 /** Creates that may wait for a slot, unless configured. */
 export const DEFAULT_MAX_WAITING_CREATES = 1024;
+/** How long a DELETE of a job whose engine object is already gone waits for the watch to hand
+ *  over its end (the exit code and log a `docker rm -f` raced). */
+const END_SETTLE_MS = 5_000;
+/** How long a GET that sees a job's end first waits for the watch's capture of it. */
+const GET_SETTLE_MS = 2_000;
 /** LOG_ARCHIVE_MAX_BYTES default: 64 MiB. */
 export const DEFAULT_LOG_ARCHIVE_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -311,6 +316,12 @@ export class JobService {
       }
       throw err;
     }
+    // A backend that watches its jobs hands over their end with the complete log by itself: a
+    // GET that sees it first waits (briefly) for that capture instead of reading the whole log a
+    // second time alongside it; only if none comes does it capture the end itself.
+    if (isTerminalRead(read)) await this.#awaitEnd(run, GET_SETTLE_MS);
+    const recorded = this.#live(jid);
+    if (recorded !== undefined && isTerminal(recorded)) return this.#finishedRead(recorded);
     await this.#recorder.observe(run, read, false);
     const now = this.#live(jid);
     return now !== undefined && isTerminal(now) ? this.#finishedRead(now) : read;
@@ -390,21 +401,46 @@ export class JobService {
       });
       return;
     }
-    const last = isTerminal(run) ? undefined : await this.#lastLook(run);
+    let last: JobRead | undefined;
+    if (!isTerminal(run)) {
+      const look = await this.#lastLook(run);
+      last = look.read;
+      // The object is gone already (a `docker rm -f`, a TTL cleanup): the watch may be handing
+      // over its end right now — wait for that rather than record the run as cut short.
+      if (look.gone) await this.#awaitEnd(run);
+    }
     try {
       await backend.delete(jid);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
-    if (!isTerminal(run)) await this.#endRemoved(run, last);
+    const now = this.#live(jid) ?? run;
+    if (!isTerminal(now)) await this.#endRemoved(now, last);
     await ledger.markRemoved(run.id);
     this.#finished.forget(jid);
   }
 
   /** A run about to be deleted: its state and complete log, if the engine still has them. */
-  async #lastLook(run: LedgerRun): Promise<JobRead | undefined> {
-    if (this.#pending(run)) return undefined;
-    return this.#deps.backend.read(run.jid, { logs: this.#archive }).catch(() => undefined);
+  async #lastLook(run: LedgerRun): Promise<{ read?: JobRead; gone: boolean }> {
+    if (this.#pending(run)) return { gone: false };
+    try {
+      return { read: await this.#deps.backend.read(run.jid, { logs: this.#archive }), gone: false };
+    } catch (err) {
+      return { gone: err instanceof NotFoundError };
+    }
+  }
+
+  /** Waits (bounded) for a capture of the run's end that the backend's watch may be taking. */
+  async #awaitEnd(run: LedgerRun, ms = END_SETTLE_MS): Promise<void> {
+    if (this.#deps.backend.watchJobs === undefined) return;
+    const deadline = Date.now() + ms;
+    for (;;) {
+      await this.#recorder.capturing(run.id);
+      const now = this.#deps.ledger.current(run.jid);
+      if (now === undefined || now.id !== run.id || isTerminal(now)) return;
+      if (Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** A run deleted before it finished keeps what it wrote and says how it ended. */

@@ -105,30 +105,40 @@ export class Reconciler {
     const resume = !this.#resumed;
     this.#resumed = true;
     const seen = new Set<string>();
+    // Sorted first, so the runs waiting for the engine are created before any slow read (a
+    // finished job's log) of the others: a job accepted during an outage starts as soon as it ends.
+    const toCreate: LedgerRun[] = [];
+    const toObserve: Array<[LedgerRun, JobInfo]> = [];
+    const gone: LedgerRun[] = [];
     for (const run of ledger.active()) {
       seen.add(run.jid);
       if (isCreating(run.jid) || run.created >= listedAt) continue;
       const object = objects.get(run.jid);
-      try {
-        if (object !== undefined) {
-          // At start-up an object is real (no pull of this process can be under way): a run
-          // whose creation was not noted before the crash is marked now. Later, a Docker job
-          // still pulling is listed too, and only its create's onCreated may mark it.
-          if (resume && run.engine === 'pending') await ledger.markCreated(run.id);
-          if (resume && (await this.#resume(run, object))) report.resumed++;
-          await recorder.observe(run, { info: object, logs: '' }, false);
-        } else if (run.engine === 'pending') {
-          await this.#deps.createRun(run);
-          report.created++;
-        } else {
-          await recorder.vanished(run);
-          report.vanished++;
-        }
-      } catch (err) {
-        // One run's trouble never stops the others; an unreachable engine ends the pass.
-        if (err instanceof BackendUnavailableError) throw err;
-        this.#deps.warn(`reconcile: job "${run.jid}" could not be brought in line`, err);
-      }
+      if (object !== undefined) toObserve.push([run, object]);
+      else if (run.engine === 'pending') toCreate.push(run);
+      else gone.push(run);
+    }
+    for (const run of toCreate) {
+      await this.#guard(run.jid, async () => {
+        await this.#deps.createRun(run);
+        report.created++;
+      });
+    }
+    for (const run of gone) {
+      await this.#guard(run.jid, async () => {
+        await recorder.vanished(run);
+        report.vanished++;
+      });
+    }
+    for (const [run, object] of toObserve) {
+      await this.#guard(run.jid, async () => {
+        // At start-up an object is real (no pull of this process can be under way): a run
+        // whose creation was not noted before the crash is marked now. Later, a Docker job
+        // still pulling is listed too, and only its create's onCreated may mark it.
+        if (resume && run.engine === 'pending') await ledger.markCreated(run.id);
+        if (resume && (await this.#resume(run, object))) report.resumed++;
+        await recorder.observe(run, { info: object, logs: '' }, false);
+      });
     }
     for (const [jid, info] of objects) {
       if (seen.has(jid) || isCreating(jid)) continue;
@@ -151,6 +161,16 @@ export class Reconciler {
       }
     }
     return report;
+  }
+
+  /** One run's trouble never stops the others; an unreachable engine ends the pass. */
+  async #guard(jid: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      if (err instanceof BackendUnavailableError) throw err;
+      this.#deps.warn(`reconcile: job "${jid}" could not be brought in line`, err);
+    }
   }
 
   /** A Docker container created but never started (a crash between the two) is started now. */

@@ -26,6 +26,9 @@ export interface RunRecorderDeps {
 
 export class RunRecorder {
   readonly #deps: RunRecorderDeps;
+  /** Terminal captures under way, by run id: a second look waits for it instead of reading the
+   *  whole log again (two 64 MiB reads at once would double the memory they take). */
+  readonly #capturing = new Map<number, Promise<void>>();
 
   constructor(deps: RunRecorderDeps) {
     this.#deps = deps;
@@ -41,13 +44,28 @@ export class RunRecorder {
     if (run.removed !== null || isTerminal(run)) return;
     const { info } = snapshot;
     if (isTerminalStatus(info.status)) {
-      const final = complete ? snapshot : await this.#completeRead(run.jid, snapshot);
-      await this.finish(run, final.info, final.logs);
+      const inFlight = this.#capturing.get(run.id);
+      if (inFlight !== undefined && !complete) return inFlight;
+      const capture = (async () => {
+        const final = complete ? snapshot : await this.#completeRead(run.jid, snapshot);
+        await this.finish(run, final.info, final.logs);
+      })();
+      this.#capturing.set(run.id, capture);
+      try {
+        await capture;
+      } finally {
+        if (this.#capturing.get(run.id) === capture) this.#capturing.delete(run.id);
+      }
       return;
     }
     if (info.status !== run.status || info.message !== run.message) {
       await ledger.appendEvent(run.id, info.status, info.message);
     }
+  }
+
+  /** The capture of this run's end under way, if any. */
+  capturing(runId: number): Promise<void> | undefined {
+    return this.#capturing.get(runId);
   }
 
   /** The run's outcome and complete log, once (a second finish of a run changes nothing). */
