@@ -118,11 +118,16 @@ function latency(samples: number[]): LatencySummary {
 async function replay(server: RunningServer, last: number) {
   const started = performance.now();
   let count = 0;
+  let previous = 0;
+  let ordered = true;
   let done!: () => void;
   const complete = new Promise<void>((r) => (done = r));
   const client = connectSse(server.url, '/api/v1/events/?since=0', {
     onId: (seq) => {
       count++;
+      // Every seq once, in order, none missing: what the client got is the whole log.
+      if (seq !== previous + 1) ordered = false;
+      previous = seq;
       if (seq >= last) done();
     },
   });
@@ -133,7 +138,7 @@ async function replay(server: RunningServer, last: number) {
   ]);
   const seconds = Math.round((performance.now() - started) / 10) / 1000;
   client.close();
-  return { events: count, seconds, complete: finished };
+  return { events: count, seconds, complete: finished && ordered && count === last };
 }
 
 /** Submits at a steady rate, each jid's POST send time into `sent` as it goes; resolves once all answered. */
@@ -152,7 +157,8 @@ async function submitSteadily(
       const wait = due - performance.now();
       if (wait > 0) await delay(wait);
       sent.set(jid, performance.now());
-      answers.push(client.request('POST', '/api/v1/', body(jid)));
+      // A refused or failed POST is a job whose event never comes: counted as missed, not thrown.
+      answers.push(client.request('POST', '/api/v1/', body(jid)).catch(() => undefined));
     }
     await Promise.all(answers);
   } finally {
@@ -181,10 +187,20 @@ export async function benchEvents(opts: {
   notes.push(
     `seeded ${last} events (${seedRuns} runs) through the Ledger API in ${Math.round((performance.now() - seedStart) / 100) / 10} s`,
   );
-  const server = await startServer(opts.entry, { ...opts.env, STATE_DIR: opts.stateDir });
+  // Every SSE client holds a connection: the default HTTP_MAX_CONNECTIONS (256) would refuse
+  // the rest, so the server is given room for them (and the submitting and polling clients).
+  const maxConnections = String(CLIENTS + 100);
+  notes.push(`server started with HTTP_MAX_CONNECTIONS=${maxConnections} (default 256)`);
+  const server = await startServer(opts.entry, {
+    ...opts.env,
+    STATE_DIR: opts.stateDir,
+    HTTP_MAX_CONNECTIONS: maxConnections,
+  });
   const pid = server.proc.pid;
   let clients: SseClient[] = [];
   try {
+    const step = (what: string): boolean => process.stderr.write(`  events: ${what}\n`);
+    step('replay');
     const replayed = await replay(server, last);
     await delay(1000);
     const rssWithoutMiB = await server.rssMiB();
@@ -204,6 +220,7 @@ export async function benchEvents(opts: {
         },
       }),
     );
+    step(`${CLIENTS} clients`);
     await Promise.all(clients.map((c) => c.opened));
     await delay(2000);
     const rssWithMiB = await server.rssMiB();
@@ -211,15 +228,19 @@ export async function benchEvents(opts: {
 
     const jobs = (WINDOW_MS / 1000) * JOBS_PER_SECOND;
     const withJids = Array.from({ length: jobs }, (_, i) => `${opts.prefix}-live-${i}`);
+    step('latency');
     let cpu0 = await cpuMs(pid);
     await submitSteadily(server, withJids, opts.body, sent);
     await delay(1000);
     const withClientsMs = (await cpuMs(pid)) - cpu0;
     const missed = jobs * CLIENTS - fromPost.length;
+    const dropped = clients.filter((c) => c.dropped).length;
+    if (dropped > 0) notes.push(`${dropped} of ${CLIENTS} clients were cut off by the server`);
     for (const c of clients) c.close();
     clients = [];
     await delay(1000);
 
+    step('the same submits without clients');
     const withoutJids = withJids.map((jid) => `${jid}-quiet`);
     cpu0 = await cpuMs(pid);
     await submitSteadily(server, withoutJids, opts.body);
@@ -227,6 +248,7 @@ export async function benchEvents(opts: {
     const withoutClientsMs = (await cpuMs(pid)) - cpu0;
 
     // Polling: one consumer reads the same jobs every 5 s over the same window.
+    step('polling');
     const poller = httpClient(server.url, 10);
     let requests = 0;
     let errors = 0;
@@ -240,7 +262,8 @@ export async function benchEvents(opts: {
           await Promise.all(
             withJids.slice(i, i + 10).map(async (jid) => {
               requests++;
-              if ((await poller.request('GET', `/api/v1/${jid}/`)).status !== 200) errors++;
+              const res = await poller.request('GET', `/api/v1/${jid}/`).catch(() => undefined);
+              if (res?.status !== 200) errors++;
             }),
           );
       }

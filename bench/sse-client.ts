@@ -16,6 +16,8 @@ export interface SseClient {
   opened: Promise<void>;
   /** Resolves when the server ends the stream or the connection fails. */
   ended: Promise<void>;
+  /** The stream ended before close() was called (the server cut it). */
+  readonly dropped: boolean;
   close(): void;
 }
 
@@ -32,8 +34,12 @@ export function connectSse(baseUrl: string, path: string, options: SseOptions): 
   let opened!: () => void;
   let ended!: () => void;
   const openedP = new Promise<void>((r) => (opened = r));
-  const endedP = new Promise<void>((r) => (ended = r));
+  const endedFlag = { value: false };
+  const endedP = new Promise<void>((r) => (ended = r)).then(() => {
+    endedFlag.value = true;
+  });
   let pending = '';
+  let closing = false;
   const req = http.get(
     {
       host: url.hostname,
@@ -55,6 +61,8 @@ export function connectSse(baseUrl: string, path: string, options: SseOptions): 
           cut = pending.indexOf('\n\n');
         }
       });
+      // A reset (the server dropped a client too far behind, or stopped) ends the stream too.
+      res.on('error', () => ended());
       res.on('end', () => ended());
       res.on('close', () => ended());
     },
@@ -63,7 +71,17 @@ export function connectSse(baseUrl: string, path: string, options: SseOptions): 
     opened();
     ended();
   });
-  return { opened: openedP, ended: endedP, close: () => req.destroy() };
+  return {
+    opened: openedP,
+    ended: endedP,
+    get dropped() {
+      return !closing && endedFlag.value;
+    },
+    close: () => {
+      closing = true;
+      req.destroy();
+    },
+  };
 }
 
 function onFrame(frame: string, now: number, options: SseOptions): void {
