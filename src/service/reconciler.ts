@@ -39,6 +39,7 @@ export interface ReconcileReport {
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   #timer: NodeJS.Timeout | undefined;
+  #dueAt = 0;
   #running: Promise<ReconcileReport> | undefined;
   #failures = 0;
   #stopped = true;
@@ -76,9 +77,19 @@ export class Reconciler {
     this.#schedule(Math.min(RECONCILE_RETRY_MS * 2 ** this.#failures, RECONCILE_RETRY_MAX_MS));
   }
 
+  /**
+   * The next pass in `ms`, unless one is already due sooner: a wake never postpones a pass (a
+   * client polling a waiting job wakes it every few hundred milliseconds).
+   */
   #schedule(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.#timer !== undefined && this.#dueAt <= at) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#tick(), ms);
+    this.#dueAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#tick();
+    }, ms);
     this.#timer.unref();
   }
 

@@ -435,3 +435,27 @@ describe('JobService.create: a cap on creates in flight (issue 10, item 12)', ()
     });
   });
 });
+
+describe('Reconciler scheduling', () => {
+  it('a wake never postpones a pass that is already due (a client polling a waiting job)', async () => {
+    vi.useFakeTimers();
+    try {
+      const backend = new MemoryBackend();
+      const list = vi.spyOn(backend, 'list');
+      const { jobs } = service(backend);
+      jobs.reconciler.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(list).toHaveBeenCalledTimes(1);
+      jobs.reconciler.wake();
+      // Woken again every 300 ms: the pass due 1 s after the first wake still happens.
+      for (let i = 0; i < 5; i++) {
+        await vi.advanceTimersByTimeAsync(300);
+        jobs.reconciler.wake();
+      }
+      expect(list.mock.calls.length).toBeGreaterThanOrEqual(2);
+      jobs.reconciler.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
