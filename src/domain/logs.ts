@@ -58,17 +58,20 @@ export async function collectTail(
 ): Promise<string> {
   // One byte more than the cap tells whether the window starts on a line boundary.
   const keep = limits.maxBytes + 1;
-  let chunks: Uint8Array[] = [];
+  const chunks: Uint8Array[] = [];
   let size = 0;
   let truncated = false;
   for await (const chunk of stream) {
     chunks.push(chunk);
     size += chunk.length;
-    if (size > keep * 2) {
-      const joined = concat(chunks, size);
-      chunks = [joined.slice(joined.length - keep)];
-      size = keep;
+    // Whole chunks fall off the front as soon as the rest still fills the window: nothing is
+    // copied while reading, so a 100 MB log read for a 64 MiB archive never holds much more.
+    let first = chunks[0];
+    while (chunks.length > 1 && first !== undefined && size - first.length >= keep) {
+      chunks.shift();
+      size -= first.length;
       truncated = true;
+      first = chunks[0];
     }
   }
   let window = concat(chunks, size);
