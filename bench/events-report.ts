@@ -25,17 +25,19 @@ export function perConsumer(e: EventsResult) {
 export function eventTargets(e: EventsResult): EventTarget[] {
   const p = perConsumer(e);
   return [
+    // "Engine event → client": from the moment the server wrote the event (its timestamp) to
+    // the client's read. POST sent → read adds the POST's own trip and is shown next to it.
     {
-      what: `SSE: POST → event at each of ${e.clients} clients, p50 (event timestamp → client: ${e.fromTimestamp.p50} ms)`,
-      measured: `${e.fromPost.p50} ms`,
+      what: `SSE: event written → read at each of ${e.clients} clients, p50 (POST sent → read: ${e.fromPost.p50} ms)`,
+      measured: `${e.fromTimestamp.p50} ms`,
       target: '≤ 50 ms',
-      met: e.fromPost.p50 <= 50 && e.missed === 0,
+      met: e.fromTimestamp.p50 <= 50 && e.missed === 0,
     },
     {
-      what: `SSE: POST → event at each of ${e.clients} clients, p99 (event timestamp → client: ${e.fromTimestamp.p99} ms)`,
-      measured: `${e.fromPost.p99} ms`,
+      what: `SSE: event written → read at each of ${e.clients} clients, p99 (POST sent → read: ${e.fromPost.p99} ms)`,
+      measured: `${e.fromTimestamp.p99} ms`,
       target: '≤ 250 ms',
-      met: e.fromPost.p99 <= 250 && e.missed === 0,
+      met: e.fromTimestamp.p99 <= 250 && e.missed === 0,
     },
     {
       what: `SSE: replay of ${e.replay.events} stored events to one client`,
