@@ -28,7 +28,7 @@ export const HTTP_DEFAULTS = {
   // Above a slow create (pull wait + engine calls of BACKEND_TIMEOUT_SECONDS each): a socket
   // silent while its answer is being prepared must not be cut before the answer.
   idleTimeoutSeconds: 300,
-  maxConnections: 256,
+  maxConnections: 1024,
 } as const;
 
 /** A DNS name (letters, digits, '-', '_' per label; leading '.' = with subdomains). Linear. */

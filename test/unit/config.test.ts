@@ -541,7 +541,7 @@ describe('the HTTP server settings', () => {
       headersTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
       idleTimeoutMs: 300_000,
-      maxConnections: 256,
+      maxConnections: 1024,
     });
   });
 
