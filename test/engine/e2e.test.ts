@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
 import { startServer, type ServerProcess } from './server-process.js';
+import { shellJobBody, TEST_IMAGE } from './shell-job.js';
 
-const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
+const IMAGE = TEST_IMAGE;
 const engineUp = await requireEngine();
 
 type Json = Record<string, unknown>;
@@ -61,23 +62,7 @@ for (const backend of ['docker', 'swarm'] as const) {
         path.join(storeBase, `key-${id}`, 'incoming', 'data.txt'),
         `payload of ${id}\n`,
       );
-      return {
-        jid: id,
-        args: [],
-        args_path_flags: [],
-        auid: 'cube',
-        number_of_workers: 1,
-        cpu_limit: 1000,
-        memory_limit: 200,
-        gpu_limit: 0,
-        image: IMAGE,
-        entrypoint: ['/bin/sh', '-c', script, 'sh'],
-        type: 'fs',
-        env: [],
-        input_dir: `key-${id}/incoming`,
-        output_dir: `key-${id}/outgoing`,
-        ...extra,
-      };
+      return shellJobBody(id, script, extra);
     }
 
     async function waitTerminal(id: string, base = server.url): Promise<Json> {

@@ -15,28 +15,13 @@ import { requireEngine } from './engine-available.js';
 import { startEngineProxy } from './reliability/engine-proxy.js';
 import type { EngineProxy } from './reliability/engine-proxy.js';
 import { startServer, type ServerProcess } from './server-process.js';
+import { shellJobBody } from './shell-job.js';
 
-const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
 const engineUp = await requireEngine();
 const TERMINAL = new Set(['finishedSuccessfully', 'finishedWithError']);
 
 function jobBody(id: string, script: string): Record<string, unknown> {
-  return {
-    jid: id,
-    args: [],
-    args_path_flags: [],
-    auid: 'cube',
-    number_of_workers: 1,
-    cpu_limit: 1000,
-    memory_limit: 200,
-    gpu_limit: 0,
-    image: IMAGE,
-    entrypoint: ['/bin/sh', '-c', script, 'sh'],
-    type: 'fs',
-    env: [],
-    input_dir: `key-${id}/incoming`,
-    output_dir: `key-${id}/outgoing`,
-  };
+  return shellJobBody(id, script);
 }
 
 async function sse(url: string, headers: Record<string, string> = {}): Promise<SseReader> {

@@ -13,8 +13,8 @@ import { SseReader, statusOf } from '../http/sse-reader.js';
 import type { StatusData } from '../http/sse-reader.js';
 import { requireEngine } from './engine-available.js';
 import { startServer, type ServerProcess } from './server-process.js';
+import { shellJobBody } from './shell-job.js';
 
-const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
 const engineUp = await requireEngine();
 const TERMINAL = new Set(['finishedSuccessfully', 'finishedWithError']);
 
@@ -48,22 +48,7 @@ for (const backend of ['docker', 'swarm'] as const) {
     async function submit(id: string, script: string): Promise<void> {
       await mkdir(path.join(storeBase, `key-${id}`, 'incoming'), { recursive: true });
       jids.push(id);
-      const status = await post(server.url, {
-        jid: id,
-        args: [],
-        args_path_flags: [],
-        auid: 'cube',
-        number_of_workers: 1,
-        cpu_limit: 1000,
-        memory_limit: 200,
-        gpu_limit: 0,
-        image: IMAGE,
-        entrypoint: ['/bin/sh', '-c', script, 'sh'],
-        type: 'fs',
-        env: [],
-        input_dir: `key-${id}/incoming`,
-        output_dir: `key-${id}/outgoing`,
-      });
+      const status = await post(server.url, shellJobBody(id, script));
       expect(status).toBe(201);
     }
 
