@@ -341,6 +341,9 @@ for (const backend of ['docker', 'swarm'] as const) {
         expect((await call(s.url, 'DELETE', `/api/v1/${id}/`)).status).toBe(204);
         await expectNoLeftovers(id);
       }
+      // The next test starts a server of its own: this one must not outlive the suite.
+      await s.stop('SIGKILL');
+      server = undefined;
     });
 
     it('lets exactly one of 20 concurrent POSTs of one jid win', async () => {
