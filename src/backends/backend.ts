@@ -108,6 +108,23 @@ export interface Backend {
    * service is the only writer of job state: the backend only reports.
    */
   watchJobs?(limits: LogLimits, listener: (snapshot: JobRead) => void): void;
+  /**
+   * Optional: stops a running job without removing it (cancel, deadlines). SIGTERM, then SIGKILL
+   * after `graceSeconds`; the object and its logs stay until `delete`. A no-op for a job that
+   * already ended; NotFoundError if unknown. Resolves once the engine took the order (the end is
+   * seen through read/watch as for any other end).
+   */
+  stop?(name: string, graceSeconds: number): Promise<void>;
+  /** Optional: the nodes jobs can run on, with what each offers (GET /api/v1/capacity/). */
+  capacity?(): Promise<NodeCapacity[]>;
+}
+
+/** One node of the backend as GET /api/v1/capacity/ shows it. */
+export interface NodeCapacity {
+  name: string;
+  cpuMillicores: number;
+  memoryMiB: number;
+  gpus: number;
 }
 
 /** What every backend factory receives besides its own config. */
