@@ -60,8 +60,29 @@ export interface JobSpec {
   shmMiB?: number;
   /** The request's callback_url (issue 12): this run's status events are also POSTed there. */
   callbackUrl?: string;
-  /** JOB_LABELS; each backend adds its own managed-by label, which list() filters on. */
+  /** JOB_LABELS merged with the request's labels; each backend adds its own managed-by label,
+   *  which list() filters on. */
   labels: Readonly<Record<string, string>>;
+  /** The request's own labels (issue 13), kept apart for GET /api/v1/jobs/?label= filters. */
+  userLabels?: Readonly<Record<string, string>>;
+  /** timeout_seconds (issue 13): the run is stopped once it ran this long. */
+  timeoutSeconds?: number;
+  /** priority (issue 13): higher starts first from the queue. toJobSpec and the store always set
+   *  it (0 when not sent); optional only so JobSpec literals of tests and tools need not name it:
+   *  read it as `spec.priority ?? 0`. */
+  priority?: number;
+  /** retries (issue 13): opt-in re-runs of a failed attempt. */
+  retries?: RetryPolicy;
+}
+
+/** The request's retries object in domain terms. */
+export interface RetryPolicy {
+  /** Attempts after the first (0..20). */
+  limit: number;
+  /** Wait between attempts (default 10). */
+  backoffSeconds: number;
+  /** Only these exit codes are retried; absent: any failure. */
+  onExitCodes?: readonly number[];
 }
 
 export interface JobInfo {

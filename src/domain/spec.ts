@@ -1,7 +1,8 @@
 // toJobSpec: a validated job request + the settings that shape every job → the JobSpec every
 // backend receives (pure). The request type is ours: the HTTP layer parses the wire into it.
 import { buildCommand } from './command.js';
-import type { IdRange, JobSpec, Storage } from './job.js';
+import { ValidationError } from './errors.js';
+import type { IdRange, JobSpec, RetryPolicy, Storage } from './job.js';
 import { resolveMounts } from './paths.js';
 
 /** A create request after validation, in domain terms (the wire's snake_case stops at the edge). */
@@ -24,6 +25,14 @@ export interface JobRequest {
   env: Array<[string, string]>;
   /** callback_url: checked against WEBHOOK_ALLOWED_HOSTS; absent when not sent. */
   callbackUrl?: string;
+  /** timeout_seconds (issue 13); absent when not sent. */
+  timeoutSeconds?: number;
+  /** priority (issue 13); absent: 0. */
+  priority?: number;
+  /** retries (issue 13); absent when not sent. */
+  retries?: RetryPolicy;
+  /** labels (issue 13), label syntax already checked; absent when not sent. */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** The deployment's settings that apply to every job (from the configuration). */
@@ -59,13 +68,35 @@ export function toJobSpec(
       gpus: req.gpuLimit,
     },
     mounts: resolveMounts({ input: req.inputDir, output: req.outputDir }, storage),
-    labels: { ...settings.jobLabels },
+    labels: mergeLabels(settings.jobLabels, req.labels),
+    priority: req.priority ?? 0,
   };
   const user = drawUser(settings.containerUser, random);
   if (user !== undefined) spec.user = user;
   if (settings.shmMiB !== undefined) spec.shmMiB = settings.shmMiB;
   if (req.callbackUrl !== undefined) spec.callbackUrl = req.callbackUrl;
+  if (req.labels !== undefined) spec.userLabels = { ...req.labels };
+  if (req.timeoutSeconds !== undefined) spec.timeoutSeconds = req.timeoutSeconds;
+  if (req.retries !== undefined) spec.retries = req.retries;
   return spec;
+}
+
+/** JOB_LABELS first, then the request's; a request may not change an operator's label (a 400
+ *  naming the key), since operators use them to find and account for pman's objects. */
+function mergeLabels(
+  jobLabels: Readonly<Record<string, string>>,
+  requested: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  const merged = new Map<string, string>(Object.entries(jobLabels));
+  for (const [key, value] of Object.entries(requested ?? {})) {
+    if (merged.has(key)) {
+      throw new ValidationError({
+        labels: `label key "${key}" is set by JOB_LABELS and cannot be overridden`,
+      });
+    }
+    merged.set(key, value);
+  }
+  return Object.fromEntries(merged);
 }
 
 /** A new record per request: pman's shared default list grew one HOME=/tmp per create (api.md §16 #23). */

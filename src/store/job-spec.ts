@@ -31,6 +31,18 @@ export const JobSpecSchema = z.object({
   shmMiB: count.optional(),
   callbackUrl: z.string().optional(),
   labels: strings,
+  // Issue 13's fields: specs stored before them have none (a missing priority means 0; it stays
+  // missing so a spec reads back exactly as it was stored).
+  userLabels: strings.optional(),
+  timeoutSeconds: count.optional(),
+  priority: z.number().int().optional(),
+  retries: z
+    .object({
+      limit: count,
+      backoffSeconds: z.number().nonnegative(),
+      onExitCodes: z.array(z.number().int()).optional(),
+    })
+    .optional(),
 });
 
 /** Parses a stored spec's JSON text; throws (zod or SyntaxError) when it is not a JobSpec. */
@@ -54,5 +66,12 @@ export function parseJobSpec(text: string): JobSpec {
   }
   if (parsed.shmMiB !== undefined) spec.shmMiB = parsed.shmMiB;
   if (parsed.callbackUrl !== undefined) spec.callbackUrl = parsed.callbackUrl;
+  if (parsed.priority !== undefined) spec.priority = parsed.priority;
+  if (parsed.userLabels !== undefined) spec.userLabels = parsed.userLabels;
+  if (parsed.timeoutSeconds !== undefined) spec.timeoutSeconds = parsed.timeoutSeconds;
+  if (parsed.retries !== undefined) {
+    const { limit, backoffSeconds, onExitCodes } = parsed.retries;
+    spec.retries = { limit, backoffSeconds, ...(onExitCodes !== undefined && { onExitCodes }) };
+  }
   return spec;
 }

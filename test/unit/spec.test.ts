@@ -63,6 +63,7 @@ describe('toJobSpec', () => {
         },
       ],
       labels: {},
+      priority: 0,
     });
   });
 

@@ -8,6 +8,7 @@ import { InvalidSpecError, ValidationError } from '../../domain/errors.js';
 import { normalizeDir, PATH_RULE_TEXT } from '../../domain/paths.js';
 import { CALLBACK_URL_FIELD, checkCallbackUrl } from './callback-url.js';
 import { FIELD_ORDER, MISSING_ANY_TEXT, MISSING_JSON_TEXT } from './fields.js';
+import { parseJobControl } from './job-control.js';
 import type { V6Field } from './fields.js';
 import { toV6Body } from './legacy.js';
 import { pyInt, pyStr } from './pyint.js';
@@ -262,6 +263,8 @@ export function parseCreateRequest(
   // env is not one of pman's parser fields: its bundle comes once every one of them is valid.
   if (envText !== undefined) throw new ValidationError({ env: envText });
   const callbackUrl = readCallbackUrl(body, callbackHosts);
+  // Issue 13's fields (JSON body only), once every pman field is valid, as callback_url.
+  const control = parseJobControl(body);
   return {
     jid: req.jid,
     args: req.args,
@@ -278,6 +281,7 @@ export function parseCreateRequest(
     inputDir: req.input_dir,
     outputDir: req.output_dir,
     ...(callbackUrl !== undefined && { callbackUrl }),
+    ...control,
   };
 }
 
