@@ -59,6 +59,19 @@ const retriesSchema = z
   )
   .strict();
 
+/** The shape of labels for the OpenAPI document; the syntax checks are labelsProblem's. */
+const labelsShape = z.record(z.string(), z.string()).meta({
+  description: `Kubernetes label syntax, at most ${MAX_LABELS} pairs; JOB_LABELS and pman's own keys cannot be set`,
+});
+
+/** The schemas that validate each field (labels: its shape), for the OpenAPI document. */
+export const JOB_CONTROL_SCHEMAS = {
+  timeout_seconds: timeoutSchema.meta({ description: 'stop the run after this many seconds' }),
+  priority: prioritySchema.meta({ description: 'higher starts first from the queue; default 0' }),
+  retries: retriesSchema.meta({ description: 'opt-in retries of a failed attempt' }),
+  labels: labelsShape,
+} satisfies Record<(typeof JOB_CONTROL_FIELDS)[number], z.ZodType>;
+
 /** Why a labels object cannot be used, or undefined. */
 export function labelsProblem(raw: unknown): string | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))

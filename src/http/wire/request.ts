@@ -159,7 +159,8 @@ function cachedFieldDefs(jobName: JobNameRule, backend: BackendName) {
   return defs;
 }
 
-function fieldDefs(jobName: JobNameRule, backend: BackendName) {
+/** Exported for the OpenAPI document (src/http/openapi/), which describes the body from these. */
+export function fieldDefs(jobName: JobNameRule, backend: BackendName) {
   return {
     jid: { location: 'default', schema: jidSchema(jobName, backend) },
     args: { location: 'json', schema: boundedList(MAX_ARGS_ITEMS) },
