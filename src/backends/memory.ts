@@ -10,6 +10,7 @@ import type {
   Capabilities,
   CreateOptions,
   JobRead,
+  NodeCapacity,
   ReadOptions,
   StreamOptions,
 } from './backend.js';
@@ -39,13 +40,21 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
 export interface MemoryBackendOptions {
   /** Clock for timestamps (tests inject one). */
   now?: () => Date;
+  /** What capacity() reports (default: one node "memory" with nothing). */
+  nodes?: readonly NodeCapacity[];
 }
+
+/** The exit code of a job stopped by SIGTERM (128 + 15), as an engine reports it. */
+const SIGTERM_EXIT = 143;
 
 export class MemoryBackend implements Backend {
   readonly name = 'memory' as const;
   readonly capabilities = MEMORY_CAPABILITIES;
   readonly #jobs = new Map<string, MemoryJob>();
   readonly #now: () => Date;
+  readonly #nodes: readonly NodeCapacity[];
+  /** The grace of each stop() (tests check it was passed on). */
+  readonly stops: Array<{ name: string; graceSeconds: number }> = [];
   #outage: string | undefined;
   #watch: { limits: LogLimits; listener: (snapshot: JobRead) => void } | undefined;
   /** Followers of a job's log (streamLogs with follow): woken on every print and move. */
@@ -53,6 +62,7 @@ export class MemoryBackend implements Backend {
 
   constructor(options: MemoryBackendOptions = {}) {
     this.#now = options.now ?? (() => new Date());
+    this.#nodes = options.nodes ?? [{ name: 'memory', cpuMillicores: 0, memoryMiB: 0, gpus: 0 }];
   }
 
   create(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo> {
@@ -139,6 +149,25 @@ export class MemoryBackend implements Backend {
 
   list(): Promise<JobInfo[]> {
     return this.#call(() => [...this.#jobs.values()].map((job) => copyInfo(job.info)));
+  }
+
+  /** A job that runs ends as an engine's would after SIGTERM (exit 143); one that ended: no-op. */
+  stop(name: string, graceSeconds: number): Promise<void> {
+    return this.#call(() => {
+      const job = this.#job(name);
+      this.stops.push({ name, graceSeconds });
+      if (TERMINAL_STATUSES.has(job.info.status)) return;
+      this.#move(
+        name,
+        { status: 'finishedWithError', message: `exited with code ${SIGTERM_EXIT}` },
+        undefined,
+        SIGTERM_EXIT,
+      );
+    });
+  }
+
+  capacity(): Promise<NodeCapacity[]> {
+    return this.#call(() => this.#nodes.map((node) => ({ ...node })));
   }
 
   ping(): Promise<void> {

@@ -18,6 +18,8 @@ import type { ContainerUser } from './shared.js';
 import { readStorage } from './storage.js';
 import type { StorageConfig, StorageType } from './storage.js';
 import { readLedgerSettings } from './ledger.js';
+import { readControlSettings } from './control.js';
+import type { ControlSettings } from './control.js';
 import { readWebhookSettings } from './webhooks.js';
 import type { WebhookSettings } from './webhooks.js';
 
@@ -75,6 +77,8 @@ export interface Config {
   imageAllowlist?: readonly string[];
   /** INSECURE_SKIP_STOREBASE_CHECK=yes: start although a host-bind storeBase is invisible. */
   insecureSkipStoreBaseCheck?: boolean;
+  /** CANCEL_GRACE_SECONDS and JOB_DEADLINE_SECONDS (src/config/control.ts); absent = defaults. */
+  control?: ControlSettings;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
 }
@@ -153,6 +157,7 @@ export function loadConfig(
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),
     ...(imageAllowlist !== undefined && { imageAllowlist }),
     ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),
+    control: readControlSettings(r),
     warnings: [...r.warnings],
   };
   if (r.problems.length > 0) throw new ConfigError([...r.problems]);

@@ -144,6 +144,14 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       },
     },
     {
+      // Issue 13: stop without removing; 202 with the job as it is now (SIGTERM sent).
+      name: 'cancel',
+      path: '/api/v1/:jid/cancel/',
+      handlers: {
+        POST: async (c) => json(202, toWire(await jobs.cancel(jid(c)), '', cmdStyle)),
+      },
+    },
+    {
       name: 'logs',
       path: '/api/v1/:jid/logs/',
       handlers: {

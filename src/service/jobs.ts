@@ -19,7 +19,9 @@ import { toJobSpec } from '../domain/spec.js';
 import type { JobRequest, SpecSettings } from '../domain/spec.js';
 import { StoreError, StoreFullError } from '../store/errors.js';
 import type { HistoryPage, HistoryQuery, Ledger, LedgerRun } from '../store/ledger.js';
+import { CANCELLED_TEXT, Stopper } from './cancel.js';
 import { CreateSlots } from './create-slots.js';
+import { Deadlines } from './deadlines.js';
 import { FinishedCache } from './finished-cache.js';
 import { fingerprintOf } from './fingerprint.js';
 import { assertBackendReady, backendHealth } from './health.js';
@@ -46,6 +48,8 @@ export interface JobSettings extends SpecSettings {
   acceptWhileUnavailable?: boolean;
   /** LOG_ARCHIVE_MAX_BYTES: the complete log a finished run keeps (its end when larger). */
   logArchiveMaxBytes?: number;
+  /** CANCEL_GRACE_SECONDS and JOB_DEADLINE_SECONDS (issue 13); absent = 10 s and none. */
+  control?: { cancelGraceSeconds: number; jobDeadlineSeconds?: number };
 }
 
 /** Creates in flight at most, unless configured: each holds a few engine calls (pulls and starts run in the background since issue 11, so a slot is held briefly). */
@@ -57,6 +61,8 @@ export const DEFAULT_MAX_WAITING_CREATES = 1024;
 const END_SETTLE_MS = 5_000;
 /** How long a GET that sees a job's end first waits for the watch's capture of it. */
 const GET_SETTLE_MS = 2_000;
+/** CANCEL_GRACE_SECONDS default (src/config/control.ts says the same). */
+const DEFAULT_CANCEL_GRACE_SECONDS = 10;
 /** LOG_ARCHIVE_MAX_BYTES default: 64 MiB. */
 export const DEFAULT_LOG_ARCHIVE_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -109,6 +115,9 @@ export class JobService {
   readonly #reconciler: Reconciler;
   /** Runs whose engine object exists while the store's note of it is still being committed. */
   readonly #objectMade = new Set<number>();
+  /** Cancel and deadlines stop runs through it (issue 13). */
+  readonly #stopper: Stopper;
+  readonly #deadlines: Deadlines;
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -120,6 +129,20 @@ export class JobService {
       ledger: deps.ledger,
       backend: deps.backend,
       archive: this.#archive,
+      onChange: (jid) => this.#changed(jid),
+    });
+    this.#stopper = new Stopper({
+      ledger: deps.ledger,
+      backend: deps.backend,
+      graceSeconds: deps.config.control?.cancelGraceSeconds ?? DEFAULT_CANCEL_GRACE_SECONDS,
+      notCreated: (run) => this.#pending(run),
+      warn: (message, err) => this.#warn(message, err),
+    });
+    this.#deadlines = new Deadlines({
+      ledger: deps.ledger,
+      defaultSeconds: deps.config.control?.jobDeadlineSeconds,
+      stop: (run, reason) => this.#stopper.stop(run, reason),
+      warn: (message, err) => this.#warn(message, err),
     });
     this.#reconciler = new Reconciler({
       ledger: deps.ledger,
@@ -128,6 +151,7 @@ export class JobService {
       isCreating: (jid) => this.#creating.has(jid),
       createRun: (run) => this.#createAtEngine(run.id, run.spec, []),
       warn: (message, err) => this.#warn(message, err),
+      afterPass: () => this.#deadlines.armAll(),
     });
     // What the backend notices by itself (engine events, informers) is recorded as it happens,
     // terminal snapshots with their complete log: a job nobody polled keeps its outcome.
@@ -255,6 +279,8 @@ export class JobService {
     }
     try {
       const info = await backend.create(spec, options);
+      // Cancelled while the engine was creating it: what it made must not run on.
+      if (ledger.current(spec.name)?.id === runId) await this.#stopper.stopLate(spec.name);
       // Not awaited: the 201 promises a durable run (the intake committed), and a "created" note
       // lost with a crash is what the start-up reconcile restores. One group commit less to wait.
       return { ...info, status: 'notstarted' };
@@ -269,6 +295,36 @@ export class JobService {
       await removeCreated(created);
       throw err instanceof ConflictError ? conflict(spec.name, err) : err;
     }
+  }
+
+  /** A run's status changed: a started run gets its deadline, an ended one loses it. */
+  #changed(jid: string): void {
+    const run = this.#deps.ledger.current(jid);
+    if (run === undefined) return;
+    if (isTerminal(run)) this.#deadlines.disarm(run.id);
+    else this.#deadlines.arm(run);
+  }
+
+  /**
+   * POST /api/v1/<jid>/cancel/ (issue 13): stops the job without removing it (SIGTERM, SIGKILL
+   * after CANCEL_GRACE_SECONDS); it ends finishedWithError / `cancelled…` with its logs and
+   * history kept. One not started at the engine ends at once. ConflictError once it has ended.
+   */
+  async cancel(jid: string): Promise<JobInfo> {
+    this.#assertPlausible(jid);
+    const run = this.#live(jid);
+    if (run === undefined) throw notFound(jid);
+    const outcome = await this.#stopper.stop(run, CANCELLED_TEXT);
+    this.#deadlines.disarm(run.id);
+    const now = this.#live(jid) ?? run;
+    if (outcome === 'ended' || isTerminal(now)) return infoOfRun(now);
+    const grace = this.#stopper.graceSeconds;
+    return { ...infoOfRun(now), message: `cancelling: SIGTERM sent, SIGKILL after ${grace} s` };
+  }
+
+  /** Stops the deadline timers (shutdown). */
+  close(): void {
+    this.#deadlines.close();
   }
 
   /** A run the engine refused: recorded as such, and removed, so it names no job. */

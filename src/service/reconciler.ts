@@ -23,6 +23,8 @@ export interface ReconcilerDeps {
   /** The service's engine create of an accepted run (refusals end the run there). */
   createRun: (run: LedgerRun) => Promise<JobInfo>;
   warn: (message: string, err?: unknown) => void;
+  /** After each pass that reached the engine (the deadlines re-arm the runs going on). */
+  afterPass?: () => void;
   periodMs?: number;
   now?: () => number;
 }
@@ -53,9 +55,14 @@ export class Reconciler {
   /** One comparison of the store with the engine. BackendUnavailableError when it cannot list. */
   pass(): Promise<ReconcileReport> {
     // One pass at a time: a wake during a pass is served by that pass's successor.
-    this.#running ??= this.#pass().finally(() => {
-      this.#running = undefined;
-    });
+    this.#running ??= this.#pass()
+      .then((report) => {
+        this.#deps.afterPass?.();
+        return report;
+      })
+      .finally(() => {
+        this.#running = undefined;
+      });
     return this.#running;
   }
 

@@ -22,6 +22,8 @@ export interface RunRecorderDeps {
   backend: Backend;
   /** LOG_ARCHIVE_MAX_BYTES, every line: the complete log a finished run keeps. */
   archive: LogLimits;
+  /** A run's status changed (the deadlines arm a run that started). */
+  onChange?: (jid: string) => void;
 }
 
 export class RunRecorder {
@@ -60,6 +62,7 @@ export class RunRecorder {
     }
     if (info.status !== run.status || info.message !== run.message) {
       await ledger.appendEvent(run.id, info.status, info.message);
+      this.#deps.onChange?.(run.jid);
     }
   }
 
@@ -74,20 +77,28 @@ export class RunRecorder {
       ? info.status
       : 'finishedWithError';
     const at = Date.parse(info.timestamp);
+    // A run the service stopped (cancel, deadline) ends with that reason, whatever its exit code.
+    const stopReason = this.#stopReasonOf(run);
     await this.#deps.ledger.finish(run.id, {
-      status,
-      message: info.message,
+      status: stopReason === null ? status : 'finishedWithError',
+      message: stopReason ?? info.message,
       ...(info.exitCode !== undefined && { exitCode: info.exitCode }),
       logs,
       ...(Number.isFinite(at) && { at }),
     });
   }
 
+  /** The stop reason as the store has it now (noted maybe after `run` was read). */
+  #stopReasonOf(run: LedgerRun): string | null {
+    const now = this.#deps.ledger.current(run.jid);
+    return now?.id === run.id ? now.stopReason : run.stopReason;
+  }
+
   /** Ends a run whose engine object is gone and was never seen finishing. */
   async vanished(run: LedgerRun, message = VANISHED_TEXT): Promise<void> {
     await this.#deps.ledger.finish(run.id, {
       status: 'finishedWithError',
-      message,
+      message: this.#stopReasonOf(run) ?? message,
       logs: this.#deps.ledger.log(run.id),
     });
   }

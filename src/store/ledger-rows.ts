@@ -23,11 +23,13 @@ export interface LedgerRun {
   removed: number | null;
   /** 'pending' until the engine holds the run's object. */
   engine: 'pending' | 'created';
+  /** Why the service stopped it (cancel, deadline): its end's message; null when it did not. */
+  stopReason: string | null;
 }
 
 /** The columns a LedgerRun is read from (never SELECT *: the archive's columns stay out). */
 export const RUN_COLUMNS =
-  'id, jid, run_no, spec, fingerprint, auid, created, started, finished, status, message, exit_code, removed, engine';
+  'id, jid, run_no, spec, fingerprint, auid, created, started, finished, status, message, exit_code, removed, engine, stop_reason';
 
 const int = z.number().int();
 const RunRow = z.object({
@@ -45,6 +47,7 @@ const RunRow = z.object({
   exit_code: int.nullable(),
   removed: int.nullable(),
   engine: z.enum(['pending', 'created']),
+  stop_reason: z.string().nullable(),
 });
 
 export function toLedgerRun(row: unknown): LedgerRun {
@@ -72,5 +75,6 @@ export function toLedgerRun(row: unknown): LedgerRun {
     exitCode: r.exit_code,
     removed: r.removed,
     engine: r.engine,
+    stopReason: r.stop_reason,
   };
 }

@@ -19,6 +19,7 @@ import { migrate } from './migrations.js';
 import { openStore } from './open.js';
 import { Outbox } from './outbox.js';
 import { Retention, RETENTION_DAYS } from './retention.js';
+import { Stops } from './stops.js';
 import type { Intake } from './runs.js';
 
 export type { EventListener, StoreEvent } from './event-hub.js';
@@ -124,6 +125,8 @@ export class Ledger {
   readonly hub = new EventHub();
   /** The webhook deliveries each event queued (issue 12; the service's worker sends them). */
   readonly outbox: Outbox;
+  /** Why the service stopped a run (cancel, deadline; issue 13). */
+  readonly stops: Stops;
 
   private constructor(db: Database.Database, file: string, options: LedgerOptions) {
     this.#db = db;
@@ -134,6 +137,7 @@ export class Ledger {
     this.hub.startAfter(this.#events.last());
     this.#commit = new GroupCommit(db, file, () => this.#publish());
     this.outbox = new Outbox(db, file, (body) => this.#commit.run(body));
+    this.stops = new Stops(db, (body) => this.#commit.run(body));
     this.#retention = new Retention(db, {
       retentionDays: options.retentionDays ?? RETENTION_DAYS,
       historyMaxBytes: options.historyMaxBytes,

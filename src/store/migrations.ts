@@ -175,11 +175,18 @@ BEGIN
 END;
 `;
 
+/**
+ * v4, cancel and deadlines (issue 13): why the service stopped a run, written before the engine is
+ * told, so the run's end says so whatever exit code the engine reports, and is never retried.
+ */
+const V4_STOP_REASON = `ALTER TABLE runs ADD COLUMN stop_reason TEXT;`;
+
 /** Every migration, in order. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
+  { version: 4, sql: V4_STOP_REASON },
 ];
 
 /** The schema version this code writes. */

@@ -37,6 +37,7 @@ describe('Ledger.intake', () => {
       exitCode: null,
       removed: null,
       engine: 'pending',
+      stopReason: null,
     });
     expect(ledger.active().map((r) => r.id)).toEqual([made.runId]);
   });
