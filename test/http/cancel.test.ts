@@ -1,0 +1,101 @@
+// Cancel and deadlines (issue 13) through app.request() over the memory backend: a running job is
+// stopped (SIGTERM, exit 143) and ends `cancelled…` with its log and history kept; a second cancel
+// is a 409; DELETE works afterwards; a job the engine never had is cancelled without starting; a
+// `timeout_seconds` run ends `DeadlineExceeded: ran longer than N s`.
+import { describe, expect, it } from 'vitest';
+import { postJson, sampleBody, testApp, until } from '../fixtures.js';
+import type { TestHono } from '../fixtures.js';
+
+async function json(res: Response | Promise<Response>): Promise<Record<string, unknown>> {
+  return (await (await res).json()) as Record<string, unknown>;
+}
+
+function cancel(app: TestHono, jid: string): Promise<Response> {
+  return Promise.resolve(app.request(`/api/v1/${jid}/cancel/`, { method: 'POST' }));
+}
+
+async function ended(app: TestHono, jid: string): Promise<Record<string, unknown>> {
+  return until(
+    async () => {
+      const body = await json(app.request(`/api/v1/${jid}/`));
+      return body.status === 'finishedWithError' || body.status === 'finishedSuccessfully'
+        ? body
+        : undefined;
+    },
+    { what: `the end of ${jid}` },
+  );
+}
+
+describe('POST /api/v1/<jid>/cancel/', () => {
+  it('stops a running job: 202, then finishedWithError "cancelled…", log and history kept, DELETE works', async () => {
+    const { app, backend, config } = await testApp({
+      config: { control: { cancelGraceSeconds: 7 } },
+    });
+    expect(config.control?.cancelGraceSeconds).toBe(7);
+    expect((await postJson(app, sampleBody({ jid: 'c-1' }))).status).toBe(201);
+    backend.start('c-1', 'working\n');
+    const res = await cancel(app, 'c-1');
+    expect(res.status).toBe(202);
+    const answer = await json(res);
+    expect(answer.jid).toBe('c-1');
+    expect(backend.stops).toEqual([{ name: 'c-1', graceSeconds: 7 }]);
+    const end = await ended(app, 'c-1');
+    expect(end.status).toBe('finishedWithError');
+    expect(String(end.message)).toMatch(/^cancelled/);
+    expect(end.logs).toBe('working\n');
+    expect((await cancel(app, 'c-1')).status).toBe(409);
+    const history = await json(app.request('/api/v1/history/c-1/'));
+    const runs = history.runs as Array<Record<string, unknown>>;
+    expect(runs[0]).toMatchObject({ status: 'finishedWithError', exit_code: 143 });
+    expect(String(runs[0]?.message)).toMatch(/^cancelled/);
+    expect((await app.request('/api/v1/c-1/', { method: 'DELETE' })).status).toBe(204);
+    expect((await app.request('/api/v1/c-1/')).status).toBe(404);
+    expect(await (await app.request('/api/v1/history/c-1/1/logs/')).text()).toBe('working\n');
+  });
+
+  it('answers 409 for a job that has finished, and 404 for an unknown one', async () => {
+    const { app, backend } = await testApp();
+    await postJson(app, sampleBody({ jid: 'c-2' }));
+    backend.finish('c-2', 0, 'done\n');
+    await ended(app, 'c-2');
+    const res = await cancel(app, 'c-2');
+    expect(res.status).toBe(409);
+    expect(String((await json(res)).message)).toContain('already finished');
+    expect(backend.stops).toEqual([]);
+    expect((await cancel(app, 'nope')).status).toBe(404);
+  });
+
+  it('cancels a job the engine does not have yet without starting it', async () => {
+    const { app, backend, ledger } = await testApp();
+    backend.setOutage('down for the test');
+    expect((await postJson(app, sampleBody({ jid: 'c-3' }))).status).toBe(201);
+    backend.setOutage(undefined);
+    const res = await cancel(app, 'c-3');
+    expect(res.status).toBe(202);
+    const body = await json(res);
+    expect(body).toMatchObject({
+      status: 'finishedWithError',
+      message: 'cancelled before it started',
+    });
+    expect(ledger.current('c-3')).toMatchObject({ status: 'finishedWithError', engine: 'pending' });
+    expect(backend.specOf('c-3')).toBeUndefined();
+    expect(backend.stops).toEqual([]);
+    expect((await app.request('/api/v1/c-3/', { method: 'DELETE' })).status).toBe(204);
+  });
+});
+
+describe('timeout_seconds', () => {
+  it('stops a run that ran longer: DeadlineExceeded: ran longer than N s', async () => {
+    const { app, backend } = await testApp();
+    const res = await postJson(app, sampleBody({ jid: 'd-1', timeout_seconds: 1 }));
+    expect(res.status).toBe(201);
+    backend.start('d-1', 'slow\n');
+    const end = await ended(app, 'd-1');
+    expect(end).toMatchObject({
+      status: 'finishedWithError',
+      message: 'DeadlineExceeded: ran longer than 1 s',
+      logs: 'slow\n',
+    });
+    expect(backend.stops.map((s) => s.name)).toEqual(['d-1']);
+  });
+});
