@@ -20,6 +20,8 @@ import type { StorageConfig, StorageType } from './storage.js';
 import { readLedgerSettings } from './ledger.js';
 import { readControlSettings } from './control.js';
 import type { ControlSettings } from './control.js';
+import { readQueueSettings } from './queue.js';
+import type { QueueCaps } from '../domain/queue-order.js';
 import { readWebhookSettings } from './webhooks.js';
 import type { WebhookSettings } from './webhooks.js';
 
@@ -79,6 +81,8 @@ export interface Config {
   insecureSkipStoreBaseCheck?: boolean;
   /** CANCEL_GRACE_SECONDS and JOB_DEADLINE_SECONDS (src/config/control.ts); absent = defaults. */
   control?: ControlSettings;
+  /** MAX_RUNNING, MAX_RUNNING_PER_AUID, MAX_GPUS (src/config/queue.ts); absent or empty = none. */
+  queue?: QueueCaps;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
 }
@@ -158,6 +162,7 @@ export function loadConfig(
     ...(imageAllowlist !== undefined && { imageAllowlist }),
     ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),
     control: readControlSettings(r),
+    ...readQueueSettings(r),
     warnings: [...r.warnings],
   };
   if (r.problems.length > 0) throw new ConfigError([...r.problems]);

@@ -20,6 +20,9 @@ import { openStore } from './open.js';
 import { Outbox } from './outbox.js';
 import { Retention, RETENTION_DAYS } from './retention.js';
 import { Stops } from './stops.js';
+import { Attempts } from './attempts.js';
+import { Queue } from './queue.js';
+import type { QueueFields } from './queue.js';
 import type { Intake } from './runs.js';
 
 export type { EventListener, StoreEvent } from './event-hub.js';
@@ -52,6 +55,8 @@ export interface IntakeRequest {
   fingerprint: string;
   auid?: string | undefined;
   message?: string | undefined;
+  /** Over a cap (issue 13): the run joins the queue in the intake's transaction. */
+  queued?: QueueFields | undefined;
 }
 
 export interface Finish {
@@ -127,6 +132,9 @@ export class Ledger {
   readonly outbox: Outbox;
   /** Why the service stopped a run (cancel, deadline; issue 13). */
   readonly stops: Stops;
+  /** The fair queue and the attempts of retried runs (issue 13). */
+  readonly queue: Queue;
+  readonly attempts: Attempts;
 
   private constructor(db: Database.Database, file: string, options: LedgerOptions) {
     this.#db = db;
@@ -138,6 +146,14 @@ export class Ledger {
     this.#commit = new GroupCommit(db, file, () => this.#publish());
     this.outbox = new Outbox(db, file, (body) => this.#commit.run(body));
     this.stops = new Stops(db, (body) => this.#commit.run(body));
+    this.queue = new Queue(db, (body) => this.#commit.run(body));
+    this.attempts = new Attempts(
+      db,
+      (b) => this.#commit.run(b),
+      this.queue,
+      this.#maxLog,
+      this.#now,
+    );
     this.#retention = new Retention(db, {
       retentionDays: options.retentionDays ?? RETENTION_DAYS,
       historyMaxBytes: options.historyMaxBytes,
@@ -192,6 +208,7 @@ export class Ledger {
         bytes,
       }) as number;
       this.#s.setCurrent.run(runId, input.jid);
+      if (input.queued !== undefined) this.queue.insertNow(runId, input.queued);
       const seq = this.#s.insertEvent.get(runId, 'notstarted', message, at) as number;
       return { runId, run, seq };
     });

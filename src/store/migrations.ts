@@ -181,12 +181,53 @@ END;
  */
 const V4_STOP_REASON = `ALTER TABLE runs ADD COLUMN stop_reason TEXT;`;
 
+/**
+ * v5, the fair queue and retries (issue 13). `queue`: runs accepted but not admitted to the engine
+ * (over a cap), and retries waiting out their backoff (`not_before`); a run that ends or is removed
+ * leaves it in the same transaction (cancel, DELETE), so nothing ended is ever admitted.
+ * `attempts`: each failed attempt of a run that was retried, with its exit code and archived log;
+ * `retried` is when the next attempt was handed to the engine (that attempt's start).
+ */
+const V5_QUEUE = `
+CREATE TABLE queue (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  -- enqueue order (FIFO): larger than every entry present when it was queued
+  seq INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  auid TEXT NOT NULL,
+  gpus INTEGER NOT NULL CHECK (gpus >= 0),
+  not_before INTEGER
+) STRICT;
+
+CREATE TRIGGER queue_leave_on_end AFTER UPDATE OF status, removed ON runs
+WHEN NEW.removed IS NOT NULL OR NEW.status IN ('finishedSuccessfully', 'finishedWithError')
+BEGIN
+  DELETE FROM queue WHERE run_id = NEW.id;
+END;
+
+CREATE TABLE attempts (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  attempt INTEGER NOT NULL CHECK (attempt >= 1),
+  status TEXT NOT NULL CHECK (status IN (${STATUSES})),
+  message TEXT NOT NULL,
+  exit_code INTEGER,
+  started INTEGER,
+  finished INTEGER NOT NULL,
+  retried INTEGER,
+  encoding TEXT NOT NULL CHECK (encoding IN ('identity', 'gzip')),
+  log BLOB NOT NULL,
+  log_size INTEGER NOT NULL,
+  PRIMARY KEY (run_id, attempt)
+) STRICT;
+`;
+
 /** Every migration, in order. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
   { version: 2, sql: V2 },
   { version: 3, sql: V3 },
   { version: 4, sql: V4_STOP_REASON },
+  { version: 5, sql: V5_QUEUE },
 ];
 
 /** The schema version this code writes. */
