@@ -10,6 +10,7 @@ import type { Backend, BackendDeps, BackendName } from './backend.js';
 import { dockerModule } from './docker/module.js';
 import { kubernetesModule, openshiftModule } from './kubernetes/module.js';
 import { memoryModule } from './memory-module.js';
+import { slurmModule } from './slurm/module.js';
 import type { BackendModule } from './module.js';
 import { swarmModule } from './swarm/module.js';
 
@@ -19,6 +20,7 @@ export const BACKENDS = {
   swarm: swarmModule,
   kubernetes: kubernetesModule,
   openshift: openshiftModule,
+  slurm: slurmModule,
   memory: memoryModule,
 };
 

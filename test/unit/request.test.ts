@@ -35,6 +35,11 @@ const RULES: Record<BackendName, JobNameRule> = {
     maxLength: 63,
     rule: "1-63 lower-case letters, digits or '-', starting and ending with a letter or digit",
   },
+  slurm: {
+    pattern: /^[A-Za-z0-9](?:[-_A-Za-z0-9]*[A-Za-z0-9])?$/,
+    maxLength: 100,
+    rule: "1-100 letters, digits, '-' or '_', starting and ending with a letter or digit",
+  },
   memory: { pattern: /^[^/]+$/, maxLength: 63, rule: "1-63 characters, none of them '/'" },
 };
 
