@@ -154,7 +154,7 @@ describe('all problems at once, one line each', () => {
     });
     expect(lines).toEqual([
       'APPLICATION_MODE: "prod" is not one of production, development, dev',
-      'CONTAINER_ENV: "dockr" is not one of docker, podman, swarm, kubernetes, openshift, memory',
+      'CONTAINER_ENV: "dockr" is not one of docker, podman, swarm, kubernetes, openshift, slurm, memory',
       'CONTAINER_USER: UID "x" is not a number or a range lo-hi',
       'PORT: "abc" is not a whole number from 0 to 65535',
       'ENABLE_TOKEN_AUTH: "maybe" is not one of yes, no, true, false, 1, 0, on, off',
@@ -165,7 +165,7 @@ describe('all problems at once, one line each', () => {
 
   it('the ConfigError message is the lines joined', () => {
     expect(() => loadConfig({ CONTAINER_ENV: 'cromwell' })).toThrow(
-      'CONTAINER_ENV: "cromwell" is not one of docker, podman, swarm, kubernetes, openshift, memory (there is no cromwell backend)',
+      'CONTAINER_ENV: "cromwell" is not one of docker, podman, swarm, kubernetes, openshift, slurm, memory (there is no cromwell backend)',
     );
   });
 

@@ -19,8 +19,15 @@ import { silentLogger } from '../fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NAMES = Object.keys(BACKENDS) as BackendName[];
-/** Enough for every backend's default storage. */
-const LOCATION = { STOREBASE: '/sb', VOLUME_NAME: 'pvc' };
+/** Enough for every backend's default storage, and the settings slurm cannot start without. */
+const LOCATION = {
+  STOREBASE: '/sb',
+  VOLUME_NAME: 'pvc',
+  SLURM_URL: 'http://127.0.0.1:6820',
+  SLURM_JWT: 'token',
+  SLURM_USER: 'pman',
+  SLURM_LOG_DIR: '/sb/slurm-logs',
+};
 
 describe('the registry', () => {
   it('each key is its module’s name, and the settings that module reads say so', () => {
@@ -34,7 +41,15 @@ describe('the registry', () => {
 
   it('CONTAINER_ENV words are the names with each backend’s aliases after it, none twice', () => {
     const words = containerEnvWords();
-    expect(words).toEqual(['docker', 'podman', 'swarm', 'kubernetes', 'openshift', 'memory']);
+    expect(words).toEqual([
+      'docker',
+      'podman',
+      'swarm',
+      'kubernetes',
+      'openshift',
+      'slurm',
+      'memory',
+    ]);
     expect(new Set(words).size).toBe(words.length);
   });
 
