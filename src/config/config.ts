@@ -23,6 +23,8 @@ import type { ControlSettings } from './control.js';
 import { readQueueSettings } from './queue.js';
 import type { QueueCaps } from '../domain/queue-order.js';
 import { readWebhookSettings } from './webhooks.js';
+import { readSubmitSettings } from './submit.js';
+import type { SubmitSettings } from './submit.js';
 import type { WebhookSettings } from './webhooks.js';
 
 export type { IdRange, Storage } from '../domain/job.js';
@@ -83,6 +85,8 @@ export interface Config {
   control?: ControlSettings;
   /** MAX_RUNNING, MAX_RUNNING_PER_AUID, MAX_GPUS (src/config/queue.ts); absent or empty = none. */
   queue?: QueueCaps;
+  /** EXISTING_JOB and IDEMPOTENCY_TTL_SECONDS (src/config/submit.ts); absent = the defaults. */
+  submit?: SubmitSettings;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
 }
@@ -163,6 +167,7 @@ export function loadConfig(
     ...(readSkipStoreBaseCheck(r) && { insecureSkipStoreBaseCheck: true }),
     control: readControlSettings(r),
     ...readQueueSettings(r),
+    submit: readSubmitSettings(r),
     warnings: [...r.warnings],
   };
   if (r.problems.length > 0) throw new ConfigError([...r.problems]);

@@ -12,12 +12,13 @@ import type { Ledger } from '../store/ledger.js';
 import type { HttpContext, Route } from './router.js';
 import { boundLogText } from '../domain/logs.js';
 import { eventsRoute, followedLogs, jobEventsRoute } from './event-routes.js';
-import { readJsonObject } from './wire/body.js';
-import { parseFollow } from './wire/events.js';
+import { submitHandler } from './submit-route.js';
+import { listJobs } from '../service/job-list.js';
+import { parseJobsQuery } from './wire/jobs-query.js';
+import { parseFollow, rejectUnknown } from './wire/events.js';
 import { parseHistoryQuery, parseRunNumber } from './wire/history.js';
 import { toWireHistoryPage, toWireRun } from './wire/history-response.js';
-import { firstQueryValues, parseStatusFilter, parseTail } from './wire/query.js';
-import { parseCreateRequest } from './wire/request.js';
+import { firstQueryValues, parseTail } from './wire/query.js';
 import { cmdStyleFor, indentFor, jsonResponse, toWire, toWireSummary } from './wire/response.js';
 import { toWireWebhooks } from './wire/webhooks.js';
 
@@ -64,14 +65,14 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
               storage_type: config.storageType,
             }),
           ),
-        POST: async (c) => {
-          const body = await readJsonObject(c.req.raw);
-          const rule = backend.capabilities.jobName;
-          const hosts = config.webhooks?.allowedHosts;
-          const req = parseCreateRequest(body, query(c), rule, backend.name, hosts);
-          const info = await jobs.create(req);
-          return json(201, toWire(info, '', cmdStyle));
-        },
+        // Idempotency-Key, EXISTING_JOB and Pman-Ignored-Fields (issue 13): submit-route.ts.
+        POST: submitHandler({
+          backend,
+          config,
+          jobs,
+          ledger: deps.ledger,
+          warn: (message, err) => log.warn({ err }, message),
+        }),
       },
     },
     {
@@ -79,8 +80,9 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       path: '/api/v1/jobs/',
       handlers: {
         GET: async (c) => {
-          const found = await jobs.list(parseStatusFilter(query(c).status));
-          return json(200, { jobs: found.map((info) => toWireSummary(info, cmdStyle)) });
+          const page = await listJobs(jobs, deps.ledger, parseJobsQuery(c.req.url));
+          const found = page.jobs.map((info) => toWireSummary(info, cmdStyle));
+          return json(200, { jobs: found, ...(page.next !== undefined && { next: page.next }) });
         },
       },
     },
@@ -109,6 +111,7 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       path: '/api/v1/history/:jid/:run/logs/',
       handlers: {
         GET: (c) => {
+          rejectUnknown(new URL(c.req.url).searchParams, ['tail']);
           const tail = parseTail(query(c).tail);
           const logs = jobs.runLog(jid(c), parseRunNumber(c.req.param('run')));
           const body = tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: ALL });
@@ -156,6 +159,7 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       path: '/api/v1/:jid/logs/',
       handlers: {
         GET: async (c) => {
+          rejectUnknown(new URL(c.req.url).searchParams, ['tail', 'follow']);
           const tail = parseTail(query(c).tail);
           if (parseFollow(query(c).follow) && c.req.method !== 'HEAD')
             return followedLogs(streams, jid(c), tail);

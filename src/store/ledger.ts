@@ -10,6 +10,7 @@ import type { StoreEvent } from './event-hub.js';
 import { EventLog } from './event-log.js';
 import type { EventFilter } from './event-log.js';
 import { GroupCommit } from './group-commit.js';
+import { IdempotencyStore } from './idempotency.js';
 import { checkLimit, encodeCursor, historyWhere } from './history.js';
 import type { HistoryQuery } from './history.js';
 import { RUN_COLUMNS, toLedgerRun } from './ledger-rows.js';
@@ -125,6 +126,8 @@ export class Ledger {
   readonly #retention: Retention;
   readonly #history = new Map<string, Statement<unknown[]>>();
   readonly #s: ReturnType<typeof statements>;
+  /** Idempotency-Key records and the requests runs were created from (issue 13). */
+  readonly idempotency: IdempotencyStore;
   readonly #events: EventLog;
   /** Committed events, live, in seq order (the SSE routes subscribe here). */
   readonly hub = new EventHub();
@@ -160,6 +163,7 @@ export class Ledger {
       now: this.#now,
     });
     this.#s = statements(db);
+    this.idempotency = new IdempotencyStore(db, (body) => this.#commit.run(body));
   }
 
   /** <stateDir>/pman.db, checked and migrated (StoreError on any doubt). */
@@ -386,7 +390,11 @@ export class Ledger {
   prune(): number {
     // Queued writes first: a run finished in this turn must count by its final state.
     this.#commit.flush();
-    return this.#read(() => this.#retention.prune());
+    // Expired idempotency keys go with it (IDEMPOTENCY_TTL_SECONDS).
+    return this.#read(() => {
+      this.idempotency.prune(this.#now());
+      return this.#retention.prune();
+    });
   }
 
   /** Commits what is queued, then closes the file. */

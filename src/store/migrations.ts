@@ -221,6 +221,33 @@ CREATE TABLE attempts (
 ) STRICT;
 `;
 
+/**
+ * v6, idempotent submit (issue 13). `idempotency_keys`: an Idempotency-Key's request (canonical
+ * JSON and its hash) and its first answer, kept until `expires`; `status` is NULL while the first
+ * request is in flight (a restart finds it so and looks at the jid's run). `run_requests`: the
+ * canonical request each run was created from, so a POST with a different body can be told which
+ * fields differ.
+ */
+const V6_IDEMPOTENCY = `
+CREATE TABLE idempotency_keys (
+  key TEXT PRIMARY KEY NOT NULL,
+  jid TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  request TEXT NOT NULL CHECK (json_valid(request)),
+  status INTEGER,
+  answer TEXT CHECK (answer IS NULL OR json_valid(answer)),
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires);
+
+CREATE TABLE run_requests (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  request TEXT NOT NULL CHECK (json_valid(request))
+) STRICT;
+`;
+
 /** Every migration, in order. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
@@ -228,6 +255,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, sql: V3 },
   { version: 4, sql: V4_STOP_REASON },
   { version: 5, sql: V5_QUEUE },
+  { version: 6, sql: V6_IDEMPOTENCY },
 ];
 
 /** The schema version this code writes. */
