@@ -13,6 +13,7 @@ import type {
   Capabilities,
   CreateOptions,
   JobRead,
+  NodeCapacity,
   ReadOptions,
   StreamOptions,
 } from '../backend.js';
@@ -20,7 +21,7 @@ import { createDockerClient, engineCall, engineMessage } from '../shared/engine-
 import { checkDockerJobNetwork } from '../shared/job-network.js';
 import { managedByValue } from '../shared/labels.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
-import { dockerCapabilities, parseInfo } from './capacity.js';
+import { dockerCapabilities, nodeFromInfo, parseInfo } from './capacity.js';
 import { Containers } from './containers.js';
 import type { ContainerCreateOpts } from './manifest.js';
 import { PendingPulls } from './pending-pulls.js';
@@ -66,6 +67,7 @@ export class DockerBackend implements Backend {
   readonly #starting = new Map<string, { cancelled: boolean; task: Promise<void> }>();
 
   readonly #log: BackendDeps['log'];
+  readonly #docker: Docker;
 
   constructor(
     docker: Docker,
@@ -75,6 +77,7 @@ export class DockerBackend implements Backend {
   ) {
     const log = deps.log.child({ backend: 'docker' });
     this.#log = log;
+    this.#docker = docker;
     this.#cfg = cfg;
     this.capabilities = capabilities;
     this.#containers = new Containers(docker, deps.timeoutMs, log, managedByValue(cfg.instanceId));
@@ -160,6 +163,27 @@ export class DockerBackend implements Backend {
     await this.#containers.ours(name);
     await this.#containers.remove(name);
     this.#jobs.forget(name);
+  }
+
+  /**
+   * Cancel and deadlines (Port): SIGTERM, SIGKILL after the grace (docker stop); the container and
+   * its log stay until DELETE. A job still pulling its image has no container: its pull is dropped.
+   */
+  async stop(name: string, graceSeconds: number): Promise<void> {
+    if (await this.#pending.delete(name)) return;
+    // A start under way would start it after the stop found nothing running.
+    await this.#starting.get(name)?.task;
+    await this.#containers.ours(name);
+    await this.#containers.stop(name, graceSeconds);
+  }
+
+  /** The engine's host: one node, as GET /info describes it. */
+  async capacity(): Promise<NodeCapacity[]> {
+    const info: unknown = await this.#containers.call(
+      {},
+      () => this.#docker.info() as Promise<unknown>,
+    );
+    return [nodeFromInfo(parseInfo(info))];
   }
 
   async list(): Promise<JobInfo[]> {

@@ -5,6 +5,7 @@ import { readEngine } from '../shared/engine-settings.js';
 import type { EngineConnection } from '../shared/engine-settings.js';
 import { readInstanceId } from '../../config/instance.js';
 import { HARDENING_VARIABLES, readJobHardening } from '../shared/job-hardening.js';
+import { readLimitModes } from '../shared/limit-modes.js';
 import type { JobHardening } from '../shared/job-hardening.js';
 
 /**
@@ -34,10 +35,10 @@ export interface DockerBackendConfig {
   instanceId?: string;
 }
 
-/** Warned about when set for another backend. IGNORE_LIMITS is not: "yes" elsewhere is an error
- *  (checkIgnoreLimitsElsewhere) and "no" elsewhere changes nothing. */
+/** Warned about when set for another backend. IGNORE_LIMITS and MEMORY_LIMIT_MODE are not: Swarm
+ *  and Kubernetes honour them too (shared/limit-modes.ts); "yes" elsewhere is an error
+ *  (checkIgnoreLimitsElsewhere). */
 export const DOCKER_VARIABLES = [
-  'MEMORY_LIMIT_MODE',
   'IMAGE_PULL_WAIT_SECONDS',
   'IMAGE_PULL_TIMEOUT_SECONDS',
   'MAX_CONCURRENT_PULLS',
@@ -50,8 +51,7 @@ export function readDockerSettings(r: EnvReader, as: string): DockerBackendConfi
     kind: 'docker',
     alias: as === 'podman' ? 'podman' : 'docker',
     engine: readEngine(r),
-    ignoreLimits: r.bool('IGNORE_LIMITS', false),
-    memoryLimitMode: r.oneOf('MEMORY_LIMIT_MODE', ['hard', 'soft'] as const, 'hard'),
+    ...readLimitModes(r),
     imagePullWaitSeconds: r.int('IMAGE_PULL_WAIT_SECONDS', 0, { min: 0 }),
     imagePullTimeoutSeconds: r.int('IMAGE_PULL_TIMEOUT_SECONDS', 600, { min: 1 }),
     maxConcurrentPulls: r.int('MAX_CONCURRENT_PULLS', 8, { min: 1 }),

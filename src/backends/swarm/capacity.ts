@@ -2,7 +2,7 @@
 // node, as Capabilities (pure; architecture.md §5).
 import { z } from 'zod';
 import { BackendRefusedError } from '../../domain/errors.js';
-import type { Capabilities } from '../backend.js';
+import type { Capabilities, NodeCapacity as PortNodeCapacity } from '../backend.js';
 import { SWARM_JOB_NAME } from './job-name.js';
 
 const MIB = 2 ** 20;
@@ -85,6 +85,62 @@ export function capacityFromNodes(nodes: readonly EngineNode[]): NodeCapacity {
 /** The biggest ready, active node, per resource: a job can never fit on a node smaller than its limits. */
 export function largestReadyNode(nodes: unknown): NodeCapacity {
   return capacityFromNodes(nodesSchema.parse(nodes));
+}
+
+/** The parts of a node GET /api/v1/capacity/ shows. */
+const capacityNodesSchema = z.array(
+  z.object({
+    ID: z.string().default(''),
+    Status: z.object({ State: z.string().optional() }).optional(),
+    Description: z
+      .object({
+        Hostname: z.string().optional(),
+        Resources: z
+          .object({
+            NanoCPUs: z.number().optional(),
+            MemoryBytes: z.number().optional(),
+            GenericResources: z
+              .array(
+                z.object({
+                  DiscreteResourceSpec: z
+                    .object({ Kind: z.string(), Value: z.number() })
+                    .optional(),
+                  NamedResourceSpec: z.object({ Kind: z.string(), Value: z.string() }).optional(),
+                }),
+              )
+              .nullable()
+              .optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+  }),
+);
+
+/**
+ * Every ready node with its CPUs, memory and GPUs (the generic resource of kind
+ * SWARM_GPU_RESOURCE: a discrete count, or one per named device; none configured: 0).
+ */
+export function nodeCapacities(nodes: unknown, gpuResource?: string): PortNodeCapacity[] {
+  return capacityNodesSchema
+    .parse(nodes)
+    .filter((node) => node.Status?.State === 'ready')
+    .map((node) => {
+      const res = node.Description?.Resources;
+      let gpus = 0;
+      for (const g of res?.GenericResources ?? []) {
+        if (gpuResource === undefined) break;
+        const discrete = g.DiscreteResourceSpec;
+        if (discrete?.Kind === gpuResource) gpus += discrete.Value;
+        if (g.NamedResourceSpec?.Kind === gpuResource) gpus += 1;
+      }
+      return {
+        name: node.Description?.Hostname ?? node.ID,
+        cpuMillicores: positive(res?.NanoCPUs) ? Math.floor(res.NanoCPUs / 1e6) : 0,
+        memoryMiB: positive(res?.MemoryBytes) ? Math.floor(res.MemoryBytes / MIB) : 0,
+        gpus,
+      };
+    });
 }
 
 /** Swarm capabilities: one worker, the biggest node, GPUs only through SWARM_GPU_RESOURCE. */

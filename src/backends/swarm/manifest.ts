@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { UnsupportedError } from '../../domain/errors.js';
 import type { JobHardening } from '../shared/job-hardening.js';
+import type { LimitModes } from '../shared/limit-modes.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
 import type { JobSpec } from '../../domain/job.js';
 
@@ -40,17 +41,20 @@ export interface SwarmServiceSpec {
       CapabilityAdd?: string[];
       /** API 1.46+ (the backend refuses JOB_NO_NEW_PRIVILEGES=yes on an older engine). */
       Privileges?: { NoNewPrivileges: true };
+      /** Nanoseconds between the SIGTERM and the SIGKILL of a stop (a cancel scales to 0). */
+      StopGracePeriod?: number;
     };
     RestartPolicy: { Condition: 'none' };
     /** JOB_NETWORK; absent: the default bridge (JOB_NETWORK=bridge). */
     Networks?: { Target: string }[];
     Resources: {
       /** NanoCPUs: 1e9 = one CPU; MemoryBytes: bytes; Pids (API 1.41+): 0 = no limit. */
-      Limits: { NanoCPUs: number; MemoryBytes: number; Pids?: number };
-      Reservations?: { GenericResources: DiscreteGenericResource[] };
+      Limits: { NanoCPUs?: number; MemoryBytes?: number; Pids?: number };
+      Reservations?: { MemoryBytes?: number; GenericResources?: DiscreteGenericResource[] };
     };
   };
-  Mode: { Replicated: { Replicas: 1 } };
+  /** 1 at create; a cancel scales it to 0 (the task stops, the service and its log stay). */
+  Mode: { Replicated: { Replicas: number } };
 }
 
 export interface ServiceSpecOptions {
@@ -62,6 +66,10 @@ export interface ServiceSpecOptions {
   noNewPrivileges?: boolean;
   /** This instance's managed-by value (managedByValue(INSTANCE_ID)); unset: `pman`. */
   managedBy?: string;
+  /** MEMORY_LIMIT_MODE / IGNORE_LIMITS (issue 13); unset: hard limits, as before. */
+  limits?: LimitModes;
+  /** CANCEL_GRACE_SECONDS as the task's StopGracePeriod; unset: Swarm's default (10 s). */
+  stopGraceSeconds?: number;
 }
 
 /**
@@ -91,14 +99,11 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
   if (opts.noNewPrivileges === true) containerSpec.Privileges = { NoNewPrivileges: true };
   if (spec.user?.uid !== undefined) containerSpec.User = String(spec.user.uid);
   if (spec.user?.gid !== undefined) containerSpec.Groups = [String(spec.user.gid)];
+  if (opts.stopGraceSeconds !== undefined)
+    containerSpec.StopGracePeriod = opts.stopGraceSeconds * 1e9;
 
-  const resources: SwarmServiceSpec['TaskTemplate']['Resources'] = {
-    Limits: {
-      NanoCPUs: cpuMillicores * 1e6,
-      MemoryBytes: memoryMiB * MIB,
-      ...(h !== undefined && h.pidsLimit > 0 && { Pids: h.pidsLimit }),
-    },
-  };
+  const resources = limitsOf(cpuMillicores, memoryMiB, opts.limits);
+  if (h !== undefined && h.pidsLimit > 0) resources.Limits.Pids = h.pidsLimit;
   if (gpus > 0) {
     if (opts.gpuResource === undefined) {
       throw new UnsupportedError(
@@ -106,6 +111,7 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
       );
     }
     resources.Reservations = {
+      ...resources.Reservations,
       GenericResources: [{ DiscreteResourceSpec: { Kind: opts.gpuResource, Value: gpus } }],
     };
   }
@@ -121,6 +127,24 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
     },
     Mode: { Replicated: { Replicas: 1 } },
   };
+}
+
+/**
+ * The CPU and memory part of the task's resources by MEMORY_LIMIT_MODE / IGNORE_LIMITS: hard =
+ * both limits (the default); soft = the CPU limit and a memory reservation only (as pman's Docker
+ * backend); IGNORE_LIMITS = none (as pman's Swarm backend, which set no limits at all).
+ */
+export function limitsOf(
+  cpuMillicores: number,
+  memoryMiB: number,
+  modes: LimitModes = { ignoreLimits: false, memoryLimitMode: 'hard' },
+): SwarmServiceSpec['TaskTemplate']['Resources'] {
+  if (modes.ignoreLimits) return { Limits: {} };
+  const bytes = memoryMiB * MIB;
+  if (modes.memoryLimitMode === 'soft') {
+    return { Limits: { NanoCPUs: cpuMillicores * 1e6 }, Reservations: { MemoryBytes: bytes } };
+  }
+  return { Limits: { NanoCPUs: cpuMillicores * 1e6, MemoryBytes: bytes } };
 }
 
 /** JOB_LABELS plus our managed-by label (ours wins): list() and get() only see services carrying it. */

@@ -1,6 +1,7 @@
 // The Engine's service and task calls the swarm backend makes, each bounded by the call timeout
 // and answered in domain errors: create, our service by exact name, every service with its tasks.
 import type Docker from 'dockerode';
+import { z } from 'zod';
 import { NotFoundError } from '../../domain/errors.js';
 import type { LogLimits } from '../../domain/job.js';
 import type { StreamOptions } from '../backend.js';
@@ -12,6 +13,12 @@ import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
 import type { SwarmServiceSpec } from './manifest.js';
 import { parseService, parseTasks } from './status.js';
 import type { SwarmService, SwarmTask } from './status.js';
+
+/** A service inspect as the update needs it: its whole spec, kept as sent back, and its version. */
+const rawServiceSchema = z.object({
+  Version: z.object({ Index: z.number() }),
+  Spec: z.record(z.string(), z.unknown()),
+});
 
 /** How many service ids go into one task-list filter (keeps the query string short). */
 const TASK_FILTER_CHUNK = 50;
@@ -69,6 +76,30 @@ export class Services {
       throw new NotFoundError(`job "${name}" not found`);
     }
     return service;
+  }
+
+  /**
+   * Scales the service to 0 replicas (cancel, deadline): Swarm shuts its task down with the
+   * task's StopGracePeriod; the service, the ended task and its log stay. Only the mode changes:
+   * a change of the task template would replace the task, that is, run the job again.
+   */
+  async scaleToZero(name: string, serviceId: string): Promise<void> {
+    const raw: unknown = await this.#call({ name }, (signal) =>
+      this.#docker.getService(serviceId).inspect({ abortSignal: signal }),
+    );
+    const current = rawServiceSchema.parse(raw);
+    const spec = { ...current.Spec, Mode: { Replicated: { Replicas: 0 } } };
+    // docker-modem: `_query` is the query string (the version the update applies to), `_body` the
+    // body; without them it would send the whole spec as both.
+    const options = { _query: { version: current.Version.Index }, _body: spec };
+    await this.#call({ name }, (signal) =>
+      this.#docker.getService(serviceId).update({ ...options, abortSignal: signal }),
+    );
+  }
+
+  /** GET /nodes (the capacity route). */
+  async nodes(): Promise<unknown> {
+    return this.#call({}, (signal) => this.#docker.listNodes({ abortSignal: signal }));
   }
 
   /** Removing a service shuts its tasks down and removes their containers. */

@@ -5,6 +5,9 @@ import { readEngine } from '../shared/engine-settings.js';
 import type { EngineConnection } from '../shared/engine-settings.js';
 import { readInstanceId } from '../../config/instance.js';
 import { HARDENING_VARIABLES, readJobHardening } from '../shared/job-hardening.js';
+import { readLimitModes } from '../shared/limit-modes.js';
+import type { LimitModes } from '../shared/limit-modes.js';
+import { DEFAULT_CANCEL_GRACE_SECONDS } from '../../config/control.js';
 import type { JobHardening } from '../shared/job-hardening.js';
 
 /**
@@ -23,6 +26,11 @@ export interface SwarmBackendConfig {
   hardening: JobHardening;
   /** INSTANCE_ID: the managed-by value becomes `pman-<id>` (shared/labels.ts). */
   instanceId?: string;
+  /** MEMORY_LIMIT_MODE and IGNORE_LIMITS (issue 13; pman set no limits on Swarm). */
+  limits?: LimitModes;
+  /** CANCEL_GRACE_SECONDS, set as each service's StopGracePeriod when it is created: a cancel
+   *  scales the service to 0 and Swarm stops the task with the grace its spec carries. */
+  stopGraceSeconds?: number;
 }
 
 /** Warned about when set for another backend. */
@@ -35,6 +43,8 @@ export function readSwarmSettings(r: EnvReader): SwarmBackendConfig {
     kind: 'swarm',
     engine: readEngine(r),
     hardening: readJobHardening(r, SWARM_DEFAULT_JOB_NETWORK),
+    limits: readLimitModes(r),
+    stopGraceSeconds: r.int('CANCEL_GRACE_SECONDS', DEFAULT_CANCEL_GRACE_SECONDS, { min: 0 }),
     ...(instanceId !== undefined && { instanceId }),
     ...(gpuResource !== undefined && { gpuResource }),
   };

@@ -7,6 +7,7 @@ import type {
   Capabilities,
   CreateOptions,
   JobRead,
+  NodeCapacity,
   ReadOptions,
   StreamOptions,
 } from '../backend.js';
@@ -14,10 +15,16 @@ import { ensureSwarmJobNetwork } from '../shared/job-network.js';
 import { managedByValue } from '../shared/labels.js';
 import { swarmHardeningSupport } from './hardening.js';
 import type { SwarmBackendConfig } from './settings.js';
+import { TERMINAL_STATUSES } from '../../domain/job.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
 import { createDockerClient, engineCall } from '../shared/engine-client.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
-import { assertSwarmManager, largestReadyNode, swarmCapabilities } from './capacity.js';
+import {
+  assertSwarmManager,
+  largestReadyNode,
+  nodeCapacities,
+  swarmCapabilities,
+} from './capacity.js';
 import { toServiceSpec } from './manifest.js';
 import { Services } from './services.js';
 import { fromService, parseService } from './status.js';
@@ -39,7 +46,12 @@ export async function createSwarmBackend(
   const info: unknown = await call(() => docker.info());
   assertSwarmManager(info);
   const nodes: unknown = await call((signal) => docker.listNodes({ abortSignal: signal }));
-  const capabilities = swarmCapabilities(largestReadyNode(nodes), cfg.gpuResource);
+  const largest = largestReadyNode(nodes);
+  // IGNORE_LIMITS sets no CPU or memory limit, so none is checked either (as on Docker).
+  const capabilities = swarmCapabilities(
+    cfg.limits?.ignoreLimits === true ? { maxCpuMillicores: null, maxMemoryMiB: null } : largest,
+    cfg.gpuResource,
+  );
   const version: unknown = await call(() => docker.version());
   const support = swarmHardeningSupport(cfg.hardening, version);
   if (support.warning !== undefined) deps.log.warn(support.warning);
@@ -86,6 +98,10 @@ export class SwarmBackend implements Backend {
       hardening: this.#cfg.hardening,
       noNewPrivileges: this.#noNewPrivileges,
       managedBy: managedByValue(this.#cfg.instanceId),
+      ...(this.#cfg.limits !== undefined && { limits: this.#cfg.limits }),
+      ...(this.#cfg.stopGraceSeconds !== undefined && {
+        stopGraceSeconds: this.#cfg.stopGraceSeconds,
+      }),
     });
     // Right before the service exists (issue 10, mount race): a refusal leaves nothing behind.
     // Swarm offers no hook before its task's container starts, so a task pending for long is
@@ -132,6 +148,24 @@ export class SwarmBackend implements Backend {
     const service = await this.#services.inspect(name);
     await this.#services.remove(name, service.ID);
     this.#jobs.forget(name);
+  }
+
+  /**
+   * Cancel and deadlines (Port): the service is scaled to 0 replicas, so Swarm stops its task
+   * (SIGTERM, SIGKILL after the StopGracePeriod set at create from CANCEL_GRACE_SECONDS — Swarm
+   * cannot change the grace of a running task without replacing it); the service, its finished
+   * task and its log stay until DELETE. A job that ended already is left alone.
+   */
+  async stop(name: string, _graceSeconds: number): Promise<void> {
+    const service = await this.#services.inspect(name);
+    const { info } = await this.#jobs.read(name);
+    if (TERMINAL_STATUSES.has(info.status)) return;
+    await this.#services.scaleToZero(name, service.ID);
+  }
+
+  /** The swarm's ready nodes with what each offers (GPUs: SWARM_GPU_RESOURCE's generic resource). */
+  async capacity(): Promise<NodeCapacity[]> {
+    return nodeCapacities(await this.#services.nodes(), this.#cfg.gpuResource);
   }
 
   async list(): Promise<JobInfo[]> {
