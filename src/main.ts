@@ -238,6 +238,8 @@ async function serveUntilSignal(config: Config): Promise<number> {
       (err: unknown) => log.warn({ err }, 'first reconcile failed; retrying in the background'),
     );
     jobs.reconciler.start();
+    // The fair queue resumes (issue 13): queued runs and retries due are admitted from here on.
+    jobs.queue.start();
     const retention = startRetention(ledger, log);
     const app = createApp({
       backend: created.backend,
@@ -264,6 +266,7 @@ async function serveUntilSignal(config: Config): Promise<number> {
     // Registered only now: before this point the default (immediate exit) is the right reaction.
     log.info({ signal: await shutdownSignal() }, 'shutting down');
     jobs.reconciler.stop();
+    jobs.queue.stop();
     clearInterval(retention);
     await drain(server, created.backend, log);
     await webhooks?.stop();

@@ -1,8 +1,8 @@
 // The fair queue's rules (issue 13), pure: the order queued runs start in, and which of them start
 // now under MAX_RUNNING, MAX_RUNNING_PER_AUID and MAX_GPUS. Higher priority first; within a
-// priority, round-robin across auids (each auid's k-th waiting run before any auid's (k+1)-th), FIFO
-// within an auid and between auids of one round. A run that does not fit now is skipped, not waited
-// for: it never holds back the runs behind it (no head-of-line blocking).
+// priority, round-robin across auids (the auid served least recently goes next), FIFO within an
+// auid. A run that does not fit now is skipped, not waited for: it never holds back the runs
+// behind it (no head-of-line blocking).
 
 /** The caps in force; an absent cap is unlimited. */
 export interface QueueCaps {
@@ -39,21 +39,49 @@ export function hasCaps(caps: QueueCaps): boolean {
   );
 }
 
-/** The start order of the queued runs (position 1 first). Does not change its input. */
-export function startOrder<E extends QueueEntry>(entries: readonly E[]): E[] {
-  // Each run's round: how many runs of its auid at its priority were queued before it.
-  const bySeq = [...entries].sort((a, b) => a.seq - b.seq);
-  const seen = new Map<string, number>();
-  const round = new Map<E, number>();
-  for (const entry of bySeq) {
-    const key = `${entry.priority}\u0000${entry.auid}`;
-    const k = seen.get(key) ?? 0;
-    round.set(entry, k);
-    seen.set(key, k + 1);
+/**
+ * The start order of the queued runs (position 1 first), by simulating the service: the highest
+ * priority first; within it, the auid served least recently (`lastServed`: a counter per auid,
+ * larger = more recent; never served = first), its oldest run; ties by enqueue order. So auids at
+ * one priority take turns, and a newcomer's one run goes next, before a flood's second. Does not
+ * change its inputs.
+ */
+export function startOrder<E extends QueueEntry>(
+  entries: readonly E[],
+  lastServed: ReadonlyMap<string, number> = new Map(),
+): E[] {
+  const served = new Map(lastServed);
+  let clock = Math.max(0, ...served.values());
+  const levels = new Map<number, Map<string, E[]>>();
+  for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) {
+    let level = levels.get(entry.priority);
+    if (level === undefined) {
+      level = new Map<string, E[]>();
+      levels.set(entry.priority, level);
+    }
+    const fifo = level.get(entry.auid);
+    if (fifo === undefined) level.set(entry.auid, [entry]);
+    else fifo.push(entry);
   }
-  return bySeq.sort(
-    (a, b) => b.priority - a.priority || (round.get(a) ?? 0) - (round.get(b) ?? 0) || a.seq - b.seq,
-  );
+  const order: E[] = [];
+  for (const priority of [...levels.keys()].sort((a, b) => b - a)) {
+    const level = levels.get(priority) ?? new Map<string, E[]>();
+    for (;;) {
+      let best: { auid: string; head: E; at: number } | undefined;
+      for (const [auid, fifo] of level) {
+        const head = fifo[0];
+        if (head === undefined) continue;
+        const at = served.get(auid) ?? -Infinity;
+        if (best === undefined || at < best.at || (at === best.at && head.seq < best.head.seq))
+          best = { auid, head, at };
+      }
+      if (best === undefined) break;
+      level.get(best.auid)?.shift();
+      served.set(best.auid, ++clock);
+      order.push(best.head);
+    }
+  }
+  return order;
 }
 
 /**

@@ -17,10 +17,11 @@ import { listJobs } from '../service/job-list.js';
 import { parseJobsQuery } from './wire/jobs-query.js';
 import { parseFollow, rejectUnknown } from './wire/events.js';
 import { parseHistoryQuery, parseRunNumber } from './wire/history.js';
-import { toWireHistoryPage, toWireRun } from './wire/history-response.js';
+import { toWireHistoryPage, toWireRunWithAttempts } from './wire/history-response.js';
 import { firstQueryValues, parseTail } from './wire/query.js';
 import { cmdStyleFor, indentFor, jsonResponse, toWire, toWireSummary } from './wire/response.js';
 import { toWireWebhooks } from './wire/webhooks.js';
+import { assertNoQueueParameters, toWireQueue } from './wire/queue.js';
 
 export interface RouteDeps {
   backend: Backend;
@@ -101,7 +102,9 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       path: '/api/v1/history/:jid/',
       handlers: {
         GET: (c) => {
-          const runs = jobs.historyOf(jid(c)).map((run) => toWireRun(run, cmdStyle));
+          const runs = jobs
+            .historyOf(jid(c))
+            .map((run) => toWireRunWithAttempts(run, deps.ledger.attempts.of(run.id), cmdStyle));
           return Promise.resolve(json(200, { jid: jid(c), runs }));
         },
       },
@@ -120,6 +123,20 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       },
     },
     {
+      name: 'attempt-logs',
+      path: '/api/v1/history/:jid/:run/attempts/:attempt/logs/',
+      handlers: {
+        GET: (c) => {
+          const tail = parseTail(query(c).tail);
+          const run = parseRunNumber(c.req.param('run'));
+          const attempt = parseRunNumber(c.req.param('attempt'), 'attempt');
+          const logs = jobs.attemptLog(jid(c), run, attempt);
+          const body = tail === undefined ? logs : boundLogText(logs, { tail, maxBytes: ALL });
+          return Promise.resolve(new Response(body, { status: 200, headers: text }));
+        },
+      },
+    },
+    {
       name: 'webhooks',
       path: '/api/v1/webhooks/',
       handlers: {
@@ -127,6 +144,19 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
           const targets = deps.ledger.outbox.status();
           const body = toWireWebhooks(targets, config.webhooks?.url, Date.now());
           return Promise.resolve(json(200, body));
+        },
+      },
+    },
+    {
+      name: 'queue',
+      path: '/api/v1/queue/',
+      handlers: {
+        GET: (c) => {
+          assertNoQueueParameters(c.req.url);
+          const { queue } = jobs;
+          return Promise.resolve(
+            json(200, toWireQueue(queue.places(), queue.running(), queue.caps)),
+          );
         },
       },
     },

@@ -10,6 +10,7 @@ import {
   ConflictError,
   NotFoundError,
   StoreUnavailableError,
+  ValidationError,
 } from '../domain/errors.js';
 import { assertImageAllowed } from '../domain/image-allowlist.js';
 import type { JobInfo, JobSpec, JobStatus, LogLimits, Storage } from '../domain/job.js';
@@ -29,6 +30,12 @@ import { startStream, streamOfBytes } from './log-stream.js';
 import { Reconciler } from './reconciler.js';
 import { infoOfRun, isTerminal } from './run-info.js';
 import { RunRecorder } from './run-recorder.js';
+import { heldRead, queuedText } from './queue/held.js';
+import { queueFields, Retries } from './queue/retries.js';
+import { Scheduler } from './queue/scheduler.js';
+import type { QueuedRun, QueueFields } from '../store/queue.js';
+import { canEverFit } from '../domain/queue-order.js';
+import type { QueueCaps } from '../domain/queue-order.js';
 import { recheckMounts, removeCreated, verifyDirs } from './store-dirs.js';
 
 /** The settings the job flows use; the deployment's Config satisfies it. */
@@ -48,6 +55,8 @@ export interface JobSettings extends SpecSettings {
   acceptWhileUnavailable?: boolean;
   /** LOG_ARCHIVE_MAX_BYTES: the complete log a finished run keeps (its end when larger). */
   logArchiveMaxBytes?: number;
+  /** MAX_RUNNING, MAX_RUNNING_PER_AUID, MAX_GPUS (issue 13); absent or empty: nothing is queued. */
+  queue?: QueueCaps;
   /** CANCEL_GRACE_SECONDS and JOB_DEADLINE_SECONDS (issue 13); absent = 10 s and none. */
   control?: { cancelGraceSeconds: number; jobDeadlineSeconds?: number };
 }
@@ -115,6 +124,9 @@ export class JobService {
   readonly #reconciler: Reconciler;
   /** Runs whose engine object exists while the store's note of it is still being committed. */
   readonly #objectMade = new Set<number>();
+  /** The fair queue and opt-in retries (issue 13, src/service/queue). */
+  readonly #scheduler: Scheduler;
+  readonly #retries: Retries;
   /** Cancel and deadlines stop runs through it (issue 13). */
   readonly #stopper: Stopper;
   readonly #deadlines: Deadlines;
@@ -125,7 +137,21 @@ export class JobService {
       deps.config.maxConcurrentCreates ?? DEFAULT_MAX_CONCURRENT_CREATES,
       deps.config.maxWaitingCreates ?? DEFAULT_MAX_WAITING_CREATES,
     );
+    this.#scheduler = new Scheduler({
+      ledger: deps.ledger,
+      caps: deps.config.queue ?? {},
+      isCreating: (jid) => this.#creating.has(jid),
+      admit: (run) => this.#admitQueued(run),
+      warn: (message, err) => this.#warn(message, err),
+    });
+    this.#retries = new Retries({
+      ledger: deps.ledger,
+      backend: deps.backend,
+      queued: () => this.#scheduler.pick(),
+      warn: (message, err) => this.#warn(message, err),
+    });
     this.#recorder = new RunRecorder({
+      retries: this.#retries,
       ledger: deps.ledger,
       backend: deps.backend,
       archive: this.#archive,
@@ -177,6 +203,11 @@ export class JobService {
     this.#deps.warn?.(message, err);
   }
 
+  /** The fair queue (main.ts starts it after the first reconcile pass; GET /api/v1/queue/). */
+  get queue(): Scheduler {
+    return this.#scheduler;
+  }
+
   /** The reconciler (started by main.ts: a pass at start-up, then after every engine outage). */
   get reconciler(): Reconciler {
     return this.#reconciler;
@@ -223,13 +254,18 @@ export class JobService {
         created = real.created;
         spec = { ...spec, mounts: resolveMounts(real, storage) };
       }
+      const queued = this.#queueFieldsOf(spec, req.auid);
       const intake = await ledger
-        .intake({ jid, spec, fingerprint: fingerprintOf(req), auid: req.auid })
+        .intake({ jid, spec, fingerprint: fingerprintOf(req), auid: req.auid, queued })
         .catch(async (err: unknown) => {
           await removeCreated(created);
           throw storeUnavailable(err);
         });
       // Durable from here on: whatever happens next, the run ends in a recorded state.
+      if (queued !== undefined && !this.#scheduler.pick(intake.runId)) {
+        return this.#queuedInfo(intake.runId, spec);
+      }
+      if (queued !== undefined) await this.#scheduler.dequeueOwn(intake.runId);
       return await this.#createAtEngine(intake.runId, spec, created);
     } finally {
       release?.();
@@ -246,6 +282,7 @@ export class JobService {
     runId: number,
     spec: JobSpec,
     created: readonly string[],
+    fromQueue = false,
   ): Promise<JobInfo> {
     const { backend, ledger, storeBaseCheck, config } = this.#deps;
     // The run stays "pending" until the engine holds its object (for Docker maybe only after a
@@ -291,7 +328,7 @@ export class JobService {
         this.#reconciler.wake();
         return waitingInfo(spec, message);
       }
-      await this.#refused(runId, spec.name, err);
+      await this.#refused(runId, spec.name, err, fromQueue);
       await removeCreated(created);
       throw err instanceof ConflictError ? conflict(spec.name, err) : err;
     }
@@ -327,8 +364,47 @@ export class JobService {
     this.#deadlines.close();
   }
 
+  /**
+   * The queue row of a new run when a cap is set (issue 13); undefined without caps: the run is
+   * created at once, as before. A run that could never fit (more GPUs than MAX_GPUS) is a 400.
+   */
+  #queueFieldsOf(spec: JobSpec, auid: string): QueueFields | undefined {
+    const caps = this.#scheduler.caps;
+    if (!this.#scheduler.capped) return undefined;
+    if (!canEverFit(spec.resources.gpus, caps))
+      throw new ValidationError({
+        gpu_limit: `must be at most ${caps.maxGpus ?? 0} (MAX_GPUS of this pman): the job could never start`,
+      });
+    return queueFields(spec, auid);
+  }
+
+  /** The 201 of a run left in the queue: notstarted, "queued (position n)". */
+  #queuedInfo(runId: number, spec: JobSpec): JobInfo {
+    const place = this.#scheduler.place(runId);
+    const message = place === undefined ? 'queued' : queuedText(place.position);
+    return { ...waitingInfo(spec, message), status: 'notstarted' };
+  }
+
+  /**
+   * A queued run the scheduler admitted (dequeued already): created at the engine as the POST
+   * would have — unless it ended or was removed meanwhile (checked now, synchronously).
+   */
+  async #admitQueued(queued: QueuedRun): Promise<void> {
+    const run = this.#deps.ledger.current(queued.jid);
+    if (run?.id !== queued.runId || run.removed !== null || isTerminal(run)) return;
+    // A POST of the jid under way (or the reconciler's create) owns it; the reconciler skips it now.
+    if (this.#creating.has(run.jid)) return;
+    this.#creating.add(run.jid);
+    try {
+      await this.#retries.beforeAttempt(run);
+      await this.#createAtEngine(run.id, run.spec, [], true);
+    } finally {
+      this.#creating.delete(run.jid);
+    }
+  }
+
   /** A run the engine refused: recorded as such, and removed, so it names no job. */
-  async #refused(runId: number, jid: string, err: unknown): Promise<void> {
+  async #refused(runId: number, jid: string, err: unknown, keep = false): Promise<void> {
     const { ledger } = this.#deps;
     const reason = err instanceof Error ? err.message : String(err);
     await ledger.finish(runId, {
@@ -336,7 +412,8 @@ export class JobService {
       message: `refused by the engine: ${reason}`,
       logs: '',
     });
-    await ledger.markRemoved(runId);
+    // A run admitted from the queue was answered 201 long ago: it stays, saying why it failed.
+    if (!keep) await ledger.markRemoved(runId);
     this.#finished.forget(jid);
   }
 
@@ -358,6 +435,8 @@ export class JobService {
     const run = this.#live(jid);
     if (run === undefined) return this.#readUnknown(jid);
     if (isTerminal(run)) return this.#finishedRead(run);
+    const held = heldRead(run, this.#deps.ledger, this.#scheduler, this.#limits);
+    if (held !== undefined) return held;
     if (this.#pending(run) && this.#creating.has(jid)) {
       return { info: infoOfRun(run), logs: '' };
     }
@@ -380,7 +459,10 @@ export class JobService {
     if (recorded !== undefined && isTerminal(recorded)) return this.#finishedRead(recorded);
     await this.#recorder.observe(run, read, false);
     const now = this.#live(jid);
-    return now !== undefined && isTerminal(now) ? this.#finishedRead(now) : read;
+    if (now !== undefined && isTerminal(now)) return this.#finishedRead(now);
+    // A retried run's later attempt says which it is ("attempt 2 of 3").
+    const attempt = now === undefined ? undefined : this.#retries.runningText(now);
+    return attempt === undefined ? read : { ...read, info: { ...read.info, message: attempt } };
   }
 
   /** An engine object of ours the store does not know is adopted; anything else is a 404. */
@@ -502,7 +584,7 @@ export class JobService {
   /** A run deleted before it finished keeps what it wrote and says how it ended. */
   async #endRemoved(run: LedgerRun, read: JobRead | undefined): Promise<void> {
     if (read !== undefined && isTerminalRead(read)) {
-      await this.#recorder.finish(run, read.info, read.logs);
+      await this.#recorder.finish(run, read.info, read.logs, true);
       return;
     }
     await this.#deps.ledger.finish(run.id, {
@@ -578,6 +660,19 @@ export class JobService {
     const found = this.#deps.ledger.runsOf(jid).find((r) => r.run === run);
     if (found === undefined) throw new NotFoundError(`job "${jid}" has no run ${run}`);
     return this.#deps.ledger.log(found.id);
+  }
+
+  /** One attempt's archived log (issue 13): a retried one's, or the run's own for its last. */
+  attemptLog(jid: string, run: number, attempt: number): string {
+    const found = this.#deps.ledger.runsOf(jid).find((r) => r.run === run);
+    if (found === undefined) throw new NotFoundError(`job "${jid}" has no run ${run}`);
+    const { attempts } = this.#deps.ledger;
+    const recorded = attempts.count(found.id);
+    if (attempt === recorded + 1) return this.#deps.ledger.log(found.id);
+    const log = attempt <= recorded ? attempts.log(found.id, attempt) : undefined;
+    if (log === undefined)
+      throw new NotFoundError(`run ${run} of job "${jid}" has no attempt ${attempt}`);
+    return log;
   }
 
   /** GET /health: the process serves; the body says whether the backend answers (health.ts). */

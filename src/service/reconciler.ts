@@ -131,6 +131,8 @@ export class Reconciler {
     for (const run of ledger.active()) {
       seen.add(run.jid);
       if (isCreating(run.jid) || run.created >= listedAt) continue;
+      // Queued (over a cap, or a retry in its backoff): the scheduler admits it, never the pass.
+      if (ledger.queue.has(run.id)) continue;
       const object = objects.get(run.jid);
       if (object !== undefined) toObserve.push([run, object]);
       else if (run.engine === 'pending') toCreate.push(run);

@@ -5,6 +5,7 @@ import type { Backend, JobRead } from '../backends/backend.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { JobInfo, JobStatus, LogLimits } from '../domain/job.js';
 import type { Ledger, LedgerRun } from '../store/ledger.js';
+import type { Retries } from './queue/retries.js';
 import { ADOPTED_FINGERPRINT, adoptedSpec, isTerminal } from './run-info.js';
 
 type TerminalStatus = 'finishedSuccessfully' | 'finishedWithError';
@@ -24,6 +25,8 @@ export interface RunRecorderDeps {
   archive: LogLimits;
   /** A run's status changed (the deadlines arm a run that started). */
   onChange?: (jid: string) => void;
+  /** Opt-in retries (issue 13): an end taken as a failed attempt to retry is not the run's end. */
+  retries?: Retries;
 }
 
 export class RunRecorder {
@@ -44,6 +47,9 @@ export class RunRecorder {
   async observe(run: LedgerRun, snapshot: JobRead, complete: boolean): Promise<void> {
     const { ledger } = this.#deps;
     if (run.removed !== null || isTerminal(run)) return;
+    // Queued (over a cap, or a retry waiting out its backoff): what the engine may still show is
+    // an ended attempt's object, whose end is recorded already.
+    if (ledger.queue.has(run.id)) return;
     const { info } = snapshot;
     if (isTerminalStatus(info.status)) {
       const inFlight = this.#capturing.get(run.id);
@@ -60,8 +66,10 @@ export class RunRecorder {
       }
       return;
     }
-    if (info.status !== run.status || info.message !== run.message) {
-      await ledger.appendEvent(run.id, info.status, info.message);
+    // An attempt after the first says which it is ("attempt 2 of 3").
+    const message = this.#deps.retries?.runningText(run) ?? info.message;
+    if (info.status !== run.status || message !== run.message) {
+      await ledger.appendEvent(run.id, info.status, message);
       this.#deps.onChange?.(run.jid);
     }
   }
@@ -72,7 +80,9 @@ export class RunRecorder {
   }
 
   /** The run's outcome and complete log, once (a second finish of a run changes nothing). */
-  async finish(run: LedgerRun, info: JobInfo, logs: string): Promise<void> {
+  async finish(run: LedgerRun, info: JobInfo, logs: string, final = false): Promise<void> {
+    // `final`: DELETE ends it — never retried.
+    if (!final && (await this.#deps.retries?.intercept(run, info, logs)) === true) return;
     const status: TerminalStatus = isTerminalStatus(info.status)
       ? info.status
       : 'finishedWithError';
@@ -81,7 +91,7 @@ export class RunRecorder {
     const stopReason = this.#stopReasonOf(run);
     await this.#deps.ledger.finish(run.id, {
       status: stopReason === null ? status : 'finishedWithError',
-      message: stopReason ?? info.message,
+      message: stopReason ?? this.#deps.retries?.finalText(run, info.message) ?? info.message,
       ...(info.exitCode !== undefined && { exitCode: info.exitCode }),
       logs,
       ...(Number.isFinite(at) && { at }),

@@ -54,7 +54,7 @@ export class Queue {
     // seq: after every entry present, so FIFO holds among the entries that are there.
     this.#insert = db.prepare(
       `INSERT OR REPLACE INTO queue (run_id, seq, priority, auid, gpus, not_before)
-       VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM queue), ?2, ?3, ?4, ?5)`,
+       VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM queue), ?, ?, ?, ?)`,
     );
     this.#delete = db.prepare('DELETE FROM queue WHERE run_id = ?');
     this.#has = db.prepare('SELECT 1 FROM queue WHERE run_id = ?').pluck();

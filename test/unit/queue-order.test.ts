@@ -19,6 +19,12 @@ const entriesArb = fc
   )
   .map((rows) => rows.map((row, i): QueueEntry => ({ ...row, runId: 100 + i, seq: i + 1 })));
 
+/** When each auid was last served (the scheduler's memory): any, or never. */
+const servedArb = fc
+  .subarray(AUIDS)
+  .chain((auids) => fc.tuple(...auids.map((auid) => fc.tuple(fc.constant(auid), fc.nat(50)))))
+  .map((pairs) => new Map<string, number>(pairs));
+
 const capsArb: fc.Arbitrary<QueueCaps> = fc.record(
   {
     maxRunning: fc.integer({ min: 1, max: 12 }),
@@ -90,8 +96,8 @@ describe('startOrder', () => {
 
   it('round-robins across auids: within a priority, no auid gets a k+1-th turn before another waiting auid its k-th', () => {
     fc.assert(
-      fc.property(entriesArb, (entries) => {
-        const order = startOrder(entries);
+      fc.property(entriesArb, servedArb, (entries, served) => {
+        const order = startOrder(entries, served);
         for (const p of [-2, -1, 0, 1, 2]) {
           const level = order.filter((e) => e.priority === p);
           const turns = new Map<string, number>();
@@ -105,6 +111,21 @@ describe('startOrder', () => {
         }
       }),
     );
+  });
+
+  it('serves the auid served least recently first', () => {
+    const a: QueueEntry = { runId: 1, priority: 0, auid: 'a', gpus: 0, seq: 1 };
+    const b: QueueEntry = { runId: 2, priority: 0, auid: 'b', gpus: 0, seq: 2 };
+    expect(startOrder([a, b], new Map([['a', 5]])).map((e) => e.auid)).toEqual(['b', 'a']);
+    expect(
+      startOrder(
+        [a, b],
+        new Map([
+          ['a', 5],
+          ['b', 9],
+        ]),
+      ).map((e) => e.auid),
+    ).toEqual(['a', 'b']);
   });
 
   it("one auid's 500 runs do not starve another's one: it starts second", () => {

@@ -1,6 +1,7 @@
 // A run on the wire (issue 11): jid, run, status, message, exit_code, image, cmd, auid, created,
 // started, finished, removed, in this order; times RFC 3339 UTC or null; cmd as the job object has it.
 import { renderCmd } from '../../domain/command.js';
+import type { Attempt } from '../../store/attempts.js';
 import type { LedgerRun } from '../../store/ledger-rows.js';
 import type { CmdStyle } from './response.js';
 
@@ -51,4 +52,41 @@ export function toWireHistoryPage(
   cmdStyle: CmdStyle,
 ): { runs: WireRun[]; next: string | null } {
   return { runs: runs.map((run) => toWireRun(run, cmdStyle)), next: next ?? null };
+}
+
+/** One attempt of a run (issue 13): every run has at least one, the last being the run itself. */
+export interface WireAttempt {
+  attempt: number;
+  status: string;
+  message: string;
+  exit_code: number | null;
+  started: string | null;
+  finished: string | null;
+}
+
+/** A run of GET /api/v1/history/<jid>/: the run and its attempts, oldest first. */
+export function toWireRunWithAttempts(
+  run: LedgerRun,
+  recorded: readonly Attempt[],
+  cmdStyle: CmdStyle,
+): WireRun & { attempts: WireAttempt[] } {
+  const attempts: WireAttempt[] = recorded.map((a) => ({
+    attempt: a.attempt,
+    status: a.status,
+    message: a.message,
+    exit_code: a.exitCode,
+    started: timeOrNull(a.started),
+    finished: time(a.finished),
+  }));
+  const last = recorded.at(-1);
+  const terminal = run.status === 'finishedSuccessfully' || run.status === 'finishedWithError';
+  attempts.push({
+    attempt: recorded.length + 1,
+    status: run.status,
+    message: run.message,
+    exit_code: run.exitCode,
+    started: timeOrNull(last === undefined ? run.started : last.retried),
+    finished: terminal ? timeOrNull(run.finished) : null,
+  });
+  return { ...toWireRun(run, cmdStyle), attempts };
 }

@@ -81,11 +81,11 @@ function parseTime(key: string, text: string | undefined): number | undefined {
 }
 
 /** The <run> segment of /api/v1/history/<jid>/<run>/logs/: 1, 2, … */
-export function parseRunNumber(segment: string | undefined): number {
+export function parseRunNumber(segment: string | undefined, name = 'run'): number {
   const text = segment ?? '';
   if (!/^[1-9]\d{0,14}$/.test(text))
     throw new ValidationError({
-      run: `must be a run number (1, 2, …), got ${JSON.stringify(text)}`,
+      [name]: `must be a ${name} number (1, 2, …), got ${JSON.stringify(text)}`,
     });
   return Number(text);
 }
