@@ -25,6 +25,8 @@ import type { QueueCaps } from '../domain/queue-order.js';
 import { readWebhookSettings } from './webhooks.js';
 import { readSubmitSettings } from './submit.js';
 import type { SubmitSettings } from './submit.js';
+import { readMetricsSettings } from './metrics.js';
+import type { MetricsSettings } from './metrics.js';
 import type { WebhookSettings } from './webhooks.js';
 
 export type { IdRange, Storage } from '../domain/job.js';
@@ -72,6 +74,8 @@ export interface Config {
   acceptWhileUnavailable: boolean;
   /** WEBHOOK_URL, WEBHOOK_SECRET and the rest (src/config/webhooks.ts); absent in tests = none. */
   webhooks?: WebhookSettings;
+  /** METRICS_TOKEN (src/config/metrics.ts); absent in tests = GET /metrics open. */
+  metrics?: MetricsSettings;
   /** MAX_CONCURRENT_CREATES: creates in flight at most (429 beyond); unset = the service's default. */
   maxConcurrentCreates?: number;
   /** MAX_WAITING_CREATES: creates waiting for a slot at most (429 beyond); unset = the default. */
@@ -160,6 +164,7 @@ export function loadConfig(
     removeJobs: r.bool('REMOVE_JOBS', true),
     ...ledger,
     webhooks: readWebhookSettings(r),
+    metrics: readMetricsSettings(r),
     ...(maxConcurrentCreates !== undefined && { maxConcurrentCreates }),
     ...(maxWaitingCreates !== undefined && { maxWaitingCreates }),
     backendTimeoutSeconds: r.int('BACKEND_TIMEOUT_SECONDS', 30, { min: 1 }),

@@ -6,12 +6,14 @@ import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/config.js';
 import { BackendUnavailableError } from '../domain/errors.js';
 import { EventStreams } from '../service/event-streams.js';
+import type { Metrics } from '../service/metrics.js';
 import type { StreamSettings } from '../service/event-streams.js';
 import type { JobService } from '../service/jobs.js';
 import type { Ledger } from '../store/ledger.js';
 import type { HttpContext, Route } from './router.js';
 import { boundLogText } from '../domain/logs.js';
 import { eventsRoute, followedLogs, jobEventsRoute } from './event-routes.js';
+import { metricsRoute } from './metrics-route.js';
 import { submitHandler } from './submit-route.js';
 import { listJobs } from '../service/job-list.js';
 import { parseJobsQuery } from './wire/jobs-query.js';
@@ -32,6 +34,8 @@ export interface RouteDeps {
   /** The push routes' bounds (tests shrink them). */
   streams?: StreamSettings;
   log: Logger;
+  /** GET /metrics's registry (issue 14); absent: no /metrics route. */
+  metrics?: Metrics;
 }
 
 /** No byte cap on a run's archived log: it was bounded when archived (LOG_ARCHIVE_MAX_BYTES). */
@@ -232,5 +236,6 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
         },
       },
     },
+    ...(deps.metrics === undefined ? [] : [metricsRoute(deps.metrics, config.metrics?.token)]),
   ];
 }
