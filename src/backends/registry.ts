@@ -10,6 +10,7 @@ import type { Backend, BackendDeps, BackendName } from './backend.js';
 import { dockerModule } from './docker/module.js';
 import { kubernetesModule, openshiftModule } from './kubernetes/module.js';
 import { memoryModule } from './memory-module.js';
+import { podmanModule } from './podman/module.js';
 import { slurmModule } from './slurm/module.js';
 import type { BackendModule } from './module.js';
 import { swarmModule } from './swarm/module.js';
@@ -17,6 +18,7 @@ import { swarmModule } from './swarm/module.js';
 /** The order is the order CONTAINER_ENV's choices are listed in (aliases after their backend). */
 export const BACKENDS = {
   docker: dockerModule,
+  podman: podmanModule,
   swarm: swarmModule,
   kubernetes: kubernetesModule,
   openshift: openshiftModule,

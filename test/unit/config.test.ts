@@ -82,10 +82,33 @@ describe('defaults', () => {
     expect(c.storageType).toBe(storage);
   });
 
-  it('podman is an alias of docker, remembered for the backend', () => {
+  it('podman is a backend of its own: the rootful socket by default, PODMAN_HOST otherwise', () => {
     const c = loadConfig({ CONTAINER_ENV: 'podman' });
-    expect(c.containerEnv).toBe('docker');
-    expect(c.backend).toMatchObject({ kind: 'docker', alias: 'podman' });
+    expect(c.containerEnv).toBe('podman');
+    expect(c.backend).toMatchObject({
+      kind: 'podman',
+      engine: { host: 'unix:///run/podman/podman.sock', tlsVerify: false },
+      memoryLimitMode: 'hard',
+    });
+    const s = loadConfig({
+      CONTAINER_ENV: 'podman',
+      PODMAN_HOST: 'unix:///run/pman-podman/podman.sock',
+      IGNORE_LIMITS: 'yes',
+      MEMORY_LIMIT_MODE: 'soft',
+    });
+    expect(s.backend).toMatchObject({
+      engine: { host: 'unix:///run/pman-podman/podman.sock' },
+      ignoreLimits: true,
+      memoryLimitMode: 'soft',
+    });
+    // Docker's container settings are podman's too: no "does not apply" warning for them.
+    expect(s.warnings).toEqual([]);
+    expect(problems({ CONTAINER_ENV: 'podman', PODMAN_HOST: 'ssh://host' })).toEqual([
+      'PODMAN_HOST: "ssh://host" is not a unix://, tcp:// or http:// address of `podman system service`',
+    ]);
+    expect(loadConfig({ PODMAN_HOST: 'unix:///x.sock' }).warnings).toEqual([
+      'PODMAN_HOST does not apply to CONTAINER_ENV=docker and is ignored',
+    ]);
   });
 
   it('kubernetes defaults', () => {

@@ -20,6 +20,11 @@ const RULES: Record<BackendName, JobNameRule> = {
     maxLength: 63,
     rule: "2-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
   },
+  podman: {
+    pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/,
+    maxLength: 63,
+    rule: "2-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
+  },
   swarm: {
     pattern: /^[A-Za-z0-9](?:[-_A-Za-z0-9]*[A-Za-z0-9])?$/,
     maxLength: 63,

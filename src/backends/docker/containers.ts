@@ -57,7 +57,17 @@ export class Containers {
   /** The label filter of list calls and the event stream: this instance's containers only. */
   readonly managedFilter: string;
 
-  constructor(docker: Docker, timeoutMs: number, log: Logger, managedBy = MANAGED_BY_VALUE) {
+  /** Podman (flavour.ts): a larger log tail is asked as "all" and cut here. */
+  readonly #maxLogTail: number | undefined;
+
+  constructor(
+    docker: Docker,
+    timeoutMs: number,
+    log: Logger,
+    managedBy = MANAGED_BY_VALUE,
+    maxLogTail?: number,
+  ) {
+    this.#maxLogTail = maxLogTail;
     this.#docker = docker;
     this.#timeoutMs = timeoutMs;
     this.#log = log;
@@ -159,31 +169,6 @@ export class Containers {
     }
   }
 
-  /**
-   * SIGTERM now (awaited: the engine took it), then `docker stop -t grace` in the background, which
-   * SIGKILLs it after the grace — done by the engine, so a restart of ours does not cut it short.
-   * A container that does not run is left alone; the container and its log stay.
-   */
-  async stop(name: string, graceSeconds: number): Promise<void> {
-    try {
-      await this.call({ name }, (signal) =>
-        this.#container(name).kill({ signal: 'SIGTERM', abortSignal: signal }),
-      );
-    } catch (err) {
-      // 409 "container is not running": it ended already (or never started).
-      if (statusOf(err) === 409 || err instanceof ConflictError) return;
-      throw err;
-    }
-    const timeoutMs = this.#timeoutMs + graceSeconds * 1000;
-    engineCall(timeoutMs, { name }, (signal) =>
-      this.#container(name).stop({ t: graceSeconds, abortSignal: signal }),
-    ).catch((err: unknown) => {
-      // 304: it stopped by itself within the grace; gone: removed meanwhile.
-      if (statusOf(err) === 304 || err instanceof NotFoundError) return;
-      this.#log.warn({ err, job: name }, 'docker stop of a cancelled job failed');
-    });
-  }
-
   /** Best effort, for cleaning up after a failed create: never masks the original error. */
   async removeQuietly(name: string): Promise<void> {
     try {
@@ -278,7 +263,13 @@ export class Containers {
   }
 
   readLogTail(name: string, limits: LogLimits): Promise<string> {
-    return readLogTail(this.#docker, this.#timeoutMs, name, logSource(name), limits);
+    return readLogTail(
+      this.#docker,
+      this.#timeoutMs,
+      name,
+      logSource(name, this.#maxLogTail),
+      limits,
+    );
   }
 
   streamLogs(
@@ -291,7 +282,7 @@ export class Containers {
       this.#docker,
       this.#timeoutMs,
       name,
-      logSource(name),
+      logSource(name, this.#maxLogTail),
       tail,
       follow,
       signal,
@@ -305,8 +296,12 @@ export class Containers {
 }
 
 /** Containers run without a TTY: stdout and stderr come multiplexed. */
-function logSource(name: string): LogSource {
-  return { path: `/containers/${encodeURIComponent(name)}/logs?`, framed: true };
+function logSource(name: string, maxTail: number | undefined): LogSource {
+  return {
+    path: `/containers/${encodeURIComponent(name)}/logs?`,
+    framed: true,
+    ...(maxTail !== undefined && { maxTail }),
+  };
 }
 
 /** The HTTP status an engine error carries (docker-modem's, possibly under a domain error). */

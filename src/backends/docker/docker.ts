@@ -23,16 +23,20 @@ import { managedByValue } from '../shared/labels.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
 import { dockerCapabilities, nodeFromInfo, parseInfo } from './capacity.js';
 import { Containers } from './containers.js';
+import { DOCKER_FLAVOUR } from './flavour.js';
+import type { EngineFlavour } from './flavour.js';
 import type { ContainerCreateOpts } from './manifest.js';
 import { PendingPulls } from './pending-pulls.js';
 import { fromContainer, fromUnread, hasStarted } from './status.js';
 import type { ContainerView } from './status.js';
 import { ContainerJobs } from './view.js';
 
-/** Probes the engine (ping, /info) and builds the backend. Engine unreachable → BackendUnavailableError. */
+/** Probes the engine (ping, /info) and builds the backend. Engine unreachable → BackendUnavailableError.
+ *  `flavour`: Docker, or Podman through its Docker-compatible API (src/backends/podman). */
 export async function createDockerBackend(
   cfg: DockerBackendConfig,
   deps: BackendDeps,
+  flavour: EngineFlavour = DOCKER_FLAVOUR,
 ): Promise<Backend> {
   const docker = await createDockerClient(cfg.engine);
   await engineCall(deps.timeoutMs, {}, () => docker.ping() as Promise<unknown>);
@@ -41,7 +45,11 @@ export async function createDockerBackend(
     {},
     () => docker.info() as Promise<unknown>,
   );
-  const capabilities = dockerCapabilities(parseInfo(info), { ignoreLimits: cfg.ignoreLimits });
+  const gpuReason = flavour.gpuUnavailableReason;
+  const capabilities: Capabilities = {
+    ...dockerCapabilities(parseInfo(info), { ignoreLimits: cfg.ignoreLimits }),
+    ...(gpuReason !== undefined && { gpus: false, gpuUnavailableReason: gpuReason }),
+  };
   const network = await checkDockerJobNetwork(docker, deps.timeoutMs, cfg.hardening.network);
   if (network !== undefined && !network.Internal) {
     deps.log.warn(
@@ -49,15 +57,17 @@ export async function createDockerBackend(
       'JOB_NETWORK is not an internal network: jobs can reach the host and whatever it can reach, pman included unless a firewall says otherwise',
     );
   }
-  const backend = new DockerBackend(docker, cfg, capabilities, deps);
+  const backend = new DockerBackend(docker, cfg, capabilities, deps, flavour);
   backend.watch();
   return backend;
 }
 
 export class DockerBackend implements Backend {
-  readonly name = 'docker' as const;
+  readonly name: EngineFlavour['name'];
   readonly capabilities: Capabilities;
   readonly #cfg: DockerBackendConfig;
+  /** Podman: JOB_PIDS_LIMIT=0 is sent as -1 (flavour.ts). */
+  readonly #explicitNoPidsLimit: boolean;
   readonly #containers: Containers;
   /** Jobs waiting for (or failed in) a background pull, until they get a container or are deleted. */
   readonly #pending: PendingPulls;
@@ -74,13 +84,22 @@ export class DockerBackend implements Backend {
     cfg: DockerBackendConfig,
     capabilities: Capabilities,
     deps: BackendDeps,
+    flavour: EngineFlavour = DOCKER_FLAVOUR,
   ) {
-    const log = deps.log.child({ backend: 'docker' });
+    this.name = flavour.name;
+    this.#explicitNoPidsLimit = flavour.explicitNoPidsLimit;
+    const log = deps.log.child({ backend: flavour.name });
     this.#log = log;
     this.#docker = docker;
     this.#cfg = cfg;
     this.capabilities = capabilities;
-    this.#containers = new Containers(docker, deps.timeoutMs, log, managedByValue(cfg.instanceId));
+    this.#containers = new Containers(
+      docker,
+      deps.timeoutMs,
+      log,
+      managedByValue(cfg.instanceId),
+      flavour.maxLogTail,
+    );
     this.#pending = new PendingPulls({
       docker,
       containers: this.#containers,
@@ -221,6 +240,7 @@ export class DockerBackend implements Backend {
       memoryLimitMode: this.#cfg.memoryLimitMode,
       hardening: this.#cfg.hardening,
       managedBy: managedByValue(this.#cfg.instanceId),
+      explicitNoPidsLimit: this.#explicitNoPidsLimit,
     };
   }
 

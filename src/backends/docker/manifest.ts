@@ -21,6 +21,8 @@ export interface ContainerCreateOpts {
   hardening?: JobHardening;
   /** This instance's managed-by value (managedByValue(INSTANCE_ID)); unset: `pman`. */
   managedBy?: string;
+  /** Podman (flavour.ts): a PID limit of 0 is sent as -1, else Podman applies its own default. */
+  explicitNoPidsLimit?: boolean;
 }
 
 /** `<source>/<subPath>:<containerPath>:ro|rw`; only host directories can be bind-mounted here. */
@@ -46,10 +48,11 @@ function limits(spec: JobSpec, opts: ContainerCreateOpts): HostConfig {
 }
 
 /** What confines a job: each part visible in `docker inspect` (HostConfig). */
-function confinement(h: JobHardening): HostConfig {
+function confinement(h: JobHardening, explicitNoPidsLimit = false): HostConfig {
   return {
     ...(h.noNewPrivileges && { SecurityOpt: ['no-new-privileges'] }),
     ...(h.pidsLimit > 0 && { PidsLimit: h.pidsLimit }),
+    ...(h.pidsLimit === 0 && explicitNoPidsLimit && { PidsLimit: -1 }),
     ...(h.capDrop.length > 0 && { CapDrop: [...h.capDrop] }),
     ...(h.capAdd.length > 0 && { CapAdd: [...h.capAdd] }),
     // `none`: loopback only; any other name is a network that start-up found on the engine.
@@ -78,7 +81,10 @@ export function toContainerCreate(
     // pman's Docker mapping of CONTAINER_USER: the GID becomes a supplementary group.
     ...(gid !== undefined && { GroupAdd: [String(gid)] }),
     RestartPolicy: { Name: 'no' },
-    ...confinement(opts.hardening ?? defaultJobHardening(DOCKER_DEFAULT_JOB_NETWORK)),
+    ...confinement(
+      opts.hardening ?? defaultJobHardening(DOCKER_DEFAULT_JOB_NETWORK),
+      opts.explicitNoPidsLimit,
+    ),
   };
   return {
     name: spec.name,

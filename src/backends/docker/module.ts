@@ -1,5 +1,6 @@
-// The docker backend as the registry sees it (CONTAINER_ENV=docker, alias podman). The
-// implementation, and dockerode with it, is loaded only by open().
+// The docker backend as the registry sees it (CONTAINER_ENV=docker). The implementation, and
+// dockerode with it, is loaded only by open(). CONTAINER_ENV=podman (src/backends/podman) runs this
+// same backend on Podman's socket and shares its settings.
 import type { BackendModule } from '../module.js';
 import { resolveEngineStorage } from '../shared/engine-storage.js';
 import { LIMIT_MODE_BACKENDS } from '../shared/limit-modes.js';
@@ -7,11 +8,9 @@ import { DOCKER_JOB_NAME } from './job-name.js';
 import { checkIgnoreLimitsElsewhere, DOCKER_VARIABLES, readDockerSettings } from './settings.js';
 import type { DockerBackendConfig } from './settings.js';
 
-const ALIASES = ['podman'] as const;
-
 export const dockerModule: BackendModule<'docker', DockerBackendConfig> = {
   name: 'docker',
-  aliases: ALIASES,
+  aliases: [],
   storage: { types: ['docker_local_volume', 'host'] },
   jobName: DOCKER_JOB_NAME,
   ownVariables: DOCKER_VARIABLES,

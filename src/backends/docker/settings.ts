@@ -46,11 +46,21 @@ export const DOCKER_VARIABLES = [
 ] as const;
 
 export function readDockerSettings(r: EnvReader, as: string): DockerBackendConfig {
-  const instanceId = readInstanceId(r);
   return {
     kind: 'docker',
     alias: as === 'podman' ? 'podman' : 'docker',
     engine: readEngine(r),
+    ...readContainerSettings(r),
+  };
+}
+
+/** What a job's container gets, whichever engine runs it: Docker's settings without the engine
+ *  connection (CONTAINER_ENV=podman reads these too, and its own socket). */
+export type ContainerSettings = Omit<DockerBackendConfig, 'kind' | 'alias' | 'engine'>;
+
+export function readContainerSettings(r: EnvReader): ContainerSettings {
+  const instanceId = readInstanceId(r);
+  return {
     ...readLimitModes(r),
     imagePullWaitSeconds: r.int('IMAGE_PULL_WAIT_SECONDS', 0, { min: 0 }),
     imagePullTimeoutSeconds: r.int('IMAGE_PULL_TIMEOUT_SECONDS', 600, { min: 1 }),

@@ -83,7 +83,8 @@ function verdict(state: ContainerView['State']): Verdict {
     const dead = final('finishedWithError', 'dead');
     return state.ExitCode === 0 ? { ...dead, exitCode: undefined } : dead;
   }
-  if (state.Status === 'exited') {
+  // Podman reports `stopped` between the process's exit and its cleanup: already final.
+  if (state.Status === 'exited' || state.Status === 'stopped') {
     if (state.ExitCode === 0) return final('finishedSuccessfully', 'exited');
     const reason = state.Error !== undefined && state.Error !== '' ? `: ${state.Error}` : '';
     return final('finishedWithError', `exited with code ${state.ExitCode}${reason}`);

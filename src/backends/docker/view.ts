@@ -8,8 +8,10 @@ import { fromContainer, hasStarted, isFinal } from './status.js';
 import type { ContainerView } from './status.js';
 
 /** Container events that can change a job's status ("destroy" is handled apart; exec, attach,
- *  resize, health and copy events cannot). */
+ *  resize, health and copy events cannot). Podman also raises "cleanup" once an exited container
+ *  is settled, and says "remove" where Docker says "destroy". */
 const STATE_EVENTS = new Set([
+  'cleanup',
   'create',
   'start',
   'restart',
@@ -34,7 +36,7 @@ export class ContainerJobs implements JobSource<ContainerView> {
   classify(event: EngineEvent): EventVerdict | undefined {
     const name = event.attributes.name;
     if (name === undefined) return undefined;
-    if (event.action === 'destroy') return { name, change: 'gone' };
+    if (event.action === 'destroy' || event.action === 'remove') return { name, change: 'gone' };
     return STATE_EVENTS.has(event.action) ? { name, change: 'changed' } : undefined;
   }
 

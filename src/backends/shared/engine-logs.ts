@@ -18,6 +18,9 @@ export interface LogSource {
   path: string;
   /** Multiplexed stdout/stderr frames (no TTY: containers) or the raw stream (TTY: swarm jobs). */
   framed: boolean;
+  /** A larger tail is asked as "all" (Podman sizes a buffer by the tail it is sent; a tail read
+   *  cuts the lines itself). Unset: any tail is sent as it is. */
+  maxTail?: number;
 }
 
 /** The one docker-modem call we make ourselves (dockerode types the modem as `any`). */
@@ -83,7 +86,10 @@ export function openLogs(
           stdout: true,
           stderr: true,
           follow,
-          tail: tail === undefined ? 'all' : String(tail),
+          tail:
+            tail === undefined || (source.maxTail !== undefined && tail > source.maxTail)
+              ? 'all'
+              : String(tail),
         },
       },
       (err, data) => {
