@@ -169,6 +169,31 @@ export class Containers {
     }
   }
 
+  /**
+   * SIGTERM now (awaited: the engine took it), then `docker stop -t grace` in the background, which
+   * SIGKILLs it after the grace — done by the engine, so a restart of ours does not cut it short.
+   * A container that does not run is left alone; the container and its log stay.
+   */
+  async stop(name: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.call({ name }, (signal) =>
+        this.#container(name).kill({ signal: 'SIGTERM', abortSignal: signal }),
+      );
+    } catch (err) {
+      // 409 "container is not running": it ended already (or never started).
+      if (statusOf(err) === 409 || err instanceof ConflictError) return;
+      throw err;
+    }
+    const timeoutMs = this.#timeoutMs + graceSeconds * 1000;
+    engineCall(timeoutMs, { name }, (signal) =>
+      this.#container(name).stop({ t: graceSeconds, abortSignal: signal }),
+    ).catch((err: unknown) => {
+      // 304: it stopped by itself within the grace; gone: removed meanwhile.
+      if (statusOf(err) === 304 || err instanceof NotFoundError) return;
+      this.#log.warn({ err, job: name }, 'docker stop of a cancelled job failed');
+    });
+  }
+
   /** Best effort, for cleaning up after a failed create: never masks the original error. */
   async removeQuietly(name: string): Promise<void> {
     try {
