@@ -28,8 +28,8 @@ RUN if [ "$PREBUILT" = 1 ]; then echo "PREBUILT=1: taking node_modules and dist/
 COPY . .
 # Leave exactly what the runtime needs in /app: dist/ and the production dependencies.
 RUN if [ "$PREBUILT" = 1 ]; then \
-      [ -f dist/src/main.js ] && [ -d node_modules ] \
-        || { echo "PREBUILT=1 needs dist/src/main.js and node_modules in the build context" >&2; exit 1; }; \
+      [ -f dist/src/main.js ] && [ -d node_modules ] && [ -d ui ] \
+        || { echo "PREBUILT=1 needs dist/src/main.js, node_modules and ui/ in the build context" >&2; exit 1; }; \
     else npm run build && npm prune --omit=dev --no-audit --no-fund; fi
 # The addon must load on this base (a PREBUILT=1 context brings the host's build: same libc?), and
 # only the addon itself is needed at run time, not the SQLite sources or the compiler's leftovers.
@@ -66,6 +66,8 @@ RUN mkdir -p /var/lib/pman && chown 1000:1000 /var/lib/pman && chmod 0700 /var/l
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The dashboard's files (/ui/, /docs), served as they are; Swagger UI comes with node_modules.
+COPY --from=build /app/ui ./ui
 # The `pman` command on PATH. A wrapper, not a symlink: it needs no shebang or exec bit on main.js,
 # and maps SECRET_KEY_FILE (how Docker and Swarm secrets arrive) onto SECRET_KEY. `exec` keeps
 # node as the process that receives SIGTERM.

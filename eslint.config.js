@@ -44,4 +44,24 @@ export default tseslint.config(
       ],
     },
   },
+  // The dashboard's browser scripts (ui/, issue 14): plain JavaScript outside tsconfig, served as
+  // they are (no build step), so the type-aware rules cannot parse them; the browser's globals.
+  {
+    files: ['ui/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'AbortController',
+          'TextDecoderStream',
+          'document',
+          'fetch',
+          'sessionStorage',
+          'setInterval',
+          'setTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -70,6 +70,7 @@ ctx="$work/context"
 mkdir -p "$ctx"
 cp Dockerfile package.json package-lock.json "$ctx/"
 cp -a dist "$ctx/dist"
+cp -a ui "$ctx/ui"
 npm ls --omit=dev --parseable --all 2>/dev/null | sed "s|^$repo/||" | grep '^node_modules/' |
   while read -r dep; do
     # Parents come first; a nested dependency is already inside its parent's copy.
@@ -90,6 +91,8 @@ docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$image" | grep -q '
 [ "$(docker run --rm "$image" pman --version)" = "Version: $version" ] || fail "pman --version"
 docker run --rm "$image" sh -c '[ ! -e node_modules/vitest ] && [ ! -e src ]' ||
   fail "the image ships dev dependencies or sources"
+docker run --rm "$image" sh -c '[ -f ui/index.html ] && [ -f node_modules/swagger-ui-dist/swagger-ui-bundle.js ]' ||
+  fail "the image lacks /ui/'s files or Swagger UI's (/docs)"
 # The job store: the native addon loads on this base, and STATE_DIR is a volume private to 1000.
 docker run --rm "$image" node -e "require('better-sqlite3')(':memory:').close()" ||
   fail "better-sqlite3's native addon does not load in the image"
