@@ -39,6 +39,14 @@ export class Scheduler {
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
+    // Every run's end may free a slot: followed from the start (only with a cap: without one
+    // nothing waits for capacity, and the hub need not publish to anyone).
+    if (this.capped) {
+      this.#unsubscribe = deps.ledger.hub.subscribe((event) => {
+        if (event.status === 'finishedSuccessfully' || event.status === 'finishedWithError')
+          this.wake();
+      });
+    }
   }
 
   /** Whether a cap is set: without one a POST creates its job at once and nothing is queued. */
@@ -50,15 +58,9 @@ export class Scheduler {
     return this.#deps.caps;
   }
 
-  /** Start-up: admit what the queue holds, and follow the runs' ends from now on. */
+  /** Start-up (after the first reconcile pass): admit what the queue holds. */
   start(): void {
-    if (this.capped && this.#unsubscribe === undefined) {
-      this.#unsubscribe = this.#deps.ledger.hub.subscribe((event) => {
-        if (event.status === 'finishedSuccessfully' || event.status === 'finishedWithError')
-          this.wake();
-      });
-    }
-    this.pick();
+    this.#safePick();
   }
 
   stop(): void {
