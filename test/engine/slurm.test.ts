@@ -23,6 +23,9 @@ import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { logsOf, statusOf } from '../fixtures.js';
+import { startServer } from './server-process.js';
+import type { ServerProcess } from './server-process.js';
+import { shellJobBody } from './shell-job.js';
 
 const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
 const ENV_FILE = process.env.PMAN_SLURM_ENV ?? '/tmp/pman-slurm/env';
@@ -427,6 +430,135 @@ describe.skipIf(env === undefined)('slurm backend on a real Slurm', () => {
       } finally {
         await client.call('DELETE', client.path(`job/${raw.job_id}`)).catch(() => undefined);
       }
+    });
+  });
+  describe('the pman server with CONTAINER_ENV=slurm', () => {
+    const run = `sls-${randomBytes(3).toString('hex')}`;
+    let n = 0;
+    const jid = (): string => `${run}-${++n}`;
+    let server: ServerProcess;
+    let storeBase: string;
+    type Json = Record<string, unknown>;
+
+    async function call(
+      url: string,
+      method: string,
+      body?: unknown,
+    ): Promise<{ status: number; json: Json }> {
+      const res = await fetch(url, {
+        method,
+        headers: { 'Content-Type': 'application/json' },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Json) };
+    }
+
+    async function body(id: string, script: string, extra: Json = {}): Promise<Json> {
+      await mkdir(path.join(storeBase, `key-${id}`, 'incoming'), { recursive: true });
+      await writeFile(
+        path.join(storeBase, `key-${id}`, 'incoming', 'data.txt'),
+        `payload of ${id}\n`,
+      );
+      return shellJobBody(id, script, extra);
+    }
+
+    const job = (id: string): Promise<{ status: number; json: Json }> =>
+      call(`${server.url}/api/v1/${id}/`, 'GET');
+    const terminal = (id: string): Promise<{ status: number; json: Json }> =>
+      until(
+        `${id} terminal`,
+        () => job(id),
+        (r) => r.status === 200 && String(r.json.status).startsWith('finished'),
+        120_000,
+      );
+
+    beforeAll(async () => {
+      storeBase = await mkdtemp(path.join(tmpdir(), 'pman-slurm-e2e-'));
+      const logDir = await runLogDir(e);
+      logDirs.push(logDir);
+      server = await startServer({
+        CONTAINER_ENV: 'slurm',
+        STORAGE_TYPE: 'host',
+        STOREBASE: storeBase,
+        SLURM_URL:
+          e.endpoint.kind === 'tcp' ? e.endpoint.base.href : `unix:${e.endpoint.socketPath}`,
+        SLURM_JWT: e.token,
+        SLURM_USER: e.user,
+        SLURM_PARTITION: e.partition,
+        SLURM_LOG_DIR: logDir,
+        SLURM_POLL_SECONDS: '1',
+      });
+    });
+    afterAll(async () => {
+      await server?.stop();
+      if (storeBase !== undefined) await rm(storeBase, { recursive: true, force: true });
+    });
+
+    it("pfcon's create → status → delete: the output really appears, the log is the job's", async () => {
+      const id = jid();
+      const created = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await body(id, 'cp -r /share/incoming/. "$1"/ && echo copied'),
+      );
+      expect(created.status).toBe(201);
+      expect(created.json).toMatchObject({ jid: id, status: 'notstarted' });
+      const done = await terminal(id);
+      expect(done.json).toMatchObject({ status: 'finishedSuccessfully' });
+      expect(String(done.json.logs)).toContain('copied');
+      expect(
+        await readFile(path.join(storeBase, `key-${id}`, 'outgoing', 'data.txt'), 'utf8'),
+      ).toBe(`payload of ${id}\n`);
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+      expect((await job(id)).status).toBe(404);
+    });
+
+    it('exit 3 with non-ASCII output → finishedWithError naming the code, the log intact', async () => {
+      const id = jid();
+      expect(
+        (await call(`${server.url}/api/v1/`, 'POST', await body(id, "printf 'héllo ✓\\n'; exit 3")))
+          .status,
+      ).toBe(201);
+      const done = await terminal(id);
+      expect(done.json.status).toBe('finishedWithError');
+      expect(String(done.json.message)).toMatch(/exit code 3/);
+      expect(String(done.json.logs)).toContain('héllo ✓');
+    });
+
+    it('bad input is a 400 before Slurm sees it: a path escape, a job larger than any node', async () => {
+      const id = jid();
+      const escape = await call(`${server.url}/api/v1/`, 'POST', {
+        ...(await body(id, 'true')),
+        input_dir: '../../etc',
+      });
+      expect(escape.status).toBe(400);
+      const huge = await call(
+        `${server.url}/api/v1/`,
+        'POST',
+        await body(jid(), 'true', { cpu_limit: 1_000_000 }),
+      );
+      expect(huge.status).toBe(400);
+      expect(String(huge.json.message)).toMatch(/exceeds the largest node/);
+    });
+
+    it('cancel of a running job ends it, keeping its log', async () => {
+      const id = jid();
+      expect(
+        (await call(`${server.url}/api/v1/`, 'POST', await body(id, 'echo running-now; sleep 300')))
+          .status,
+      ).toBe(201);
+      await until(
+        'the job to print',
+        () => job(id),
+        (r) => String(r.json.logs).includes('running-now'),
+        60_000,
+      );
+      expect((await call(`${server.url}/api/v1/${id}/cancel/`, 'POST')).status).toBe(202);
+      const done = await terminal(id);
+      expect(done.json.status).toBe('finishedWithError');
+      expect(String(done.json.logs)).toContain('running-now');
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
     });
   });
 });
