@@ -6,6 +6,9 @@ import type { Backend } from '../backends/backend.js';
 import type { Config } from '../config/config.js';
 import { BackendUnavailableError } from '../domain/errors.js';
 import { EventStreams } from '../service/event-streams.js';
+import { capacityReport } from '../service/capacity.js';
+import { DEFAULT_CANCEL_GRACE_SECONDS } from '../config/control.js';
+import { toWireCapacity } from './wire/capacity.js';
 import type { Metrics } from '../service/metrics.js';
 import type { StreamSettings } from '../service/event-streams.js';
 import type { JobService } from '../service/jobs.js';
@@ -161,6 +164,23 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
           return Promise.resolve(
             json(200, toWireQueue(queue.places(), queue.running(), queue.caps)),
           );
+        },
+      },
+    },
+    {
+      // Issue 13: the backend's nodes, what runs and waits, the caps in force.
+      name: 'capacity',
+      path: '/api/v1/capacity/',
+      handlers: {
+        GET: async () => {
+          const report = await capacityReport({
+            backend,
+            ledger: deps.ledger,
+            caps: config.queue ?? {},
+            cancelGraceSeconds: config.control?.cancelGraceSeconds ?? DEFAULT_CANCEL_GRACE_SECONDS,
+            jobDeadlineSeconds: config.control?.jobDeadlineSeconds,
+          });
+          return json(200, toWireCapacity(report));
         },
       },
     },

@@ -84,6 +84,30 @@ describe('POST /api/v1/<jid>/cancel/', () => {
   });
 });
 
+describe('POST /api/v1/<jid>/cancel/ of a queued job', () => {
+  it('cancels it without starting it, and it never starts when a slot frees', async () => {
+    const { app, backend, ledger } = await testApp({ config: { queue: { maxRunning: 1 } } });
+    expect((await postJson(app, sampleBody({ jid: 'q-1' }))).status).toBe(201);
+    const queued = await json(postJson(app, sampleBody({ jid: 'q-2' })));
+    expect(String(queued.message)).toMatch(/^queued/);
+    expect((await postJson(app, sampleBody({ jid: 'q-3' }))).status).toBe(201);
+    const res = await cancel(app, 'q-2');
+    expect(res.status).toBe(202);
+    expect(await json(res)).toMatchObject({
+      status: 'finishedWithError',
+      message: 'cancelled before it started',
+    });
+    expect(ledger.queue.entries().map((e) => e.jid)).toEqual(['q-3']);
+    backend.start('q-1');
+    backend.finish('q-1', 0);
+    await ended(app, 'q-1');
+    // The slot went to the next queued job: the cancelled one was passed over.
+    await until(() => backend.specOf('q-3'), { what: 'q-3 admitted' });
+    expect(backend.specOf('q-2')).toBeUndefined();
+    expect((await json(app.request('/api/v1/q-2/'))).message).toBe('cancelled before it started');
+  });
+});
+
 describe('timeout_seconds', () => {
   it('stops a run that ran longer: DeadlineExceeded: ran longer than N s', async () => {
     const { app, backend } = await testApp();
