@@ -211,6 +211,35 @@ describe('retries (JobService)', () => {
     expect(jobs.queue.places()[0]?.notBefore).toBeGreaterThan(Date.now());
   });
 
+  it('a restart during the backoff still retries, once', async () => {
+    const ledger = Ledger.inMemory();
+    const backend = new MemoryBackend();
+    const first = service({}, ledger, backend);
+    await first.jobs.create(req('r', { retries: { limit: 1, backoffSeconds: 0.2 } }));
+    first.jobs.queue.stop();
+    backend.finish('r', 1, 'boom\n');
+    await until(() => ledger.queue.entries().length === 1, 'queued for the retry');
+    expect(await names(backend)).toEqual([]);
+    // A new service on the same store (the process restarted): it admits the retry when due.
+    service({}, ledger, backend);
+    await until(async () => (await names(backend)).includes('r'), 'attempt 2 created');
+    backend.finish('r', 0);
+    await until(() => ledger.current('r')?.status === 'finishedSuccessfully', 'finished');
+    expect(ledger.attempts.count(ledger.current('r')?.id ?? 0)).toBe(1);
+    expect(ledger.runsOf('r')).toHaveLength(1);
+  });
+
+  it('a cancelled run is never retried', async () => {
+    const { jobs, backend, ledger } = service();
+    await jobs.create(req('r', { retries: { limit: 3, backoffSeconds: 0 } }));
+    backend.start('r');
+    await jobs.cancel('r');
+    await until(() => ledger.current('r')?.status === 'finishedWithError', 'cancelled');
+    expect(ledger.current('r')?.message).toMatch(/^cancelled/);
+    expect(ledger.attempts.count(ledger.current('r')?.id ?? 0)).toBe(0);
+    expect(ledger.queue.entries()).toEqual([]);
+  });
+
   it('DELETE ends a run without retrying it', async () => {
     const { jobs, backend, ledger } = service();
     await jobs.create(req('r', { retries: { limit: 2, backoffSeconds: 0 } }));
