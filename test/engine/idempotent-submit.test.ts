@@ -9,6 +9,7 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody } from './shell-job.js';
@@ -48,6 +49,55 @@ async function responseCuttingProxy(target: number): Promise<{ url: string; clos
   };
 }
 
+/**
+ * A loopback proxy in front of the Docker socket that lets every call through but cuts the
+ * engine's answer to the first container create: the engine made the container, the server never
+ * hears of it.
+ */
+async function createCuttingEngineProxy(): Promise<{
+  dockerHost: string;
+  cuts(): number;
+  close(): void;
+}> {
+  const open = new Set<Socket>();
+  let armed = true;
+  let cuts = 0;
+  const server: Server = createServer((client) => {
+    const engine = connect('/var/run/docker.sock');
+    open.add(client).add(engine);
+    let cutAnswer = false;
+    client.on('error', () => engine.destroy());
+    engine.on('error', () => client.destroy());
+    client.on('data', (chunk: Buffer) => {
+      if (armed && /POST \/(?:v[\d.]+\/)?containers\/create/.test(chunk.toString('latin1'))) {
+        armed = false;
+        cutAnswer = true;
+      }
+      engine.write(chunk);
+    });
+    engine.on('data', (chunk: Buffer) => {
+      if (cutAnswer) {
+        cuts++;
+        client.destroy();
+        engine.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    dockerHost: `tcp://127.0.0.1:${port}`,
+    cuts: () => cuts,
+    close() {
+      for (const s of open) s.destroy();
+      server.close();
+    },
+  };
+}
+
 function post(url: string, body: unknown, key: string): Promise<Response> {
   return fetch(`${url}/api/v1/`, {
     method: 'POST',
@@ -70,6 +120,8 @@ describe.skipIf(!engineUp)('idempotent submit on docker', () => {
       STORAGE_TYPE: 'host',
       STOREBASE: storeBase,
       JOB_LABELS: `pman-idem=${run}`,
+      // Its own managed-by value: the server adopts no other suite's containers.
+      INSTANCE_ID: run,
     });
   });
 
@@ -128,5 +180,75 @@ describe.skipIf(!engineUp)('idempotent submit on docker', () => {
       docker('inspect', '--format', '{{json .Config.Labels}}', id),
     ) as Record<string, string>;
     expect(labels).toMatchObject({ team: 'fnndsc', 'pman-idem': run });
+  });
+});
+
+describe.skipIf(!engineUp)('idempotent submit when the engine answer to the create is lost', () => {
+  const run = `idemc-${randomBytes(3).toString('hex')}`;
+  let storeBase: string;
+  let server: ServerProcess;
+  let proxy: Awaited<ReturnType<typeof createCuttingEngineProxy>>;
+  const id = `${run}-job`;
+
+  beforeAll(async () => {
+    storeBase = await mkdtemp(path.join(tmpdir(), 'pman-idemc-'));
+    await mkdir(path.join(storeBase, `key-${id}`, 'incoming'), { recursive: true });
+    proxy = await createCuttingEngineProxy();
+    server = await startServer({
+      STATE_DIR: path.join(storeBase, '.pman-state'),
+      CONTAINER_ENV: 'docker',
+      STORAGE_TYPE: 'host',
+      STOREBASE: storeBase,
+      DOCKER_HOST: proxy.dockerHost,
+      JOB_LABELS: `pman-idem=${run}`,
+      // Its own managed-by value: the server adopts no other suite's containers.
+      INSTANCE_ID: run,
+    });
+  });
+
+  afterAll(async () => {
+    try {
+      docker('container', 'rm', '-f', id);
+    } catch {
+      // already gone
+    }
+    await server?.stop();
+    proxy?.close();
+    await rm(storeBase, { recursive: true, force: true });
+  });
+
+  it('the POST and its retry with the same key replay one answer and make one run', async () => {
+    const job = shellJobBody(id, 'echo ran-once');
+    const first = await post(server.url, job, `${run}-key`);
+    const firstText = await first.text();
+    // The engine made the container; its answer never reached the server.
+    expect(proxy.cuts()).toBe(1);
+    const retried = await post(server.url, job, `${run}-key`);
+    const retriedText = await retried.text();
+    expect({ status: retried.status, text: retriedText }).toEqual({
+      status: first.status,
+      text: firstText,
+    });
+    // One run, whatever the engine made of the cut: never a second one from the retry.
+    await until(
+      `${id} finished`,
+      async () =>
+        (await fetch(`${server.url}/api/v1/${id}/`)).json() as Promise<Record<string, unknown>>,
+      (job) => String(job.status).startsWith('finished'),
+      60_000,
+    );
+    const history = (await (await fetch(`${server.url}/api/v1/history/${id}/`)).json()) as {
+      runs: unknown[];
+    };
+    expect(history.runs).toHaveLength(1);
+    const containers = docker(
+      'ps',
+      '-a',
+      '--filter',
+      `label=pman-idem=${run}`,
+      '--format',
+      '{{.Names}}',
+    );
+    expect(containers.split('\n').filter((name) => name !== '').length).toBeLessThanOrEqual(1);
   });
 });
