@@ -6,6 +6,7 @@ import { EVENTS_PARAMETERS } from '../../src/http/wire/events.js';
 import { FIELD_ORDER } from '../../src/http/wire/fields.js';
 import { HISTORY_PARAMETERS } from '../../src/http/wire/history.js';
 import { JOB_CONTROL_FIELDS } from '../../src/http/wire/job-control.js';
+import { JOBS_PARAMETERS } from '../../src/http/wire/jobs-query.js';
 import { postJson, sampleBody, testApp } from '../fixtures.js';
 import type { TestApp } from '../fixtures.js';
 import { expectDocumented, fetchDoc, templateOf } from './openapi-check.js';
@@ -103,6 +104,7 @@ describe('GET /openapi.json', () => {
         .map((p) => p.name);
     expect(names('/api/v1/history/')).toEqual([...HISTORY_PARAMETERS]);
     expect(names('/api/v1/events/')).toEqual([...EVENTS_PARAMETERS]);
+    expect(names('/api/v1/jobs/')).toEqual([...JOBS_PARAMETERS]);
   });
 
   it('maps concrete paths to their templates, literal segments first', async () => {
@@ -129,6 +131,7 @@ describe('real answers match the document', () => {
     expect((await request(t, doc, 'GET', '/api/v1/doc-1/')).status).toBe(200);
     await request(t, doc, 'GET', '/api/v1/jobs/');
     await request(t, doc, 'GET', '/api/v1/jobs/?status=finishedWithError');
+    await request(t, doc, 'GET', '/api/v1/jobs/?limit=1');
     expect((await request(t, doc, 'GET', '/api/v1/doc-1/logs/?tail=1')).status).toBe(200);
     await request(t, doc, 'GET', '/api/v1/history/');
     await request(t, doc, 'GET', '/api/v1/history/doc-1/');
@@ -144,10 +147,30 @@ describe('real answers match the document', () => {
     // Routes other issues add (issue 13, 14): checked once they are registered.
     const has = (path: string) => t.app.routes.some((r) => r.path === path);
     if (has('/metrics')) expect((await request(t, doc, 'GET', '/metrics')).status).toBe(200);
+    if (has('/api/v1/capacity/')) await request(t, doc, 'GET', '/api/v1/capacity/');
     if (has('/api/v1/queue/')) {
       await request(t, doc, 'GET', '/api/v1/queue/');
       expect((await request(t, doc, 'GET', '/api/v1/queue/?x=1')).status).toBe(400);
     }
+  });
+
+  it('the issue-13 answers: 200 for an existing job (EXISTING_JOB=return), attempt logs', async () => {
+    const t = await testApp({
+      config: { submit: { existingJob: 'return', idempotencyTtlSeconds: 60 } },
+    });
+    const doc = await fetchDoc(t.app);
+    const body = sampleBody({ jid: 'doc-6', labels: { team: 'a' }, extra: 1 });
+    expect((await postJson(t.app, body)).status).toBe(201);
+    const again = await postJson(t.app, body);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('pman-ignored-fields')).toBe('extra');
+    await expectDocumented(doc, 'POST', '/api/v1/', again);
+    await request(t, doc, 'GET', '/api/v1/jobs/?label=team=a');
+    expect((await request(t, doc, 'GET', '/api/v1/jobs/?label=x')).status).toBe(400);
+    // Attempt 1 of a run never retried is the run itself; attempt 2 does not exist.
+    const attempt = (n: number) => `/api/v1/history/doc-6/1/attempts/${n}/logs/`;
+    expect((await request(t, doc, 'GET', attempt(1))).status).toBe(200);
+    expect((await request(t, doc, 'GET', attempt(2))).status).toBe(404);
   });
 
   it('catches a drifted answer: an extra key, a wrong type, an undocumented status', async () => {

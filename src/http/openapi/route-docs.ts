@@ -6,10 +6,14 @@ import { JOB_STATUSES } from '../../domain/job.js';
 import type { EVENTS_PARAMETERS } from '../wire/events.js';
 import type { HISTORY_PARAMETERS } from '../wire/history.js';
 import { DEFAULT_HISTORY_LIMIT } from '../wire/history.js';
+import { IDEMPOTENCY_KEY_HEADER } from '../wire/idempotency-key.js';
+import { IGNORED_FIELDS_HEADER } from '../wire/ignored-fields.js';
+import type { JOBS_PARAMETERS } from '../wire/jobs-query.js';
 import { json } from './describe.js';
 import type { Answer, Parameter, RouteDoc } from './describe.js';
 import {
   BadRequest,
+  Capacity,
   ErrorMessage,
   Health,
   HistoryPage,
@@ -48,6 +52,11 @@ const logText = {
   description: 'The log text, streamed.',
 } as const;
 
+const ignored = {
+  [IGNORED_FIELDS_HEADER]:
+    'The body fields no version of the create reads (ignored, as pman did), comma-separated; absent when none.',
+};
+
 const statusParam: Parameter = {
   description: 'Only jobs in this status; another value is a 400.',
   schema: z.enum(JOB_STATUSES),
@@ -60,6 +69,23 @@ const rfc3339Param = (what: string): Parameter => ({
   description: `${what} (RFC 3339, e.g. 2024-05-07T15:02:11Z).`,
   schema: z.string(),
 });
+
+/** The list's query, in JOBS_PARAMETERS' order (the test compares the two). */
+const jobsQuery: Record<(typeof JOBS_PARAMETERS)[number], Parameter> = {
+  status: statusParam,
+  label: {
+    description:
+      '`key=value`: only jobs whose engine objects carry this label (repeatable: all must match).',
+    schema: z.string().regex(/^[^=]+=/),
+    repeated: true,
+  },
+  auid: { description: 'Only jobs submitted with this auid.', schema: z.string().min(1) },
+  limit: {
+    description: 'Page size, 1-1000 (default: every job in one answer).',
+    schema: z.int().min(1).max(1000),
+  },
+  cursor: { description: 'The `next` of the previous page.', schema: z.string().min(1) },
+};
 
 /** The history query, in HISTORY_PARAMETERS' order (the test compares the two). */
 const historyQuery: Record<(typeof HISTORY_PARAMETERS)[number], Parameter> = {
@@ -113,6 +139,13 @@ export function routeDocs(ctx: DocContext): Readonly<Record<string, RouteDoc>> {
           description:
             "pman's create (api.md §5). The pman 3 shape (`cmd_args`, `selfexec`, …) and the pman 4/5 shape (no `input_dir`/`output_dir`) are accepted and mapped. Checks, in order: body format (415/413/400), field validation (one 400 bundle, pman's field order), empty entrypoint, bad env, backend capabilities (plain-string 400s), duplicate jid (409).",
           tags: API,
+          headers: {
+            [IDEMPOTENCY_KEY_HEADER]: {
+              description:
+                'A retry with the same key and request gets the first answer again (status and body) without a second job; with another request, 409 naming the differing fields.',
+              schema: z.string().min(1).max(255),
+            },
+          },
           body: {
             description:
               'The job, as pfcon 5.2+ sends it. `Content-Type: application/json` (or `application/<x>+json`), at most 1 MiB.',
@@ -122,6 +155,13 @@ export function routeDocs(ctx: DocContext): Readonly<Record<string, RouteDoc>> {
             201: {
               description: 'Accepted: the job object, `status` `notstarted`, `logs` `""`.',
               content: json(JobObject),
+              headers: ignored,
+            },
+            200: {
+              description:
+                'The job already exists with the same request (EXISTING_JOB=return or rerun-failed): the job as a GET shows it.',
+              content: json(JobObject),
+              headers: ignored,
             },
             400: {
               description:
@@ -129,7 +169,17 @@ export function routeDocs(ctx: DocContext): Readonly<Record<string, RouteDoc>> {
               content: json(BadRequest),
             },
             403: { description: 'The image is not allowed here.', content: json(ErrorMessage) },
-            409: { description: '`job "<jid>" already exists`.', content: json(ErrorMessage) },
+            409: {
+              description:
+                '`job "<jid>" already exists`, or the Idempotency-Key / EXISTING_JOB request differs (the fields are named).',
+              content: json(ErrorMessage),
+              headers: ignored,
+            },
+            429: {
+              description: 'Too many creates waiting (MAX_WAITING_CREATES).',
+              content: json(ErrorMessage),
+              headers: { 'Retry-After': 'Seconds to wait.' },
+            },
             413: { description: 'Body over 1 MiB.', content: json(ErrorMessage) },
             415: {
               description: "Body not declared as JSON (pman's text).",
@@ -146,7 +196,7 @@ export function routeDocs(ctx: DocContext): Readonly<Record<string, RouteDoc>> {
           summary: 'List jobs',
           description: 'The jobs this service created, without logs, sorted by jid.',
           tags: API,
-          query: { status: statusParam },
+          query: jobsQuery,
           answers: {
             200: { description: 'The list.', content: json(JobList) },
             400: badQuery,
@@ -264,6 +314,40 @@ export function routeDocs(ctx: DocContext): Readonly<Record<string, RouteDoc>> {
             "Per target: pending deliveries, the oldest one's age, the last error, delivered and failed counts.",
           tags: OPS,
           answers: { 200: { description: 'The targets.', content: json(WebhookTargets) } },
+        },
+      },
+    },
+    '/api/v1/history/:jid/:run/attempts/:attempt/logs/': {
+      pathParams: {
+        run: { description: 'The run number: 1, 2, …', schema: z.int().min(1) },
+        attempt: { description: 'The attempt number: 1, 2, …', schema: z.int().min(1) },
+      },
+      methods: {
+        GET: {
+          summary: "An attempt's captured log",
+          description: 'A run retried (`retries`) keeps the log of each earlier attempt.',
+          tags: HISTORY,
+          query: { tail: tailParam },
+          answers: {
+            200: { description: 'The log.', content: logText },
+            400: badQuery,
+            404: notFound,
+          },
+        },
+      },
+    },
+    '/api/v1/capacity/': {
+      methods: {
+        GET: {
+          summary: 'Capacity',
+          description:
+            "The backend's nodes (CPU millicores, memory MiB, GPUs) and their total, what runs and waits, and the caps in force.",
+          tags: OPS,
+          answers: {
+            200: { description: 'The report.', content: json(Capacity) },
+            400: badQuery,
+            503: unavailable,
+          },
         },
       },
     },

@@ -4,7 +4,8 @@
 // serializer has a precise TypeScript type, `satisfies z.ZodType<…>` ties the two at compile time.
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../domain/job.js';
-import type { WireRun } from '../wire/history-response.js';
+import type { WireAttempt, WireRun } from '../wire/history-response.js';
+import type { WireQueue } from '../wire/queue.js';
 import type { WireWebhookTarget } from '../wire/webhooks.js';
 import type { WireJobSummary } from '../wire/response.js';
 
@@ -47,7 +48,14 @@ export const JobObject = z
   })
   .meta({ id: 'JobObject' });
 
-export const JobList = z.strictObject({ jobs: z.array(JobSummary) }).meta({ id: 'JobList' });
+export const JobList = z
+  .strictObject({
+    jobs: z.array(JobSummary),
+    next: z.string().optional().meta({
+      description: 'With `limit=`: the `cursor` of the next page; absent on the last.',
+    }),
+  })
+  .meta({ id: 'JobList' });
 
 export const ServerInfo = z
   .strictObject({
@@ -108,8 +116,24 @@ export const HistoryPage = z
   })
   .meta({ id: 'HistoryPage' });
 
+/** One attempt of a run (issue 13); the last is the run itself. */
+export const Attempt = z
+  .strictObject({
+    attempt: z.int().min(1),
+    status,
+    message: z.string(),
+    exit_code: z.int().nullable(),
+    started: rfc3339.nullable(),
+    finished: rfc3339.nullable(),
+  })
+  .meta({ id: 'Attempt' }) satisfies z.ZodType<WireAttempt>;
+
+export const RunWithAttempts = z
+  .strictObject({ ...Run.shape, attempts: z.array(Attempt).min(1) })
+  .meta({ id: 'RunWithAttempts' });
+
 export const JobHistory = z
-  .strictObject({ jid: z.string(), runs: z.array(Run) })
+  .strictObject({ jid: z.string(), runs: z.array(RunWithAttempts) })
   .meta({ id: 'JobHistory' });
 
 export const WebhookTargets = z
@@ -168,4 +192,33 @@ export const Queue = z
     running: z.int().min(0),
     caps: z.strictObject({ max_running: cap, max_running_per_auid: cap, max_gpus: cap }),
   })
-  .meta({ id: 'Queue' });
+  .meta({ id: 'Queue' }) satisfies z.ZodType<WireQueue>;
+
+const resources = {
+  cpu_millicores: z.number().min(0),
+  memory_mib: z.number().min(0),
+  gpus: z.int().min(0),
+};
+
+/** GET /api/v1/capacity/ (issue 13). */
+export const Capacity = z
+  .strictObject({
+    container_env: z.string(),
+    nodes: z
+      .array(z.strictObject({ name: z.string(), ...resources }))
+      .nullable()
+      .meta({ description: 'null when the backend could not say (`nodes_unavailable` says why).' }),
+    nodes_unavailable: z.string().optional(),
+    total: z.strictObject(resources).nullable(),
+    running: z.int().min(0),
+    running_gpus: z.int().min(0),
+    queued: z.int().min(0),
+    caps: z.strictObject({
+      max_running: cap,
+      max_running_per_auid: cap,
+      max_gpus: cap,
+      cancel_grace_seconds: z.number().min(0),
+      job_deadline_seconds: z.number().min(0).nullable(),
+    }),
+  })
+  .meta({ id: 'Capacity' });
