@@ -3,7 +3,9 @@
 // the environment nor .env sets (docker's default storage needs a pfcon container; a fresh clone
 // has none), then run the server with the given arguments (architecture.md §12). The job store
 // needs no default of ours: STATE_DIR's own (`pman-state`, in the working directory) keeps it on
-// this disk, across restarts; we only say where.
+// this disk, across restarts. The server's own first line says where it listens, which backend,
+// storage and job store it uses, and its "ready" line the command to try (src/banner.ts); on a
+// terminal its lines are pino-pretty's, piped they are JSON.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -54,12 +56,6 @@ function dotEnv() {
   return existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
 }
 
-/** Where the server keeps its job store (src/config/ledger.ts: STATE_DIR, default `pman-state`). */
-function announceStateDir(value) {
-  const stateDir = resolve(process.cwd(), value('STATE_DIR') ?? 'pman-state');
-  process.stderr.write(`npm start: job store ${join(stateDir, 'pman.db')} (STATE_DIR)\n`);
-}
-
 /** Development defaults, only for variables neither the environment nor .env sets. */
 function devDefaults() {
   const fromFile = dotEnv();
@@ -67,7 +63,6 @@ function devDefaults() {
     const v = process.env[name] ?? fromFile[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
-  announceStateDir(value);
   const containerEnv = value('CONTAINER_ENV');
   if (containerEnv !== undefined && containerEnv !== 'docker' && containerEnv !== 'podman')
     return {};

@@ -38,7 +38,10 @@ export function createLogger(level: Config['logLevel'], options: LoggerOptions =
           sync: true,
           colorize: true,
           translateTime: 'SYS:HH:MM:ss.l',
-          ignore: 'pid,hostname,name',
+          // One line per entry (a request is one line to scan). The backend's capabilities dump
+          // and the banner's fields (its text says it all) are for machines: JSON keeps them.
+          singleLine: true,
+          ignore: 'pid,hostname,name,capabilities,banner',
         })
       : pino.destination({ dest: 1, sync: true }));
   return pino(

@@ -23,6 +23,9 @@ import { BackendUnavailableError } from './domain/errors.js';
 import { loadAuthenticator } from './http/auth.js';
 import { listen, readTls } from './http/server.js';
 import { createLogger } from './log.js';
+import { readySummary, startingSummary } from './banner.js';
+import { meteredBackend } from './service/metered-backend.js';
+import { Metrics } from './service/metrics.js';
 import { JobService } from './service/jobs.js';
 import { importLegacyRecords } from './service/legacy-records.js';
 import { Ledger } from './store/ledger.js';
@@ -211,7 +214,10 @@ async function drain(server: Server, backend: Backend, log: Logger): Promise<voi
 }
 
 async function serveUntilSignal(config: Config): Promise<number> {
-  const log = createLogger(config.logLevel);
+  // A person at a terminal reads pino-pretty's lines; a pipe or a log collector gets JSON.
+  const log = createLogger(config.logLevel, { pretty: process.stdout.isTTY });
+  const starting = startingSummary(config);
+  log.info({ banner: starting.fields }, starting.msg);
   logConfig(config, log);
   try {
     // Local start-up steps first: a bad token file should fail before the backend is dialled.
@@ -223,8 +229,11 @@ async function serveUntilSignal(config: Config): Promise<number> {
     const webhooks = startWebhooks(config, ledger, log);
     const created = await createBackendPatiently(config, log);
     logBackend(config, log, created);
+    // One registry for this server; every engine call goes through the metered Port (GET /metrics).
+    const metrics = new Metrics({ backend: config.containerEnv, ledger, processDefaults: true });
+    const backend = meteredBackend(created.backend, metrics);
     const jobs = new JobService({
-      backend: created.backend,
+      backend,
       ledger,
       config,
       storage: created.storage,
@@ -242,7 +251,8 @@ async function serveUntilSignal(config: Config): Promise<number> {
     jobs.queue.start();
     const retention = startRetention(ledger, log);
     const app = createApp({
-      backend: created.backend,
+      backend,
+      metrics,
       ledger,
       jobs,
       config,
@@ -263,12 +273,15 @@ async function serveUntilSignal(config: Config): Promise<number> {
     });
     // SIGHUP re-reads the certificate (rotated by cert-manager, certbot…) without dropping a job.
     if (config.http?.tls !== undefined) process.on('SIGHUP', () => void reloadTls());
+    const ready = readySummary(config);
+    log.info({ banner: ready.fields }, ready.msg);
     // Registered only now: before this point the default (immediate exit) is the right reaction.
     log.info({ signal: await shutdownSignal() }, 'shutting down');
     jobs.reconciler.stop();
     jobs.queue.stop();
     clearInterval(retention);
     await drain(server, created.backend, log);
+    metrics.close();
     await webhooks?.stop();
     ledger.close();
     log.info('stopped');

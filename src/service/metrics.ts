@@ -62,7 +62,7 @@ export interface MetricsOptions {
   ledger: Ledger;
   /** Node's process metrics (CPU, memory, event loop, GC): on in the server, off in tests. */
   processDefaults?: boolean;
-  /** Runs waiting in the scheduler's queue (issue 13), once it exists; 0 without one. */
+  /** Runs waiting for their turn; default: the store's queue (issue 13, MAX_RUNNING and co). */
   queued?: () => number;
   now?: () => number;
 }
@@ -92,7 +92,7 @@ export class Metrics {
     this.#backend = options.backend;
     this.#ledger = options.ledger;
     this.#now = options.now ?? Date.now;
-    this.#queued = options.queued ?? (() => 0);
+    this.#queued = options.queued ?? (() => options.ledger.queue.entries().length);
     const registers = [this.registry];
     if (options.processDefaults === true) collectDefaultMetrics({ register: this.registry });
     this.#requests = new Histogram({
@@ -222,7 +222,7 @@ export class Metrics {
     const backend = this.#backend;
     const running = new Gauge({
       name: 'pman_jobs_running',
-      help: 'Runs accepted and not finished (nor removed) that are not waiting in the queue',
+      help: 'Runs accepted, not finished nor removed, and not waiting in the queue',
       labelNames: ['backend'],
       registers,
       collect: () => {
@@ -233,7 +233,7 @@ export class Metrics {
     });
     const queuedGauge = new Gauge({
       name: 'pman_jobs_queued',
-      help: 'Runs waiting in the queue for their turn (0 while there is no queue)',
+      help: 'Runs waiting in the queue for their turn (MAX_RUNNING and co, a retry backoff)',
       labelNames: ['backend'],
       registers,
     });

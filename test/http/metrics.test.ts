@@ -112,6 +112,18 @@ describe('GET /metrics', () => {
     expect(sample(await scrape(t), 'pman_jobs_running', { backend: 'memory' })).toBe(1);
   });
 
+  it('counts the runs waiting in the queue apart from the running ones', async () => {
+    const t = await testApp({ config: { queue: { maxRunning: 1 } } });
+    await submit(t, 'job-1');
+    await submit(t, 'job-2');
+    await submit(t, 'job-3');
+    t.backend.start('job-1', 'hi\n');
+    await settle();
+    const text = await scrape(t);
+    expect(sample(text, 'pman_jobs_running', { backend: 'memory' })).toBe(1);
+    expect(sample(text, 'pman_jobs_queued', { backend: 'memory' })).toBe(2);
+  });
+
   it('times requests by method, route TEMPLATE and status; unmatched paths share one value', async () => {
     const t = await testApp();
     await submit(t, 'job-7');
