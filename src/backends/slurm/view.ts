@@ -56,7 +56,7 @@ export class SlurmView {
   readonly #o: ViewOptions;
   readonly #tombDir: string;
   #snapshot: Snapshot | undefined;
-  #inflight: Promise<Snapshot> | undefined;
+  #inflight: { startedAt: number; promise: Promise<Snapshot> } | undefined;
   /** Runs submitted and not yet in a list that started after their submit. */
   readonly #created = new Map<string, { entry: SlurmEntry; at: number }>();
   /** Deleted Slurm job ids → when (0: found at start-up). */
@@ -82,26 +82,35 @@ export class SlurmView {
     for (const n of names) if (/^\d+$/.test(n)) this.#tombstones.set(Number(n), 0);
   }
 
-  /** A list no older than `maxAgeMs` (0: a new one), shared by everyone asking meanwhile. */
+  /**
+   * A list no older than `maxAgeMs` (0: one asked for after this call), shared by everyone asking
+   * meanwhile: a burst of creates (each wants a fresh list) waits for one list, not one each.
+   */
   async snapshot(maxAgeMs = this.#o.pollMs): Promise<Snapshot> {
     const asked = performance.now();
-    const s = this.#snapshot;
-    if (s !== undefined && asked - s.startedAt <= maxAgeMs) return s;
-    if (this.#inflight !== undefined) {
-      const joined = await this.#inflight;
-      if (asked - joined.startedAt <= maxAgeMs) return joined;
-    }
-    const p = this.#fetch();
-    this.#inflight = p;
-    try {
-      return await p;
-    } finally {
-      if (this.#inflight === p) this.#inflight = undefined;
+    for (;;) {
+      const s = this.#snapshot;
+      if (s !== undefined && asked - s.startedAt <= maxAgeMs) return s;
+      const running = this.#inflight;
+      if (running !== undefined && asked - running.startedAt <= maxAgeMs) return running.promise;
+      if (running !== undefined) {
+        // Too old for this caller: wait for it, then join (or start) the next one.
+        await running.promise.catch(() => undefined);
+        continue;
+      }
+      const startedAt = performance.now();
+      const promise = this.#fetch(startedAt);
+      const inflight = { startedAt, promise };
+      this.#inflight = inflight;
+      try {
+        return await promise;
+      } finally {
+        if (this.#inflight === inflight) this.#inflight = undefined;
+      }
     }
   }
 
-  async #fetch(): Promise<Snapshot> {
-    const startedAt = performance.now();
+  async #fetch(startedAt: number): Promise<Snapshot> {
     const raw = await this.#o.client.call('GET', this.#o.client.path('jobs'));
     const { jobs } = jobsAnswerSchema.parse(raw);
     const byName = new Map<string, SlurmEntry>();
@@ -123,6 +132,8 @@ export class SlurmView {
         files,
       });
     }
+    // A delete that landed while this list was read: its run stays hidden.
+    for (const [name, entry] of byName) if (this.#tombstones.has(entry.jobId)) byName.delete(name);
     for (const [name, c] of this.#created) if (c.at < startedAt) this.#created.delete(name);
     for (const [id, at] of this.#tombstones) {
       if (!ids.has(id) && at < startedAt) void this.#dropTombstone(id);
@@ -186,8 +197,7 @@ export class SlurmView {
 
   /** Hides a deleted run for good (on disk: a restart keeps hiding it while Slurm lists it). */
   async bury(entry: SlurmEntry): Promise<void> {
-    await mkdir(this.#tombDir, { recursive: true });
-    await writeFile(path.join(this.#tombDir, String(entry.jobId)), '');
+    // In memory first: a list being read right now must not bring the run back.
     this.#tombstones.set(entry.jobId, performance.now());
     const name = entry.info.name;
     if (this.#created.get(name)?.entry.jobId === entry.jobId) this.#created.delete(name);
@@ -196,6 +206,8 @@ export class SlurmView {
     if (emitted !== undefined) emitted.cancelled = true;
     this.#emitted.delete(name);
     this.#meta.delete(entry.nonce);
+    await mkdir(this.#tombDir, { recursive: true });
+    await writeFile(path.join(this.#tombDir, String(entry.jobId)), '');
   }
 
   async #dropTombstone(id: number): Promise<void> {
