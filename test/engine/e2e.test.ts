@@ -1,4 +1,4 @@
-// The whole service as pfcon and people use it, on a real engine: docker and swarm.
+// The whole service as pfcon and people use it, on a real engine: docker, swarm and podman.
 // pman's test_docker.sh flow (POST, poll, output diff, DELETE) plus the issue's failure cases.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,11 +8,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
+import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody, TEST_IMAGE } from './shell-job.js';
 
 const IMAGE = TEST_IMAGE;
 const engineUp = await requireEngine();
+const podmanUp = await requirePodman();
 
 type Json = Record<string, unknown>;
 
@@ -42,8 +44,15 @@ function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
-for (const backend of ['docker', 'swarm'] as const) {
-  describe.skipIf(!engineUp)(`e2e on ${backend}`, () => {
+/** `docker inspect` of a job's container, from the engine that runs it. */
+function containerInspect(backend: 'docker' | 'podman', id: string, format: string): string {
+  return backend === 'podman'
+    ? podman('container', 'inspect', '--format', format, id)
+    : docker('container', 'inspect', '--format', format, id);
+}
+
+for (const backend of ['docker', 'swarm', 'podman'] as const) {
+  describe.skipIf(backend === 'podman' ? !podmanUp : !engineUp)(`e2e on ${backend}`, () => {
     const run = `e2e-${backend.slice(0, 2)}-${randomBytes(3).toString('hex')}`;
     let storeBase: string;
     let server: ServerProcess;
@@ -88,6 +97,7 @@ for (const backend of ['docker', 'swarm'] as const) {
         IMAGE_PULL_WAIT_SECONDS: '10',
         // A job overlay of this run's own (swarm; made at start-up, removed after the run).
         ...(backend === 'swarm' && { JOB_NETWORK: `${run}-jobs` }),
+        ...(backend === 'podman' && { PODMAN_HOST }),
       };
       server = await startServer(env);
     });
@@ -95,6 +105,10 @@ for (const backend of ['docker', 'swarm'] as const) {
     afterAll(async () => {
       for (const id of jids) {
         try {
+          if (backend === 'podman') {
+            podman('rm', '-f', id);
+            continue;
+          }
           execFileSync(
             'docker',
             [
@@ -204,10 +218,8 @@ for (const backend of ['docker', 'swarm'] as const) {
         await pfconBody(id, 'sleep 20', { cpu_limit: 500, memory_limit: 64 }),
       );
       expect(res.status).toBe(201);
-      if (backend === 'docker') {
-        const hc = JSON.parse(
-          docker('container', 'inspect', '--format', '{{json .HostConfig}}', id),
-        ) as Json;
+      if (backend !== 'swarm') {
+        const hc = JSON.parse(containerInspect(backend, id, '{{json .HostConfig}}')) as Json;
         expect(hc.NanoCpus).toBe(500_000_000);
         expect(hc.Memory).toBe(64 * 2 ** 20);
       } else {
@@ -239,6 +251,21 @@ for (const backend of ['docker', 'swarm'] as const) {
           SecurityOpt: ['no-new-privileges'],
           NetworkMode: 'none',
         });
+      } else if (backend === 'podman') {
+        const hc = JSON.parse(containerInspect(backend, id, '{{json .HostConfig}}')) as Json;
+        expect(hc).toMatchObject({
+          PidsLimit: 1024,
+          SecurityOpt: ['no-new-privileges'],
+          NetworkMode: 'none',
+        });
+        // Podman's inspect lists the dropped capabilities one by one: the process is checked.
+        await until(
+          `${id} running`,
+          () => call(`${server.url}/api/v1/${id}/`, 'GET'),
+          (r) => r.json.status === 'started',
+          30_000,
+        );
+        expect(podman('exec', id, 'cat', '/proc/1/status')).toMatch(/^CapBnd:\s+0*cb$/m);
       } else {
         const t = JSON.parse(
           docker('service', 'inspect', '--format', '{{json .Spec.TaskTemplate}}', id),
@@ -321,6 +348,21 @@ for (const backend of ['docker', 'swarm'] as const) {
       const listed = await call(`${server.url}/api/v1/jobs/`, 'GET');
       expect(JSON.stringify(listed.json)).toContain(id);
     });
+
+    it.skipIf(backend !== 'podman')(
+      'podman: a GPU request is refused with 400 (Podman would run the job without one)',
+      async () => {
+        const id = jid();
+        const res = await call(
+          `${server.url}/api/v1/`,
+          'POST',
+          await pfconBody(id, 'true', { gpu_limit: 1 }),
+        );
+        expect(res.status).toBe(400);
+        expect(String(res.json.message)).toMatch(/gpu_limit=1 .*DeviceRequests/);
+        expect((await call(`${server.url}/api/v1/${id}/`, 'GET')).status).toBe(404);
+      },
+    );
 
     it('guards every /api/v1/ route when token auth is on, and /health stays open', async () => {
       const tokens = path.join(storeBase, 'tokens.ini');

@@ -107,8 +107,12 @@ describe.skipIf(!podmanUp)('podman backend on rootful Podman', () => {
       30_000,
     );
 
-  it('serves CONTAINER_ENV=podman and refuses GPU requests up front (Podman would ignore them)', () => {
+  it('serves CONTAINER_ENV=podman, reports its host, and refuses GPU requests up front (Podman would ignore them)', async () => {
     expect(backend.name).toBe('podman');
+    const nodes = (await backend.capacity?.()) ?? [];
+    expect(nodes).toHaveLength(1);
+    expect(nodes[0]?.cpuMillicores).toBeGreaterThan(0);
+    expect(nodes[0]?.memoryMiB).toBeGreaterThan(0);
     expect(backend.capabilities).toMatchObject({ gpus: false, maxWorkers: 1, runAsUser: true });
     const s: JobSpec = {
       name: 'gpu',
@@ -327,6 +331,20 @@ describe.skipIf(!podmanUp)('podman backend on rootful Podman', () => {
     const done = await untilFinished(backend, name);
     expect(done.status).toBe('finishedWithError');
     expect(done.message).toMatch(/^OOMKilled \(exit code \d+\)$|^exited with code 137/);
+  });
+
+  it('stop (cancel, deadlines): SIGTERM then SIGKILL after the grace; the container and its log stay', async () => {
+    const name = nextName();
+    await backend.create(await spec(name, 'echo before; sleep 300'));
+    await untilStarted(backend, name);
+    await backend.stop?.(name, 1);
+    const done = await untilFinished(backend, name);
+    expect(done.status).toBe('finishedWithError');
+    expect(containersNamed(name)).toEqual([name]);
+    expect(await logsOf(backend, name, { tail: 10, maxBytes: 100 })).toBe('before\n');
+    // Ended already: a no-op. Unknown: NotFound.
+    await backend.stop?.(name, 1);
+    await expect(backend.stop?.(`${name}-none`, 1)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('a foreign container of the same name: create Conflict, get/delete NotFound, never removed', async () => {

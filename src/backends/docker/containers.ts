@@ -180,8 +180,9 @@ export class Containers {
         this.#container(name).kill({ signal: 'SIGTERM', abortSignal: signal }),
       );
     } catch (err) {
-      // 409 "container is not running": it ended already (or never started).
-      if (statusOf(err) === 409 || err instanceof ConflictError) return;
+      // 409 "container is not running": it ended already (or never started). Podman answers 500
+      // "can only kill running containers … container state improper" instead.
+      if (statusOf(err) === 409 || err instanceof ConflictError || notRunning(err)) return;
       throw err;
     }
     const timeoutMs = this.#timeoutMs + graceSeconds * 1000;
@@ -340,6 +341,15 @@ function statusOf(err: unknown): number | undefined {
     if (typeof code === 'number') return code;
   }
   return undefined;
+}
+
+/** Podman's answer to a kill of a container that does not run (Docker's is a 409). */
+function notRunning(err: unknown): boolean {
+  return statusOf(err) === 500 && /container state improper/.test(engineMessage(causeOf(err)));
+}
+
+function causeOf(err: unknown): unknown {
+  return err instanceof Error && err.cause !== undefined ? err.cause : err;
 }
 
 /** A start the engine refused is the spec's fault (missing executable, no GPU driver): an
