@@ -218,4 +218,48 @@ describe('slurmrestd v0.0.38 as recorded (22.05.8)', () => {
       rewrite = (_n, b) => b;
     }
   });
+  it('hundreds of jobs: every read within the poll interval shares one GET /jobs', async () => {
+    const recorded = (await fixture('jobs-done')) as { jobs: Array<Record<string, unknown>> };
+    const template = recorded.jobs[0] ?? {};
+    const many = {
+      ...recorded,
+      jobs: Array.from({ length: 400 }, (_, i) => ({
+        ...template,
+        job_id: 1000 + i,
+        name: `many-${i}`,
+        comment: `managed-by=pman;run=${(1000 + i).toString(16)};labels={}`,
+      })),
+    };
+    rewrite = (name, body) => (name === 'jobs-done' ? JSON.stringify(many) : body);
+    routes = {
+      'GET /slurm/v0.0.38/ping': [200, 'ping'],
+      'GET /slurm/v0.0.38/nodes': [200, 'nodes'],
+      'GET /slurm/v0.0.38/jobs': [200, 'jobs-done'],
+    };
+    const backend = await createSlurmBackend(
+      {
+        kind: 'slurm',
+        endpoint: { kind: 'unix', socketPath },
+        token: { kind: 'value', token: 'tok' },
+        user: 'pmanslurm',
+        apiVersion: 'v0.0.38',
+        runtime: 'docker',
+        logDir: path.join(dir, 'many-logs'),
+        pollSeconds: 300,
+      },
+      { log: pino({ level: 'silent' }), timeoutMs: 5000 },
+    );
+    try {
+      const before = seen.filter((x) => x.url === '/slurm/v0.0.38/jobs').length;
+      const reads = await Promise.all(
+        Array.from({ length: 400 }, (_, i) => backend.read(`many-${i}`)),
+      );
+      expect(reads.every((r) => r.info.status === 'finishedWithError')).toBe(true);
+      expect((await backend.list()).length).toBe(400);
+      expect(seen.filter((x) => x.url === '/slurm/v0.0.38/jobs').length - before).toBe(1);
+    } finally {
+      await backend.close();
+      rewrite = (_n, b) => b;
+    }
+  });
 });
