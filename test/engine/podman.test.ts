@@ -333,6 +333,18 @@ describe.skipIf(!podmanUp)('podman backend on rootful Podman', () => {
     expect(done.message).toMatch(/^OOMKilled \(exit code \d+\)$|^exited with code 137/);
   });
 
+  it('logs/?follow=1: the followed stream passes output as it is written and ends with the container', async () => {
+    const name = nextName();
+    await backend.create(await spec(name, 'echo first; sleep 2; echo second'));
+    await untilStarted(backend, name);
+    const parts: string[] = [];
+    for await (const chunk of backend.streamLogs(name, undefined, { follow: true })) {
+      parts.push(Buffer.from(chunk).toString('utf8'));
+    }
+    expect(parts.join('')).toBe('first\nsecond\n');
+    expect((await untilFinished(backend, name)).status).toBe('finishedSuccessfully');
+  });
+
   it('stop (cancel, deadlines): SIGTERM then SIGKILL after the grace; the container and its log stay', async () => {
     const name = nextName();
     await backend.create(await spec(name, 'echo before; sleep 300'));
