@@ -93,6 +93,11 @@ $node_line State=UNKNOWN
 PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 )
+# Never clobber a slurm.conf this script did not write (a real cluster's).
+if [ -f /etc/slurm/slurm.conf ] && ! head -1 /etc/slurm/slurm.conf | grep -q '^# Written by pman-ts scripts/slurm-up.sh' \
+  && [ "${PMAN_SLURM_FORCE:-0}" != 1 ]; then
+  log "/etc/slurm/slurm.conf was not written by this script; set PMAN_SLURM_FORCE=1 to replace it"; exit 1
+fi
 if [ ! -f /etc/slurm/slurm.conf ] || [ "$(cat /etc/slurm/slurm.conf)" != "$conf" ]; then
   log "writing /etc/slurm/slurm.conf"
   printf '%s\n' "$conf" >/etc/slurm/slurm.conf

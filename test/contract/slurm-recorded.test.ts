@@ -3,7 +3,7 @@
 // slurm backend reads is parsed by the backend's own code, so an API-version change is caught here.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -94,6 +94,23 @@ describe('slurmrestd v0.0.38 as recorded (22.05.8)', () => {
     const last = seen.at(-1);
     expect(last?.headers['x-slurm-user-name']).toBe('pmanslurm');
     expect(last?.headers['x-slurm-user-token']).toBe('tok');
+  });
+
+  it('SLURM_JWT_FILE: the token is read from the file (SLURM_JWT= prefix of `scontrol token` too)', async () => {
+    routes = { 'GET /slurm/v0.0.38/ping': [200, 'ping'] };
+    const file = path.join(dir, 'jwt');
+    await writeFile(file, 'SLURM_JWT=from-file\n');
+    const c = new SlurmClient(
+      {
+        endpoint: { kind: 'unix', socketPath },
+        token: { kind: 'file', path: file },
+        user: 'pmanslurm',
+        apiVersion: 'v0.0.38',
+      },
+      5000,
+    );
+    await c.call('GET', c.path('ping'));
+    expect(seen.at(-1)?.headers['x-slurm-user-token']).toBe('from-file');
   });
 
   it('nodes: the largest node gives the capabilities', async () => {
