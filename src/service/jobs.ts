@@ -265,7 +265,9 @@ export class JobService {
       if (queued !== undefined && !this.#scheduler.pick(intake.runId)) {
         return this.#queuedInfo(intake.runId, spec);
       }
-      if (queued !== undefined) await this.#scheduler.dequeueOwn(intake.runId);
+      if (queued !== undefined && !(await this.#dequeueOwn(intake.runId, spec))) {
+        return this.#queuedInfo(intake.runId, spec);
+      }
       return await this.#createAtEngine(intake.runId, spec, created);
     } finally {
       release?.();
@@ -376,6 +378,19 @@ export class JobService {
         gpu_limit: `must be at most ${caps.maxGpus ?? 0} (MAX_GPUS of this pman): the job could never start`,
       });
     return queueFields(spec, auid);
+  }
+
+  /** The POST's own run, admitted: out of the queue first. A store that cannot note it leaves
+   *  the run queued (false) — it is durable, and the scheduler admits it later. */
+  async #dequeueOwn(runId: number, spec: JobSpec): Promise<boolean> {
+    try {
+      await this.#scheduler.dequeueOwn(runId);
+      return true;
+    } catch (err) {
+      this.#warn(`could not take job "${spec.name}" out of the queue; it waits there`, err);
+      this.#scheduler.wake();
+      return false;
+    }
   }
 
   /** The 201 of a run left in the queue: notstarted, "queued (position n)". */
