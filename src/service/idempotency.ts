@@ -3,7 +3,7 @@
 // differ. A key whose first request is still in flight makes the next one wait for it. Keys are
 // global (the auth layer has no notion of who a token belongs to) and kept IDEMPOTENCY_TTL_SECONDS.
 import { createHash } from 'node:crypto';
-import { ConflictError } from '../domain/errors.js';
+import { ConflictError, StoreUnavailableError } from '../domain/errors.js';
 import type { JobRequest } from '../domain/spec.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ExistingJobs, SubmitAnswer } from './existing-job.js';
@@ -67,14 +67,21 @@ export class IdempotentSubmit {
     const created = this.#now();
     const fingerprint = createHash('sha256').update(request).digest('hex');
     // Durable before the job is created: a restart in between finds the key in flight.
-    await ledger.idempotency.begin({
-      key,
-      jid: req.jid,
-      fingerprint,
-      request,
-      created,
-      expires: created + ttlSeconds * 1000,
-    });
+    await ledger.idempotency
+      .begin({
+        key,
+        jid: req.jid,
+        fingerprint,
+        request,
+        created,
+        expires: created + ttlSeconds * 1000,
+      })
+      .catch((err: unknown) => {
+        throw new StoreUnavailableError(
+          `the job store cannot record the Idempotency-Key (${err instanceof Error ? err.message : String(err)}); nothing was created — retry later`,
+          { cause: err },
+        );
+      });
     let answer: SubmitAnswer;
     try {
       answer = (cutOff ? await this.#afterCutOff(req) : undefined) ?? (await existing.submit(req));
@@ -85,7 +92,16 @@ export class IdempotentSubmit {
       });
       throw err;
     }
-    await ledger.idempotency.complete(key, answer.status, JSON.stringify(answer));
+    // The job exists whatever happens to this note: a retry that finds the key still "in flight"
+    // after a failed note is answered from the jid's run (#afterCutOff).
+    await ledger.idempotency
+      .complete(key, answer.status, JSON.stringify(answer))
+      .catch((err: unknown) => {
+        this.#deps.warn?.(
+          `could not keep the answer of Idempotency-Key ${JSON.stringify(key)}`,
+          err,
+        );
+      });
     return answer;
   }
 

@@ -101,6 +101,33 @@ describe('Idempotency-Key', () => {
     expect(ledger.idempotency.prune(Date.now() + 61_000)).toBe(1);
   });
 
+  it('a key left in flight by a restart is answered from the job its first request made', async () => {
+    const { app, ledger } = await testApp();
+    expect((await postJson(app, sampleBody({ jid: 'k7' }))).status).toBe(201);
+    const run = ledger.current('k7');
+    const request = run === undefined ? undefined : ledger.idempotency.requestOf(run.id);
+    if (request === undefined) throw new Error('the run keeps no request');
+    // What a server killed between the key's note and its answer leaves behind.
+    const now = Date.now();
+    const cut = { jid: 'k7', fingerprint: 'f', request, created: now, expires: now + 60_000 };
+    await ledger.idempotency.begin({ key: 'cut', ...cut });
+    const res = await post(app, sampleBody({ jid: 'k7' }), { 'Idempotency-Key': 'cut' });
+    expect(res.status).toBe(201);
+    expect((await json(res)).jid).toBe('k7');
+    expect(ledger.runsOf('k7')).toHaveLength(1);
+    expect(ledger.idempotency.get('cut', Date.now())?.status).toBe(201);
+    // The same leftover for a job that was never made: the retry makes it.
+    await ledger.idempotency.begin({
+      key: 'cut-2',
+      ...cut,
+      jid: 'k8',
+      request: request.replace('"k7"', '"k8"'),
+    });
+    const made = await post(app, sampleBody({ jid: 'k8' }), { 'Idempotency-Key': 'cut-2' });
+    expect(made.status).toBe(201);
+    expect(ledger.runsOf('k8')).toHaveLength(1);
+  });
+
   it('a bad key is a 400 naming the header', async () => {
     const { app } = await testApp();
     const res = await post(app, sampleBody(), { 'Idempotency-Key': 'x'.repeat(256) });
