@@ -4,12 +4,14 @@
 // reaches its final status there, its log following live. A screenshot is kept in artifacts/.
 // With CI=true a missing chromium fails the suite; elsewhere it is skipped.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { chromium } from 'playwright-core';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAuthenticator } from '../../src/http/auth.js';
 import { listen } from '../../src/http/server.js';
 import type { Listening } from '../../src/http/server.js';
 import { sampleBody, testApp } from '../fixtures.js';
@@ -20,7 +22,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
 const ARTIFACTS = resolve(import.meta.dirname, '../../artifacts');
 /** Each browser step waits at most this long (a bound, so a failure is a message, not a hang). */
-const STEP_MS = 20_000;
+const STEP_MS = 45_000;
 
 if (!present && process.env.CI === 'true') {
   // A missing browser must not turn the browser tests into a silent skip in CI.
@@ -31,24 +33,32 @@ if (!present && process.env.CI === 'true') {
   });
 }
 
-describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 90_000 }, () => {
+describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 120_000 }, () => {
   let t: TestApp;
-  let server: Listening;
+  const servers: Listening[] = [];
   let browser: Browser;
   let base: string;
+  let dir: string;
 
-  beforeAll(async () => {
-    t = await testApp();
-    server = await listen({
+  /** The app on a real socket (the browser needs one); its base URL. */
+  async function serve(app: TestApp): Promise<string> {
+    const server = await listen({
       ip: '127.0.0.1',
       port: 0,
       http: httpSettings(),
-      fetch: (req) => t.app.fetch(req),
+      fetch: (req) => app.app.fetch(req),
       log: pino({ level: 'silent' }),
     });
+    servers.push(server);
     const address = server.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    base = `http://127.0.0.1:${port}`;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  beforeAll(async () => {
+    t = await testApp();
+    base = await serve(t);
+    dir = await mkdtemp(join(tmpdir(), 'pman-ts-browser-'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // Root in CI's container: chromium's sandbox needs user namespaces it may not have.
@@ -58,12 +68,19 @@ describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 90_0
 
   afterAll(async () => {
     await browser?.close();
-    server?.server.closeAllConnections();
-    await new Promise((done) => server?.server.close(done));
+    for (const server of servers) {
+      server.server.closeAllConnections();
+      await new Promise((done) => server.server.close(done));
+    }
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   /** A page that records every console error and uncaught exception. */
-  async function open(path: string, allowed: (m: ConsoleMessage) => boolean = () => false) {
+  async function open(
+    path: string,
+    allowed: (m: ConsoleMessage) => boolean = () => false,
+    at = base,
+  ) {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('console', (m) => {
@@ -71,7 +88,7 @@ describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 90_0
     });
     page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
     page.setDefaultTimeout(STEP_MS);
-    await page.goto(base + path);
+    await page.goto(at + path);
     return { page, errors };
   }
 
@@ -135,6 +152,36 @@ describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 90_0
     const shot = join(ARTIFACTS, 'ui.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`dashboard screenshot: ${shot}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('/ui/ with token authentication: refused without the token, live once it is typed in', async () => {
+    const token = 'browser-test-token-0123456789';
+    const tokenPath = join(dir, 'tokens.txt');
+    await writeFile(tokenPath, `${token}\n`, { mode: 0o600 });
+    const auth = { enabled: true, tokenPath } as const;
+    const guarded = await testApp({
+      config: { auth },
+      authenticator: await loadAuthenticator(auth),
+    });
+    const at = await serve(guarded);
+    // Every API call of the page gets 401 until the token is given: the browser logs each one.
+    const refused = (m: ConsoleMessage) =>
+      m.text().includes('401') || /\/api\/v1\/(queue|capacity)\/$/.test(m.location().url);
+    const { page, errors } = await open('/ui/', refused, at);
+    await page.getByText(/Event stream not available \(HTTP 401/).waitFor();
+    await page.getByLabel(/Bearer token/).fill(token);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByText('Live: following the event stream.').waitFor();
+    const created = await fetch(`${at}/api/v1/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify(sampleBody({ jid: 'ui-auth' })),
+    });
+    expect(created.status).toBe(201);
+    await page.locator('tr[data-jid="ui-auth"] .status', { hasText: 'notstarted' }).waitFor();
+    expect(await page.evaluate('sessionStorage.getItem("pman-token")')).toBe(token);
     expect(errors).toEqual([]);
     await page.close();
   });
