@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MEMORY_CAPABILITIES, MemoryBackend } from '../../src/backends/memory.js';
 import { FIELD_ORDER } from '../../src/http/wire/fields.js';
 import { httpSettings } from './http-settings.js';
+import { expectDocumented, fetchDoc } from './openapi-check.js';
 import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { postJson, sampleBody, statusOf, testApp } from '../fixtures.js';
@@ -226,6 +227,7 @@ describe('POST /api/v1/ create (§5, §8)', () => {
     const { app } = await testApp({ backend: clockBackend() });
     const res = await postJson(app, sampleBody());
     expect(res.status).toBe(201);
+    await expectDocumented(await fetchDoc(app), 'POST', '/api/v1/', res);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.text()).toBe(
       '{"jid": "chris-jid-42", "image": "ghcr.io/fnndsc/pl-simpledsapp:2.1.0", ' +
@@ -238,6 +240,7 @@ describe('POST /api/v1/ create (§5, §8)', () => {
     const { app } = await testApp();
     const res = await postJson(app, {});
     expect(res.status).toBe(400);
+    await expectDocumented(await fetchDoc(app), 'POST', '/api/v1/', res);
     const { message } = (await res.json()) as { message: Record<string, string> };
     expect(Object.keys(message)).toEqual(FIELD_ORDER.filter((f) => f !== 'args_path_flags'));
     expect(message.args).toBe('Missing required parameter in the JSON body');
@@ -586,6 +589,7 @@ describe('GET /api/v1/jobs/ (§12.1)', () => {
     backend.vanish('chris-jid-2');
     backend.start('chris-jid-3');
     const res = await app.request('/api/v1/jobs/');
+    await expectDocumented(await fetchDoc(app), 'GET', '/api/v1/jobs/', res);
     const { jobs } = (await res.json()) as { jobs: Record<string, string>[] };
     expect(jobs.map((j) => [j.jid, j.status])).toEqual([
       ['chris-jid-1', 'notstarted'],
@@ -666,6 +670,7 @@ describe('health and backend failures (§2, §13)', () => {
     backend.setOutage('down');
     const res = await app.request('/health/ready');
     expect(res.status).toBe(503);
+    await expectDocumented(await fetchDoc(app), 'GET', '/health/ready', res);
     expect(res.headers.get('retry-after')).toBe('5');
     expect(await res.text()).toBe('{"message": "unavailable"}\n');
   });
@@ -675,6 +680,7 @@ describe('health and backend failures (§2, §13)', () => {
     backend.setOutage('down');
     const res = await app.request('/api/v1/x/');
     expect(res.status).toBe(503);
+    await expectDocumented(await fetchDoc(app), 'GET', '/api/v1/x/', res);
     expect(res.headers.get('retry-after')).toBe('5');
   });
 
@@ -696,6 +702,7 @@ describe('health and backend failures (§2, §13)', () => {
     backend.setOutage('down');
     const res = await postJson(app, sampleBody());
     expect(res.status).toBe(503);
+    await expectDocumented(await fetchDoc(app), 'POST', '/api/v1/', res);
     expect(res.headers.get('retry-after')).toBe('5');
   });
 
