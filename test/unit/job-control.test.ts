@@ -128,3 +128,29 @@ describe('the create request with issue-13 fields', () => {
     ).toEqual({ labels: 'label key "site" is set by JOB_LABELS and cannot be overridden' });
   });
 });
+
+describe('the stored JobSpec with issue-13 fields', () => {
+  it('round-trips them, and a spec stored before them still loads (no priority: 0 is meant)', async () => {
+    const { parseJobSpec } = await import('../../src/store/job-spec.js');
+    const storage = { type: 'host', storeBase: '/sb' } as const;
+    const req = parseCreateRequest(
+      {
+        ...sampleBody(),
+        labels: { team: 'a' },
+        timeout_seconds: 9,
+        priority: 5,
+        retries: { limit: 2, backoff_seconds: 1.5, on_exit_codes: [3] },
+      },
+      {},
+      MEMORY_RULE,
+      'memory',
+    );
+    const spec = toJobSpec(req, { homeWorkaround: false, jobLabels: {} }, storage);
+    expect(parseJobSpec(JSON.stringify(spec))).toEqual(spec);
+    const old: Record<string, unknown> = { ...spec };
+    for (const key of ['priority', 'userLabels', 'timeoutSeconds', 'retries']) delete old[key];
+    const loaded = parseJobSpec(JSON.stringify(old));
+    expect(loaded.priority).toBeUndefined();
+    expect(loaded.labels).toEqual({ team: 'a' });
+  });
+});
