@@ -135,11 +135,14 @@ describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 120_
     await page.keyboard.press('Enter');
     await page.locator('#log', { hasText: 'first line' }).waitFor();
 
-    t.backend.finish(jid, 0, 'first line\nlast line\n');
+    // Printed while the page follows: it must arrive live.
+    t.backend.print(jid, 'second line\n');
+    await page.locator('#log', { hasText: 'second line' }).waitFor();
+    t.backend.finish(jid, 0);
     await row.locator('.status', { hasText: 'finishedSuccessfully' }).waitFor();
     await expect.poll(() => row.locator('.age time').textContent()).toMatch(/^\d+ s$/);
     await page.locator('#log-state', { hasText: 'complete' }).waitFor();
-    expect(await page.locator('#log').textContent()).toContain('first line');
+    expect(await page.locator('#log').textContent()).toBe('first line\nsecond line\n');
 
     for (const id of ['#queue', '#capacity']) {
       // Either the server's answer (a table or a list) or a clear "not available" line.
