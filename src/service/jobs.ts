@@ -411,7 +411,7 @@ export class JobService {
     if (this.#creating.has(run.jid)) return;
     this.#creating.add(run.jid);
     try {
-      await this.#retries.beforeAttempt(run);
+      if (!(await this.#retries.beforeAttempt(run))) return;
       await this.#createAtEngine(run.id, run.spec, [], true);
     } finally {
       this.#creating.delete(run.jid);

@@ -18,6 +18,9 @@ export interface RetriesDeps {
   now?: () => number;
 }
 
+/** How long a retry whose old object is still being removed waits before the next look. */
+const NAME_WAIT_MS = 1000;
+
 /** "attempt 2 of 3". */
 export function attemptText(attempt: number, total: number): string {
   return `attempt ${attempt} of ${total}`;
@@ -139,12 +142,34 @@ export class Retries {
     }
   }
 
-  /** Before an attempt after the first is created: the old object gone, its start noted. */
-  async beforeAttempt(run: LedgerRun): Promise<void> {
-    const done = run.spec.retries === undefined ? 0 : this.#deps.ledger.attempts.count(run.id);
-    if (done === 0) return;
+  /**
+   * Before an attempt after the first is created: the old object gone, its start noted. false when
+   * the old object is still there (a Kubernetes Job still being deleted, an engine that could not
+   * be reached): the run goes back to the queue for another look shortly, rather than being
+   * refused for a name that is still taken.
+   */
+  async beforeAttempt(run: LedgerRun): Promise<boolean> {
+    const { ledger } = this.#deps;
+    const done = run.spec.retries === undefined ? 0 : ledger.attempts.count(run.id);
+    if (done === 0) return true;
     await this.removeObject(run.jid);
-    await this.#deps.ledger.attempts.markRetried(run.id, done);
+    if (await this.#stillThere(run.jid)) {
+      const now = (this.#deps.now ?? Date.now)();
+      await ledger.queue.enqueue(run.id, queueFields(run.spec, run.auid, now + NAME_WAIT_MS));
+      this.#deps.queued();
+      return false;
+    }
+    await ledger.attempts.markRetried(run.id, done);
+    return true;
+  }
+
+  async #stillThere(jid: string): Promise<boolean> {
+    try {
+      await this.#deps.backend.read(jid);
+      return true;
+    } catch (err) {
+      return !(err instanceof NotFoundError);
+    }
   }
 }
 
