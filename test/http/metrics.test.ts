@@ -12,7 +12,7 @@ import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/service/metrics.js';
 import { Ledger } from '../../src/store/ledger.js';
-import { postJson, sampleBody, sampleSpec, testApp } from '../fixtures.js';
+import { postJson, sampleBody, sampleSpec, testApp, until } from '../fixtures.js';
 import type { TestApp } from '../fixtures.js';
 import { SseReader } from './sse-reader.js';
 
@@ -334,6 +334,8 @@ class ChattyBackend extends MemoryBackend {
   log: ((text: string) => void) | undefined;
   override create(spec: JobSpec, options?: CreateOptions): Promise<JobInfo> {
     this.log?.(`creating ${spec.name}`);
+    // Work the create started goes on after the answer (Docker's background start or pull).
+    setTimeout(() => this.log?.(`started ${spec.name} in the background`), 20);
     return super.create(spec, options);
   }
 }
@@ -390,6 +392,10 @@ describe('X-Request-Id', () => {
     expect(request).toMatchObject({ reqId: 'req-abc', jid: 'job-traced', status: 201 });
     expect(request?.route).toBe('/api/v1/');
     expect(all.find((l) => l.msg === 'creating job-traced')?.reqId).toBe('req-abc');
+    const background = await until(() =>
+      lines().find((l) => l.msg === 'started job-traced in the background'),
+    );
+    expect(background.reqId).toBe('req-abc');
     const read = all.find((l) => l.msg === 'request' && l.path === '/api/v1/job-traced/');
     expect(read?.reqId).toBe(generated);
     // One reqId key per line, never two (the mixin and the line's own field agree).
