@@ -27,6 +27,26 @@ const RULES = `The wire contract of pman 6.3.1 (the ChRIS process manager), kept
 - JSON is written as Python's json.dumps (\`", "\` and \`": "\` separators, non-ASCII escaped, one final newline); \`Content-Type: application/json\` without charset.
 - A \`Host\` that is not loopback or in ALLOWED_HOSTS is a 400 while token authentication is off (DNS rebinding).`;
 
+/** The groups of the reference, in this order (route-docs.ts tags each operation). */
+const TAGS = [
+  {
+    name: 'jobs',
+    description: "pman's routes (what pfcon calls) and the job list, logs and cancel.",
+  },
+  { name: 'events', description: 'Server-sent events: status changes and live logs.' },
+  { name: 'history', description: 'Every run, also after DELETE, and its captured logs.' },
+  { name: 'operations', description: 'Probes, metrics, the queue, capacity and webhooks.' },
+  {
+    name: 'docs and dashboard',
+    description: 'This document, its reference page and the dashboard.',
+  },
+  { name: 'methods', description: 'OPTIONS of every route: 200 with `Allow`.' },
+  {
+    name: 'redirects (pman)',
+    description: "Every path without its final slash: 308 to the one with it (pman's quirk).",
+  },
+];
+
 /** Collects the zod schemas with an id into components, and returns a schema's JSON with refs. */
 class Schemas {
   readonly components: Record<string, Json> = {};
@@ -227,6 +247,7 @@ export function buildOpenApi(table: readonly Route[], options: DocumentOptions):
   return {
     openapi: '3.1.0',
     info: { title: 'pman-ts', version: options.version, description: RULES },
+    tags: TAGS,
     paths: { ...paths, ...redirects },
     components: {
       schemas: schemas.components,
