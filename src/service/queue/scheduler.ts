@@ -97,9 +97,8 @@ export class Scheduler {
   pick(own?: number): boolean {
     const { ledger, isCreating } = this.#deps;
     const now = (this.#deps.now ?? Date.now)();
-    const waiting = ledger.queue
-      .entries()
-      .filter((e) => !this.#admitting.has(e.runId) && (e.runId === own || !isCreating(e.jid)));
+    const queued = ledger.queue.entries().filter((e) => !this.#admitting.has(e.runId));
+    const waiting = queued.filter((e) => e.runId === own || !isCreating(e.jid));
     const order = startOrder(waiting, this.#served);
     const picked = admissible(order, this.#load(), this.#deps.caps, now);
     let ownAdmitted = false;
@@ -109,8 +108,9 @@ export class Scheduler {
       if (run.runId === own) ownAdmitted = true;
       else void this.#launch(run);
     }
+    // Timers also for runs skipped now because a create of theirs is under way (a retry put back).
     this.#arm(
-      waiting.filter((e) => !picked.includes(e)),
+      queued.filter((e) => !picked.includes(e)),
       now,
     );
     return ownAdmitted;
