@@ -518,6 +518,15 @@ export class JobService {
     const jid = snapshot.info.name;
     // A snapshot whose log could not be read is recorded after one more read of it.
     const complete = snapshot.partial !== true;
+    const known = this.#deps.ledger.current(jid);
+    if (known !== undefined && this.#pending(known) && isTerminalRead(snapshot)) {
+      // The engine has not confirmed the run's object (onCreated), so this cannot be the end of
+      // a run we started: it is a half-answered create being cleaned up (the engine made the
+      // container but its answer was lost) or a foreign object of that name. The reconciler
+      // settles the run (creates it, or finds the object); recording "dead" would end a job
+      // that never ran.
+      return;
+    }
     if (this.#creating.has(jid)) {
       // The create in flight records it; a terminal snapshot must not be lost meanwhile.
       const run = this.#deps.ledger.current(jid);
