@@ -230,13 +230,16 @@ describe.skipIf(!engineUp)('idempotent submit when the engine answer to the crea
       text: firstText,
     });
     // One run, whatever the engine made of the cut: never a second one from the retry.
-    await until(
+    const final = await until(
       `${id} finished`,
       async () =>
         (await fetch(`${server.url}/api/v1/${id}/`)).json() as Promise<Record<string, unknown>>,
       (job) => String(job.status).startsWith('finished'),
       60_000,
     );
+    // The job really ran: the container whose answer was lost is never recorded as the end of a
+    // run that was not yet created (it was once seen "dead" while being cleaned up).
+    expect(final.status).toBe('finishedSuccessfully');
     const history = (await (await fetch(`${server.url}/api/v1/history/${id}/`)).json()) as {
       runs: unknown[];
     };
