@@ -46,6 +46,20 @@ describe('GET /openapi.json', () => {
     );
   });
 
+  it('keeps the rules a schema cannot check: unique operationIds, every path parameter declared', async () => {
+    const t = await testApp();
+    const doc = await fetchDoc(t.app);
+    const ids: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const declared = ((item.parameters ?? []) as unknown as Json[]).map((p) => p.name);
+      const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      expect(declared, path).toEqual(inPath);
+      for (const [key, op] of Object.entries(item))
+        if (key !== 'parameters') ids.push(String(op.operationId));
+    }
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
   it('is valid with token authentication on too (security scheme and 401s)', async () => {
     const t = await testApp({
       config: { auth: { enabled: true, tokenPath: 'unused' } },
