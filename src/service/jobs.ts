@@ -263,7 +263,12 @@ export class JobService {
         });
       // Durable from here on: whatever happens next, the run ends in a recorded state.
       if (queued !== undefined && !this.#scheduler.pick(intake.runId)) {
-        return this.#queuedInfo(intake.runId, spec);
+        const info = this.#queuedInfo(intake.runId, spec);
+        // An event too, so the event stream and webhooks say the job waits (GETs say where now).
+        await ledger.appendEvent(intake.runId, 'notstarted', info.message).catch((err: unknown) => {
+          this.#warn(`could not note that job "${jid}" was queued`, err);
+        });
+        return info;
       }
       if (queued !== undefined && !(await this.#dequeueOwn(intake.runId, spec))) {
         return this.#queuedInfo(intake.runId, spec);
