@@ -9,6 +9,8 @@ export interface BodyField {
   required: boolean;
   /** 'default': also read from the query string when absent from the body (pman's parser). */
   location: 'json' | 'default';
+  /** What the schema cannot say (a rule checked in a transform). */
+  note?: string;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -36,6 +38,7 @@ export function fieldJsonSchema(field: BodyField): JsonSchema {
     schema = toJson(field.schema, 'output');
     if (Object.keys(schema).length > 0) notes.push(COERCED);
   }
+  if (field.note !== undefined) notes.push(field.note);
   if (field.location === 'default') notes.push('Also read from the query string when absent here.');
   if (typeof schema.description === 'string') notes.unshift(schema.description);
   return notes.length === 0 ? schema : { ...schema, description: notes.join(' ') };

@@ -8,7 +8,7 @@ import type { JobNameRule } from '../../domain/capabilities.js';
 import { CALLBACK_URL_FIELD } from '../wire/callback-url.js';
 import { FIELD_ORDER } from '../wire/fields.js';
 import { JOB_CONTROL_SCHEMAS } from '../wire/job-control.js';
-import { fieldDefs } from '../wire/request.js';
+import { fieldDefs, RESERVED_JIDS } from '../wire/request.js';
 import { bodyJsonSchema } from './body.js';
 import type { BodyField } from './body.js';
 
@@ -43,6 +43,9 @@ export function createBodyFields(jobName: JobNameRule, backend: BackendName): Bo
       schema: def.schema,
       required: def.fallback === undefined,
       location: def.location,
+      ...(name === 'jid' && {
+        note: `On ${backend} a job id must be ${jobName.rule}; reserved: ${[...RESERVED_JIDS].join(', ')}.`,
+      }),
     };
   });
   const control: BodyField[] = Object.entries(JOB_CONTROL_SCHEMAS).map(([name, schema]) => ({
