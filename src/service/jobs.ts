@@ -480,6 +480,8 @@ export class JobService {
     await this.#recorder.observe(run, read, false);
     const now = this.#live(jid);
     if (now !== undefined && isTerminal(now)) return this.#finishedRead(now);
+    // An ended look that did not end the run (an attempt that is retried): the store's word.
+    if (now !== undefined && isTerminalRead(read)) return { info: infoOfRun(now), logs: read.logs };
     // A retried run's later attempt says which it is ("attempt 2 of 3").
     const attempt = now === undefined ? undefined : this.#retries.runningText(now);
     return attempt === undefined ? read : { ...read, info: { ...read.info, message: attempt } };

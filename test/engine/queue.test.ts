@@ -218,7 +218,8 @@ describe.skipIf(!engineUp)('the fair queue and retries on the Docker engine', ()
     });
     await drain(s, [flaky, other], 90_000);
     const done = await job(s, flaky);
-    expect(done.status).toBe('finishedSuccessfully');
+    const seen = await (await fetch(`${s.url}/api/v1/history/${flaky}/`)).text();
+    expect(done.status, `${JSON.stringify(done)}\n${seen}`).toBe('finishedSuccessfully');
     expect(done.message).toMatch(/attempt 3 of 3/);
     const history = (await (await fetch(`${s.url}/api/v1/history/${flaky}/`)).json()) as {
       runs: Array<{ attempts: Array<{ attempt: number; status: string; exit_code: number }> }>;

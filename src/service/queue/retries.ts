@@ -71,7 +71,7 @@ export class Retries {
    * again), so the caller must not finish the run; false to finish it as usual.
    */
   async intercept(run: LedgerRun, info: JobInfo, logs: string): Promise<boolean> {
-    if (this.#recording.has(run.id)) return true;
+    if (this.#recording.has(run.id) || this.#stale(run, info)) return true;
     const decision = this.#decide(run, info);
     if (decision === undefined) return false;
     this.#recording.add(run.id);
@@ -80,6 +80,18 @@ export class Retries {
     } finally {
       this.#recording.delete(run.id);
     }
+  }
+
+  /**
+   * A look at an attempt that was recorded already: the engine (or a view of it) can still show the
+   * ended attempt's object after the next one was made under its name. Its end is no later than
+   * the recorded one's, so it is no end of the run.
+   */
+  #stale(run: LedgerRun, info: JobInfo): boolean {
+    if (run.spec.retries === undefined) return false;
+    const last = this.#deps.ledger.attempts.of(run.id).at(-1);
+    const at = Date.parse(info.timestamp);
+    return last !== undefined && Number.isFinite(at) && at <= last.finished;
   }
 
   #decide(stale: LedgerRun, info: JobInfo): Decision | undefined {
