@@ -38,6 +38,14 @@ export interface Harness {
   recorded?(name: string): Promise<RecordedJob>;
   /** Real engines: read a file the job wrote to its output dir. Omitted where not observable. */
   readOutput?(name: string, file: string): Promise<string>;
+  /**
+   * The `stop` case (issue 13). Fakes: the job runs now, having printed `logs`. Real engines omit
+   * it: the suite waits until the job runs and its log shows `logs`.
+   */
+  running?(name: string, logs: string): Promise<void>;
+  /** Fakes: let the engine or API carry out a stop the backend asked for. Real engines omit it:
+   *  the suite waits until the job is terminal. */
+  stopped?(name: string): Promise<void>;
   /** Remove everything this harness created, even after failures. */
   cleanup(): Promise<void>;
 }
@@ -61,7 +69,8 @@ export type CaseName =
   | 'logs-bounded'
   | 'env'
   | 'unicode-logs'
-  | 'mounts';
+  | 'mounts'
+  | 'stop';
 
 export interface SuiteOptions {
   /** Cases this backend cannot run, each with the reason (printed as the skip message). */
@@ -276,6 +285,47 @@ export function describeBackend(
         // character instead of emitting U+FFFD (api.md §10).
         expect(await read(7)).toBe(' 😀\n');
         await h.backend.delete(name);
+      },
+    );
+
+    test(
+      'stop',
+      'stop ends a running job finishedWithError and keeps it with its log; then a no-op; unknown is NotFoundError',
+      async () => {
+        const stop = h.backend.stop?.bind(h.backend);
+        if (stop === undefined)
+          throw new Error('the backend has no stop(): implement it (issue 13)');
+        const name = nextName();
+        await h.backend.create(await spec(name, 'echo started; sleep 600'));
+        if (h.running !== undefined) await h.running(name, 'started\n');
+        else {
+          await until(
+            `${name} to run`,
+            () => logsOf(h.backend, name, { tail: 10, maxBytes: 1000 }).catch(() => ''),
+            (logs) => logs.includes('started'),
+            90_000,
+          );
+        }
+        await stop(name, 1);
+        if (h.stopped !== undefined) await h.stopped(name);
+        else {
+          await until(
+            `${name} to stop`,
+            () => statusOf(h.backend, name),
+            (info) => TERMINAL_STATUSES.has(info.status),
+            90_000,
+          );
+        }
+        const got = await statusOf(h.backend, name);
+        expect(got.status).toBe('finishedWithError');
+        // The object and what it printed stay until delete.
+        expect(await logsOf(h.backend, name, { tail: 10, maxBytes: 1000 })).toContain('started');
+        expect((await h.backend.list()).map((j) => j.name)).toContain(name);
+        await stop(name, 1);
+        expect((await statusOf(h.backend, name)).status).toBe('finishedWithError');
+        await expect(stop(`${prefix}-never`, 1)).rejects.toBeInstanceOf(NotFoundError);
+        await h.backend.delete(name);
+        await expect(statusOf(h.backend, name)).rejects.toBeInstanceOf(NotFoundError);
       },
     );
 

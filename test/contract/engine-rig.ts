@@ -147,6 +147,25 @@ export async function engineHarness(kind: EngineKind): Promise<Harness> {
         5000,
       );
     },
+    async running(name, logs) {
+      // Docker starts the container in the background after create answered.
+      await until(
+        `${name} to run`,
+        () => statusOf(backend, name),
+        (info) => info.status === 'started',
+        5000,
+      );
+      fake.print(name, logs);
+    },
+    async stopped(name) {
+      // The fake ends the job on the backend's kill or service update; the event stream tells.
+      await until(
+        `${name} to stop`,
+        () => statusOf(backend, name),
+        (info) => TERMINAL_STATUSES.has(info.status),
+        5000,
+      );
+    },
     recorded: (name) => Promise.resolve(recordedOnFake(fake, name)),
     async cleanup() {
       for (const name of names) {

@@ -205,6 +205,23 @@ export async function kubeHarness(options: KubeRigOptions): Promise<Harness> {
       await r.fake.runToEnd(options.namespace, name);
       await r.caughtUp(name);
     },
+    async running(name, logs) {
+      r.fake.scenario(name, [
+        { pod: 'create' },
+        { schedule: true },
+        { waiting: 'ContainerCreating' },
+        { running: true, log: logs },
+      ]);
+      await r.fake.runToEnd(options.namespace, name);
+      await r.caughtUp(name);
+    },
+    async stopped(name) {
+      // The stop set the Job's deadline to the time it has been active (at least 1 s): a second
+      // passes on the fake clock, then the Job controller's syncs: pods gone, Failed.
+      r.fake.clock.tick(1000);
+      await r.fake.runToEnd(options.namespace, name);
+      await r.caughtUp(name);
+    },
     recorded: (name) => Promise.resolve(recordedJob(r.fake, name)),
     cleanup: () => r.close(),
   };

@@ -53,6 +53,12 @@ describeBackend('memory', async () => {
         })),
       });
     },
+    running: (name, logs) => {
+      backend.start(name, byteByByte(logs));
+      return Promise.resolve();
+    },
+    // The memory backend's stop ends the job at once (exit 143), as an engine's SIGTERM would.
+    stopped: () => Promise.resolve(),
     cleanup: () => backend.close(),
   };
 });

@@ -21,6 +21,8 @@ export interface EngineFake extends EngineState {
   events: EventBus;
   /** Ends the job `name` (a container, or a service's task; `taskLagMs`: see SwarmRoutes.finish). */
   finish(name: string, outcome: FakeOutcome, taskLagMs?: number): void;
+  /** The running job `name` prints `text` (a container's or a service's log). */
+  print(name: string, text: string): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,11 @@ export async function startEngineFake(): Promise<EngineFake> {
   return Object.assign(state, {
     url: { host: '127.0.0.1', port },
     events,
+    print(name: string, text: string): void {
+      const job = state.containers.get(name) ?? state.services.get(name);
+      if (job === undefined) throw new Error(`fake engine: no job ${name}`);
+      job.logs += text;
+    },
     finish(name: string, outcome: FakeOutcome, taskLagMs?: number): void {
       if (state.containers.has(name)) containers.finish(name, outcome);
       else swarm.finish(name, outcome, taskLagMs);

@@ -127,6 +127,8 @@ describe('defaults', () => {
       gpuResourceName: 'nvidia.com/gpu',
       requestRatio: 1,
       runAsNonRoot: false,
+      limits: { ignoreLimits: false, memoryLimitMode: 'hard' },
+      stopGraceSeconds: 10,
     });
   });
 
@@ -434,12 +436,15 @@ describe('numbers and ranges', () => {
 });
 
 describe('options a backend cannot honour are errors; options that do not apply are warnings', () => {
-  it('IGNORE_LIMITS=yes only on docker', () => {
+  it('IGNORE_LIMITS=yes on docker, podman, swarm and kubernetes only (issue 13)', () => {
     expect(loadConfig({ IGNORE_LIMITS: 'yes' }).backend).toMatchObject({ ignoreLimits: true });
-    expect(problems({ CONTAINER_ENV: 'swarm', STOREBASE: '/sb', IGNORE_LIMITS: 'yes' })).toEqual([
-      'IGNORE_LIMITS: "yes" is only supported with CONTAINER_ENV=docker or podman, not swarm',
+    expect(problems({ CONTAINER_ENV: 'swarm', STOREBASE: '/sb', IGNORE_LIMITS: 'yes' })).toEqual(
+      [],
+    );
+    expect(problems({ CONTAINER_ENV: 'memory', IGNORE_LIMITS: 'yes' })).toEqual([
+      'IGNORE_LIMITS: "yes" is only supported with CONTAINER_ENV=docker or podman or swarm or kubernetes or openshift, not memory',
     ]);
-    expect(problems({ CONTAINER_ENV: 'swarm', STOREBASE: '/sb', IGNORE_LIMITS: 'no' })).toEqual([]);
+    expect(problems({ CONTAINER_ENV: 'memory', IGNORE_LIMITS: 'no' })).toEqual([]);
   });
 
   it('RUN_AS_NON_ROOT=no is refused on openshift', () => {

@@ -21,6 +21,7 @@ import type {
   KubernetesListObject,
   KubernetesObject,
   V1Job,
+  V1Node,
   V1Pod,
 } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig } from './settings.js';
@@ -213,6 +214,14 @@ export interface KubeClient {
   ): Promise<AsyncIterable<Uint8Array>>;
   jobInformer(labelSelector: string, handlers: WatchHandlers<V1Job>): KubeInformer;
   podInformer(labelSelector: string, handlers: WatchHandlers<V1Pod>): KubeInformer;
+  /**
+   * Sets the Job's activeDeadlineSeconds (a JSON patch): how a cancel stops it — the Job controller
+   * then deletes its pods with their grace and marks it Failed, and never starts another pod.
+   * Optional only for test doubles; the real client has it.
+   */
+  patchJobDeadline?(name: string, seconds: number): Promise<void>;
+  /** GET /api/v1/nodes (cluster scope: needs a ClusterRole to list nodes). */
+  listNodes?(): Promise<V1Node[]>;
 }
 
 export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeClient {
@@ -283,6 +292,12 @@ export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeC
         throw toDomainError(err, { what: 'delete job', name, namespace });
       }
     },
+    patchJobDeadline: async (name, seconds) => {
+      // JSON patch (the generated client's default patch type); `add` replaces a present field.
+      const body = [{ op: 'add', path: '/spec/activeDeadlineSeconds', value: seconds }];
+      await call('patch job', () => batch.patchNamespacedJob({ name, namespace, body }), name);
+    },
+    listNodes: () => call('list nodes', async () => (await core.listNode()).items),
     listJobs: (labelSelector) =>
       call(
         'list jobs',

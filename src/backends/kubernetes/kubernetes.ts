@@ -5,7 +5,8 @@ import { homedir } from 'node:os';
 import type { KubernetesBackendConfig } from './settings.js';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
 import type { JobStatus } from '../../domain/job.js';
-import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError, UnsupportedError } from '../../domain/errors.js';
+import { boundLogText } from '../../domain/logs.js';
 import { isOurs, managedByValue, managedSelector } from './labels.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
 import type {
@@ -14,6 +15,7 @@ import type {
   Capabilities,
   CreateOptions,
   JobRead,
+  NodeCapacity,
   ReadOptions,
   StreamOptions,
 } from '../backend.js';
@@ -22,6 +24,7 @@ import type { InClusterOptions, KubeClient, V1Job, V1Pod } from './client.js';
 import { toJob } from './manifest.js';
 import type { ManifestOptions } from './manifest.js';
 import { jobLogTail } from './logs.js';
+import { nodeCapacities } from './nodes.js';
 import { formatStamp, fromJob, needsEvents, sortPods } from './status.js';
 import type { StatusLimits } from './status.js';
 import { ClusterView, podsExplainJob } from './view.js';
@@ -66,6 +69,9 @@ interface Emitted {
 /** A delete whose uid precondition failed (the name was recreated) reads and tries again this often. */
 const DELETE_ATTEMPTS = 3;
 
+/** What a stop keeps of a Job's log when no watch said its archive bounds (1 MiB; all lines). */
+const KEPT_LOG_LIMITS: LogLimits = { tail: Number.MAX_SAFE_INTEGER, maxBytes: 1 << 20 };
+
 export class KubernetesBackend implements Backend {
   readonly name: 'kubernetes' | 'openshift';
   readonly capabilities: Capabilities;
@@ -80,10 +86,17 @@ export class KubernetesBackend implements Backend {
   #jobsWatch: JobsWatch | undefined;
   /** Per Job name, what the watcher was last told (terminal ones are told once). */
   readonly #emitted = new Map<string, Emitted>();
+  /**
+   * The log of each Job being stopped, read right before the stop: the Job controller deletes the
+   * pods at the deadline, and their logs with them. Handed over with the Job's end, then dropped.
+   */
+  readonly #keptLogs = new Map<string, string>();
+  readonly #gpuResourceName: string;
 
   /** Use createKubernetesBackend(); the constructor does no I/O. */
   constructor(cfg: KubernetesBackendConfig, client: KubeClient, deps: BackendDeps) {
     this.name = cfg.kind;
+    this.#gpuResourceName = cfg.gpuResourceName;
     this.capabilities = kubernetesCapabilities(cfg.kind);
     this.#client = client;
     this.#now = deps.now ?? (() => new Date());
@@ -101,6 +114,8 @@ export class KubernetesBackend implements Backend {
       gpuResourceName: cfg.gpuResourceName,
       runAsNonRoot: cfg.runAsNonRoot,
       managedBy: this.#managedBy,
+      ...(cfg.limits !== undefined && { limits: cfg.limits }),
+      ...(cfg.stopGraceSeconds !== undefined && { stopGraceSeconds: cfg.stopGraceSeconds }),
     };
     this.#limits = {
       pullFailureSeconds: cfg.pullFailureSeconds,
@@ -159,7 +174,11 @@ export class KubernetesBackend implements Backend {
     const logs =
       options.logs === undefined || info.status === 'notstarted'
         ? ''
-        : await jobLogTail(this.#client, name, pods, options.logs);
+        : this.#withKept(
+            name,
+            await jobLogTail(this.#client, name, pods, options.logs),
+            options.logs,
+          );
     return { info, logs };
   }
 
@@ -199,9 +218,48 @@ export class KubernetesBackend implements Backend {
       }
     }
     this.#view.deleted(name);
+    this.#keptLogs.delete(name);
     const emitted = this.#emitted.get(name);
     if (emitted !== undefined) emitted.cancelled = true;
     this.#emitted.delete(name);
+  }
+
+  /**
+   * Cancel and deadlines (Port). The log is read first and kept (the pods go with the stop); then
+   * the Job's activeDeadlineSeconds is set to the time it has been active, so the Job controller
+   * stops it now: it deletes the pod with its terminationGracePeriodSeconds (CANCEL_GRACE_SECONDS
+   * at create: SIGTERM, then SIGKILL), marks the Job Failed and never starts another pod. The
+   * Job object stays until DELETE (or its TTL). A Job that ended already is left alone.
+   */
+  async stop(name: string, _graceSeconds: number): Promise<void> {
+    const { job, pods } = await this.#observe(name);
+    const info = fromJob(job, pods, [], this.#now(), this.#limits);
+    if (TERMINAL_STATUSES.has(info.status)) return;
+    if (this.#client.patchJobDeadline === undefined) {
+      throw new UnsupportedError('this Kubernetes client cannot patch a Job; use DELETE');
+    }
+    const limits = this.#jobsWatch?.limits ?? KEPT_LOG_LIMITS;
+    if (pods.length > 0) {
+      const logs = await jobLogTail(this.#client, name, pods, limits).catch(() => undefined);
+      if (logs !== undefined) this.#keptLogs.set(name, logs);
+    }
+    const startedAt = Date.parse(job.status?.startTime?.toString() ?? '');
+    const active = Number.isFinite(startedAt)
+      ? Math.ceil((this.#now().getTime() - startedAt) / 1000)
+      : 1;
+    await this.#client.patchJobDeadline(name, Math.max(1, active));
+  }
+
+  /** The cluster's nodes (needs a ClusterRole that may list nodes; 403 otherwise). */
+  async capacity(): Promise<NodeCapacity[]> {
+    if (this.#client.listNodes === undefined) return [];
+    return nodeCapacities(await this.#client.listNodes(), this.#gpuResourceName);
+  }
+
+  /** What a stopped Job printed before its pods went, when they are gone now. */
+  #withKept(name: string, logs: string, limits: LogLimits): string {
+    const kept = this.#keptLogs.get(name);
+    return logs === '' && kept !== undefined ? boundLogText(kept, limits) : logs;
   }
 
   async list(): Promise<JobInfo[]> {
@@ -318,10 +376,13 @@ export class KubernetesBackend implements Backend {
             });
       // Deleted by us while its pods and logs were read: a late snapshot must not bring it back.
       if (emitted.cancelled) return;
+      const kept = this.#keptLogs.has(name);
+      const handed = this.#withKept(name, logs, limits);
+      this.#keptLogs.delete(name);
       watch.listener({
         info: TERMINAL_STATUSES.has(final.status) ? final : info,
-        logs,
-        ...(partial && { partial }),
+        logs: handed,
+        ...(partial && !kept && { partial }),
       });
     })().catch(() => undefined);
   }

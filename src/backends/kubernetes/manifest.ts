@@ -2,6 +2,8 @@
 import type { Toleration } from './tolerations.js';
 import { UnsupportedError } from '../../domain/errors.js';
 import { KUBE_MANAGED_BY_LABEL } from './labels.js';
+import type { LimitModes } from '../shared/limit-modes.js';
+import { DEADLINE_BACKSTOP_SECONDS } from './settings.js';
 import type { JobSpec, Mount } from '../../domain/job.js';
 import type {
   V1Container,
@@ -28,6 +30,10 @@ export interface ManifestOptions {
   runAsNonRoot: boolean;
   /** This instance's managed-by value (managedByValue(INSTANCE_ID)); `pman` when unset. */
   managedBy: string;
+  /** MEMORY_LIMIT_MODE / IGNORE_LIMITS (issue 13); unset: hard limits. */
+  limits?: LimitModes;
+  /** CANCEL_GRACE_SECONDS as the pod's terminationGracePeriodSeconds; unset: Kubernetes' 30. */
+  stopGraceSeconds?: number;
 }
 
 /** The volume name of the shared storage: a fixed DNS-1123 label, whatever VOLUME_NAME is. */
@@ -57,6 +63,9 @@ export function toJob(spec: JobSpec, opts: ManifestOptions): V1Job {
   };
   const podSpec: V1PodSpec = {
     restartPolicy: 'Never',
+    ...(opts.stopGraceSeconds !== undefined && {
+      terminationGracePeriodSeconds: opts.stopGraceSeconds,
+    }),
     // Jobs never talk to the API, and plugins must not see service env vars.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
@@ -79,7 +88,10 @@ export function toJob(spec: JobSpec, opts: ManifestOptions): V1Job {
       // One failed pod fails the Job: a plugin run is not retried behind CUBE's back.
       backoffLimit: 0,
       ttlSecondsAfterFinished: opts.ttlSecondsAfterFinished,
-      activeDeadlineSeconds: opts.activeDeadlineSeconds,
+      activeDeadlineSeconds:
+        spec.timeoutSeconds === undefined
+          ? opts.activeDeadlineSeconds
+          : spec.timeoutSeconds + DEADLINE_BACKSTOP_SECONDS,
       template: { metadata: { labels: { ...labels } }, spec: podSpec },
     },
   };
@@ -120,11 +132,27 @@ function storageVolume(name: string, mount: Mount, profile: ManifestOptions['pro
   return { name, hostPath: { path: mount.source, type: 'Directory' } };
 }
 
-function resources(spec: JobSpec, opts: ManifestOptions): V1Container['resources'] {
+/**
+ * Requests and limits by MEMORY_LIMIT_MODE / IGNORE_LIMITS. hard (default): CPU and memory limits
+ * (requests = limits × JOB_REQUEST_RATIO when below 1); soft: the CPU limit and a memory request
+ * without a memory limit (the pod is never OOM-killed for its declared memory, as under pman's
+ * Docker reservation); IGNORE_LIMITS: requests only, no limits (as pman's Swarm). GPUs are always
+ * a limit: an extended resource's request defaults to (and must equal) its limit.
+ */
+export function resources(spec: JobSpec, opts: ManifestOptions): V1Container['resources'] {
   const { cpuMillicores, memoryMiB, gpus } = spec.resources;
-  const limits: Record<string, string> = { cpu: `${cpuMillicores}m`, memory: `${memoryMiB}Mi` };
-  // GPUs go in limits only: an extended resource's request defaults to (and must equal) its limit.
-  if (gpus > 0) limits[opts.gpuResourceName] = String(gpus);
+  const gpuLimit: Record<string, string> = gpus > 0 ? { [opts.gpuResourceName]: String(gpus) } : {};
+  const modes = opts.limits;
+  if (modes?.ignoreLimits === true || modes?.memoryLimitMode === 'soft') {
+    const requests = { cpu: `${cpuMillicores}m`, memory: `${memoryMiB}Mi` };
+    const limits = modes.ignoreLimits ? gpuLimit : { cpu: `${cpuMillicores}m`, ...gpuLimit };
+    return Object.keys(limits).length > 0 ? { limits, requests } : { requests };
+  }
+  const limits: Record<string, string> = {
+    cpu: `${cpuMillicores}m`,
+    memory: `${memoryMiB}Mi`,
+    ...gpuLimit,
+  };
   if (opts.requestRatio >= 1) return { limits };
   const requests = {
     cpu: `${Math.ceil(cpuMillicores * opts.requestRatio)}m`,

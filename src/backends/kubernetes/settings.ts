@@ -9,6 +9,9 @@ import {
 } from '../../config/syntax.js';
 import { readInstanceId } from '../../config/instance.js';
 import { parseTolerations } from './tolerations.js';
+import { readLimitModes } from '../shared/limit-modes.js';
+import type { LimitModes } from '../shared/limit-modes.js';
+import { DEFAULT_CANCEL_GRACE_SECONDS } from '../../config/control.js';
 import type { Toleration } from './tolerations.js';
 
 export type { Toleration } from './tolerations.js';
@@ -27,6 +30,8 @@ export interface KubernetesBackendConfig<K extends KubernetesKind = KubernetesKi
   tolerations: readonly Toleration[];
   imagePullSecrets: readonly string[];
   ttlSecondsAfterFinished: number;
+  /** JOB_DEADLINE_SECONDS (default 7 days here): the Job's activeDeadlineSeconds, a backstop
+   *  behind the service's own deadline (src/service/deadlines.ts), which every backend has. */
   activeDeadlineSeconds: number;
   pullFailureSeconds: number;
   admissionFailureSeconds: number;
@@ -35,6 +40,11 @@ export interface KubernetesBackendConfig<K extends KubernetesKind = KubernetesKi
   runAsNonRoot: boolean;
   /** INSTANCE_ID: the managed-by label value becomes `pman-<id>` (shared/labels.ts). */
   instanceId?: string;
+  /** MEMORY_LIMIT_MODE and IGNORE_LIMITS (issue 13); absent: hard limits. */
+  limits?: LimitModes;
+  /** CANCEL_GRACE_SECONDS as each pod's terminationGracePeriodSeconds (a cancel ends the Job
+   *  through its deadline, and the Job controller deletes the pod with the pod's grace). */
+  stopGraceSeconds?: number;
 }
 
 /** Warned about when set for another backend (KUBECONFIG is ambient in many shells: left out). */
@@ -43,7 +53,6 @@ export const KUBERNETES_VARIABLES = [
   'NODE_SELECTOR',
   'IMAGE_PULL_SECRETS',
   'JOB_TTL_SECONDS',
-  'JOB_DEADLINE_SECONDS',
   'IMAGE_PULL_FAILURE_SECONDS',
   'ADMISSION_FAILURE_SECONDS',
   'GPU_RESOURCE_NAME',
@@ -51,6 +60,17 @@ export const KUBERNETES_VARIABLES = [
   'JOB_TOLERATIONS',
   'RUN_AS_NON_ROOT',
 ] as const;
+
+/**
+ * How long after a run's deadline (timeout_seconds, JOB_DEADLINE_SECONDS) the Job's own
+ * activeDeadlineSeconds fires: the service stops the run first (with its message and grace); the
+ * Job's deadline only catches a run the service could not stop (it was down). Kubernetes counts
+ * from the Job's start, the service from the container's, so the margin also covers a pull.
+ */
+export const DEADLINE_BACKSTOP_SECONDS = 300;
+
+/** The Job's activeDeadlineSeconds when JOB_DEADLINE_SECONDS is unset: 7 days, as before. */
+const DEFAULT_ACTIVE_DEADLINE_SECONDS = 604_800;
 
 export function readKubernetesSettings<K extends KubernetesKind>(
   r: EnvReader,
@@ -82,12 +102,20 @@ export function readKubernetesSettings<K extends KubernetesKind>(
     tolerations: r.parsed('JOB_TOLERATIONS', parseTolerations) ?? [],
     imagePullSecrets: r.parsed('IMAGE_PULL_SECRETS', parseNameList) ?? [],
     ttlSecondsAfterFinished: r.int('JOB_TTL_SECONDS', 86_400, { min: 0 }),
-    activeDeadlineSeconds: r.int('JOB_DEADLINE_SECONDS', 604_800, { min: 1 }),
+    activeDeadlineSeconds: activeDeadline(r.optionalInt('JOB_DEADLINE_SECONDS', { min: 1 })),
     pullFailureSeconds: r.int('IMAGE_PULL_FAILURE_SECONDS', 300, { min: 0 }),
     admissionFailureSeconds: r.int('ADMISSION_FAILURE_SECONDS', 60, { min: 0 }),
     gpuResourceName,
     requestRatio: r.fraction('JOB_REQUEST_RATIO', 1),
     // The restricted SCC refuses root, so OpenShift always asks for non-root.
     runAsNonRoot: kind === 'openshift' ? true : (runAsNonRoot ?? false),
+    limits: readLimitModes(r),
+    stopGraceSeconds: r.int('CANCEL_GRACE_SECONDS', DEFAULT_CANCEL_GRACE_SECONDS, { min: 0 }),
   };
+}
+
+function activeDeadline(jobDeadlineSeconds: number | undefined): number {
+  return jobDeadlineSeconds === undefined
+    ? DEFAULT_ACTIVE_DEADLINE_SECONDS
+    : jobDeadlineSeconds + DEADLINE_BACKSTOP_SECONDS;
 }

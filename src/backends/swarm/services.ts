@@ -2,7 +2,7 @@
 // and answered in domain errors: create, our service by exact name, every service with its tasks.
 import type Docker from 'dockerode';
 import { z } from 'zod';
-import { NotFoundError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { LogLimits } from '../../domain/job.js';
 import type { StreamOptions } from '../backend.js';
 import { engineCall } from '../shared/engine-client.js';
@@ -19,6 +19,18 @@ const rawServiceSchema = z.object({
   Version: z.object({ Index: z.number() }),
   Spec: z.record(z.string(), z.unknown()),
 });
+
+/** A task's container, where a stop needs it. */
+const taskContainersSchema = z.array(
+  z.object({
+    Status: z
+      .object({
+        State: z.string().optional(),
+        ContainerStatus: z.object({ ContainerID: z.string().optional() }).optional(),
+      })
+      .optional(),
+  }),
+);
 
 /** How many service ids go into one task-list filter (keeps the query string short). */
 const TASK_FILTER_CHUNK = 50;
@@ -95,6 +107,52 @@ export class Services {
     await this.#call({ name }, (signal) =>
       this.#docker.getService(serviceId).update({ ...options, abortSignal: signal }),
     );
+  }
+
+  /**
+   * The container of the service's running task when it runs on this engine's node (a one-node
+   * swarm, or a task placed on the manager): a stop can then signal it directly, which keeps the
+   * task, its container and its log (scaling to 0 removes the task, and its log with it).
+   */
+  async localContainer(name: string, serviceId: string): Promise<string | undefined> {
+    const raw: unknown = await this.#call({ name }, (signal) =>
+      this.#docker.listTasks({ filters: { service: [serviceId] }, abortSignal: signal }),
+    );
+    const running = taskContainersSchema
+      .parse(raw)
+      .find((t) => t.Status?.State === 'running' && t.Status.ContainerStatus?.ContainerID);
+    const id = running?.Status?.ContainerStatus?.ContainerID;
+    if (id === undefined) return undefined;
+    try {
+      await this.#call({ name }, (signal) =>
+        this.#docker.getContainer(id).inspect({ abortSignal: signal }),
+      );
+      return id;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * SIGTERM to the task's container now, then `docker stop -t grace` in the background (the
+   * engine sends the SIGKILL). The task ends failed with the signal's exit code; with restart
+   * condition none, Swarm starts no other.
+   */
+  async signalContainer(name: string, containerId: string, graceSeconds: number): Promise<void> {
+    const container = this.#docker.getContainer(containerId);
+    try {
+      await this.#call({ name }, (signal) =>
+        container.kill({ signal: 'SIGTERM', abortSignal: signal }),
+      );
+    } catch (err) {
+      // Not running any more (409) or gone: it ended by itself.
+      if (err instanceof ConflictError || err instanceof NotFoundError) return;
+      throw err;
+    }
+    engineCall(this.#timeoutMs + graceSeconds * 1000, { name }, (signal) =>
+      container.stop({ t: graceSeconds, abortSignal: signal }),
+    ).catch(() => undefined);
   }
 
   /** GET /nodes (the capacity route). */

@@ -16,6 +16,7 @@ import { managedByValue } from '../shared/labels.js';
 import { swarmHardeningSupport } from './hardening.js';
 import type { SwarmBackendConfig } from './settings.js';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
+import { boundLogText } from '../../domain/logs.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
 import { createDockerClient, engineCall } from '../shared/engine-client.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
@@ -61,6 +62,9 @@ export async function createSwarmBackend(
   return backend;
 }
 
+/** What a stop keeps of a job's log when no watch said its archive bounds (1 MiB; all lines). */
+const KEPT_LOG_LIMITS: LogLimits = { tail: Number.MAX_SAFE_INTEGER, maxBytes: 1 << 20 };
+
 export class SwarmBackend implements Backend {
   readonly name = 'swarm';
   readonly capabilities: Capabilities;
@@ -71,6 +75,9 @@ export class SwarmBackend implements Backend {
   readonly #services: Services;
   /** Our services as the engine last reported them. */
   readonly #jobs: WatchedJobs<SwarmEntry>;
+  /** The log of each job scaled to 0 by a stop, read before (scaling down removes the task). */
+  readonly #keptLogs = new Map<string, string>();
+  #watchLimits: LogLimits | undefined;
 
   constructor(
     docker: Docker,
@@ -125,13 +132,18 @@ export class SwarmBackend implements Backend {
     return entry.info;
   }
 
-  read(name: string, options: ReadOptions = {}): Promise<JobRead> {
-    return this.#jobs.read(name, options);
+  async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
+    return this.#withKept(name, await this.#jobs.read(name, options), options.logs);
   }
 
   /** Every status change the event-fed view stores, terminal ones with their log (Port). */
   watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
-    this.#jobs.watchJobs(limits, listener);
+    this.#watchLimits = limits;
+    this.#jobs.watchJobs(limits, (snapshot) => {
+      const name = snapshot.info.name;
+      if (!TERMINAL_STATUSES.has(snapshot.info.status)) return listener(snapshot);
+      listener(this.#withKept(name, snapshot, limits));
+    });
   }
 
   /** Following, the service log never ends by itself: the caller ends it from the task state. */
@@ -145,22 +157,39 @@ export class SwarmBackend implements Backend {
   }
 
   async delete(name: string): Promise<void> {
+    this.#keptLogs.delete(name);
     const service = await this.#services.inspect(name);
     await this.#services.remove(name, service.ID);
     this.#jobs.forget(name);
   }
 
   /**
-   * Cancel and deadlines (Port): the service is scaled to 0 replicas, so Swarm stops its task
-   * (SIGTERM, SIGKILL after the StopGracePeriod set at create from CANCEL_GRACE_SECONDS — Swarm
-   * cannot change the grace of a running task without replacing it); the service, its finished
-   * task and its log stay until DELETE. A job that ended already is left alone.
+   * Cancel and deadlines (Port). When the task's container runs on this engine's node, it is
+   * signalled directly (SIGTERM, `docker stop -t grace`): the task ends failed, and the service,
+   * the task and its log stay until DELETE. Otherwise the service is scaled to 0 replicas, so
+   * Swarm stops the task with its StopGracePeriod (CANCEL_GRACE_SECONDS at create); scaling down
+   * removes the task and its log, so the log is read first and kept. A job that ended is left.
    */
-  async stop(name: string, _graceSeconds: number): Promise<void> {
+  async stop(name: string, graceSeconds: number): Promise<void> {
     const service = await this.#services.inspect(name);
     const { info } = await this.#jobs.read(name);
     if (TERMINAL_STATUSES.has(info.status)) return;
+    const local = await this.#services.localContainer(name, service.ID);
+    if (local !== undefined) {
+      await this.#services.signalContainer(name, local, graceSeconds);
+      return;
+    }
+    const limits = this.#watchLimits ?? KEPT_LOG_LIMITS;
+    const kept = await this.#services.readLogTail(name, service.ID, limits).catch(() => undefined);
+    if (kept !== undefined) this.#keptLogs.set(name, kept);
     await this.#services.scaleToZero(name, service.ID);
+  }
+
+  /** What a job scaled to 0 printed before its task went, when the engine has no log now. */
+  #withKept(name: string, read: JobRead, limits: LogLimits | undefined): JobRead {
+    const kept = this.#keptLogs.get(name);
+    if (kept === undefined || read.logs !== '' || limits === undefined) return read;
+    return { ...read, logs: boundLogText(kept, limits), partial: false };
   }
 
   /** The swarm's ready nodes with what each offers (GPUs: SWARM_GPU_RESOURCE's generic resource). */

@@ -131,6 +131,25 @@ export class ContainerRoutes {
       return c.body(null, 204);
     });
 
+    // Cancel (issue 13): the backend sends SIGTERM, then `stop -t grace`. This fake's jobs obey
+    // SIGTERM at once (exit 143); a stop of a container that no longer runs is a 304, as dockerd's.
+    app.post('/containers/:name/kill', (c) => {
+      const x = byName(c);
+      if (x === undefined) return err(c, 404, 'No such container');
+      if (x.status !== 'running') return err(c, 409, `Container ${x.id} is not running`);
+      const signal = c.req.query('signal') ?? 'SIGKILL';
+      this.#end(x, signal === 'SIGTERM' || signal === '15' ? 143 : 137);
+      return c.body(null, 204);
+    });
+
+    app.post('/containers/:name/stop', (c) => {
+      const x = byName(c);
+      if (x === undefined) return err(c, 404, 'No such container');
+      if (x.status !== 'running') return c.body(null, 304);
+      this.#end(x, 143);
+      return c.body(null, 204);
+    });
+
     app.get('/containers/:name/logs', (c) => {
       const x = byName(c);
       if (x === undefined) return err(c, 404, 'No such container');
@@ -148,6 +167,15 @@ export class ContainerRoutes {
       this.#emit(x, 'destroy');
       return c.body(null, 204);
     });
+  }
+
+  /** A running container killed by a signal. */
+  #end(x: FakeContainer, exitCode: number): void {
+    x.status = 'exited';
+    x.finishedAt = new Date().toISOString();
+    x.exitCode = exitCode;
+    this.#emit(x, 'kill');
+    this.#emit(x, 'die');
   }
 
   #emit(c: FakeContainer, action: string): void {

@@ -104,6 +104,31 @@ export class SwarmRoutes {
       return s === undefined ? err(c, 404, 'service not found') : c.json(inspectOf(s));
     });
 
+    // Cancel (issue 13): the backend scales the service to 0 replicas with the version it read.
+    // Its running task is shut down (SIGTERM: exit 143); the service and its log stay.
+    app.post('/services/:id/update', async (c) => {
+      const s = find(c);
+      if (s === undefined) return err(c, 404, 'service not found');
+      if (c.req.query('version') !== '1') {
+        return err(c, 400, 'update out of sequence: the version query parameter is missing or old');
+      }
+      const spec = await c.req.json<FakeService['Spec']>();
+      const replicas = (spec as { Mode?: { Replicated?: { Replicas?: number } } }).Mode?.Replicated
+        ?.Replicas;
+      s.Spec = spec;
+      this.#serviceEvent(s, 'update');
+      if (replicas === 0 && s.task.Status.State === 'running') {
+        s.task.Status = {
+          Timestamp: new Date().toISOString(),
+          State: 'shutdown',
+          Message: 'shutdown',
+          ContainerStatus: { ExitCode: 143 },
+        };
+        this.#taskEvent(s, 'die');
+      }
+      return c.json({ Warnings: [] });
+    });
+
     app.get('/services/:id/logs', (c) => {
       const s = find(c);
       if (s === undefined) return err(c, 404, 'service not found');

@@ -53,6 +53,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: ['ns'],
     storeOnly: false,
   }),
+  // Cluster-scoped, store-only: the capacity route lists them (tests POST the nodes they want).
+  r('', 'v1', 'nodes', 'Node', { namespaced: false, shortNames: ['no'] }),
   r('apps', 'v1', 'deployments', 'Deployment', { shortNames: ['deploy'] }),
   r('batch', 'v1', 'jobs', 'Job', { storeOnly: false }),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),

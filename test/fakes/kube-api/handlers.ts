@@ -11,6 +11,7 @@ import { createJob, createStored } from './create.js';
 import { deleteObject } from './delete.js';
 import { podLog } from './log-route.js';
 import { patchObject } from './patch.js';
+import { patchJob } from './job-patch.js';
 import { getObject, listObjects, watchObjects } from './reads.js';
 import { methodNotAllowed } from './status.js';
 
@@ -42,6 +43,8 @@ export class ResourceHandlers {
         if (r.name === undefined || r.sub !== undefined) return fail(methodNotAllowed());
         return deleteObject(this.#c, info, r.namespace, r.name, req.query, req.body);
       case 'PATCH':
+        if (info.plural === 'jobs' && r.name !== undefined && r.sub === undefined)
+          return patchJob(this.#c, r.namespace ?? '', r.name, req);
         if (!info.storeOnly || r.name === undefined || r.sub !== undefined)
           return fail(methodNotAllowed());
         return patchObject(this.#c, r, r.name, req);
