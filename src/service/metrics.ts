@@ -1,7 +1,9 @@
 // The server's Prometheus metrics (issue 14, GET /metrics): one prom-client Registry per app, never
 // the library's global one, so every app a test builds has its own and none collide. Job counts
-// come from the ledger's event hub (one subscriber, not counters scattered over the flows); the
-// gauges are read from the store when scraped. Label values are bounded sets: never a jid.
+// come from the store's event log, read on from where the last scrape stopped (not counters
+// scattered over the flows, and no live subscriber: the ledger publishes to its hub only while an
+// event stream listens); the gauges are read from the store when scraped. Label values are
+// bounded sets: never a jid.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   BackendRefusedError,
@@ -14,6 +16,9 @@ import {
 } from '../domain/errors.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
 import type { Ledger, StoreEvent } from '../store/ledger.js';
+
+/** Events read per query when a scrape catches up with the event log. */
+const EVENT_BATCH = 1000;
 
 /** Seconds: fast answers from the store up to a slow engine call or a long pull. */
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -75,7 +80,8 @@ export class Metrics {
   readonly #queued: () => number;
   /** The highest run id seen: a run's first event is the first of an id above it (ids only grow). */
   #lastRunId: number;
-  #unsubscribe: (() => void) | undefined;
+  /** The last event counted (seq). */
+  #cursor: number;
   /** When the backend last answered a read or list, or its watch reported (ms); ping excluded. */
   #lastView: number | undefined;
   #probe: (() => Promise<boolean>) | undefined;
@@ -107,6 +113,8 @@ export class Metrics {
       help: 'Runs recorded in the job store (accepted by a POST, or adopted from the engine)',
       labelNames: ['backend'],
       registers,
+      // Synchronous, and registered before pman_jobs_finished_total: both are current when read.
+      collect: () => this.#catchUp(),
     });
     this.#finished = new Counter({
       name: 'pman_jobs_finished_total',
@@ -145,9 +153,9 @@ export class Metrics {
       this.#finished.inc({ backend: this.#backend, status }, 0);
     this.#storeGauges(registers);
     this.#backendGauges(registers);
-    // The current newest run: only runs created after this start count as created here.
+    // Where the store stands now: only what happens after this start is counted.
     this.#lastRunId = options.ledger.history({ limit: 1 }).runs[0]?.id ?? 0;
-    this.#unsubscribe = options.ledger.hub.subscribe((event) => this.#onEvent(event));
+    this.#cursor = options.ledger.eventBounds().last;
   }
 
   /** The scrape in Prometheus' text format. */
@@ -202,13 +210,23 @@ export class Metrics {
     this.#lastView = this.#now();
   }
 
-  /** Stops following the store (the registry stays readable). */
+  /** Nothing to release today (the store is read at scrape time); kept for the server's drain. */
   close(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    this.#probe = undefined;
   }
 
-  #onEvent(event: StoreEvent): void {
+  /** Counts the events written since the last scrape. */
+  #catchUp(): void {
+    for (;;) {
+      const events = this.#ledger.eventsSince(this.#cursor, EVENT_BATCH);
+      for (const event of events) this.#count(event);
+      const last = events.at(-1);
+      if (last !== undefined) this.#cursor = last.seq;
+      if (events.length < EVENT_BATCH) return;
+    }
+  }
+
+  #count(event: StoreEvent): void {
     if (event.runId > this.#lastRunId) {
       this.#lastRunId = event.runId;
       this.#created.inc({ backend: this.#backend });

@@ -5,15 +5,18 @@
 // when unsafe, and carried by the request's log lines (pino output captured through a stream).
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory.js';
 import type { CreateOptions } from '../../src/backends/backend.js';
 import type { JobInfo, JobSpec } from '../../src/domain/job.js';
+import { listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/service/metrics.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { postJson, sampleBody, sampleSpec, testApp, until } from '../fixtures.js';
 import type { TestApp } from '../fixtures.js';
+import { httpSettings } from './http-settings.js';
 import { SseReader } from './sse-reader.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -194,20 +197,48 @@ describe('GET /metrics', () => {
     expect(age).toBeGreaterThanOrEqual(0);
   });
 
-  it('counts open event streams until their client leaves', async () => {
+  it('counts open event streams and followed logs until their client leaves', async () => {
     const t = await testApp();
-    const clients = async (route: string) =>
-      sample(await scrape(t), 'pman_event_stream_clients', { route });
-    const res = await t.app.request('/api/v1/events/');
-    expect(res.status).toBe(200);
-    const sse = new SseReader(res);
-    expect(await clients('/api/v1/events/')).toBe(1);
-    await submit(t, 'job-1');
-    const [frame] = await sse.take(1);
-    expect(frame?.event).toBe('status');
-    await sse.cancel();
-    await settle();
-    expect(await clients('/api/v1/events/')).toBe(0);
+    const l = await listen({
+      ip: '127.0.0.1',
+      port: 0,
+      http: httpSettings(),
+      fetch: t.app.fetch,
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      const clients = async (route: string) =>
+        sample(await scrape(t), 'pman_event_stream_clients', { route });
+      const base = `http://127.0.0.1:${l.port}`;
+      const res = await fetch(`${base}/api/v1/events/`);
+      expect(res.status).toBe(200);
+      const sse = new SseReader(res);
+      await submit(t, 'job-1');
+      t.backend.start('job-1', 'hi\n');
+      const [frame] = await sse.take(1);
+      expect(frame?.event).toBe('status');
+      const followed = await fetch(`${base}/api/v1/job-1/logs/?follow=1`);
+      const logs = (followed.body as ReadableStream<Uint8Array>).getReader();
+      expect(new TextDecoder().decode((await logs.read()).value)).toBe('hi\n');
+      expect(await clients('/api/v1/events/')).toBe(1);
+      expect(await clients('/api/v1/:jid/logs/')).toBe(1);
+      await sse.cancel();
+      await until(async () => ((await clients('/api/v1/events/')) === 0 ? true : undefined), {
+        what: 'the event stream counted as closed',
+      });
+      // The followed log ends with the job.
+      t.backend.finish('job-1', 0);
+      while (!(await logs.read()).done);
+      await until(async () => ((await clients('/api/v1/:jid/logs/')) === 0 ? true : undefined), {
+        what: 'the followed log counted as closed',
+      });
+      // Plain requests (app.request(), no connection) are never counted as streams.
+      expect((await t.app.request('/api/v1/events/')).status).toBe(200);
+      expect(await clients('/api/v1/events/')).toBe(0);
+    } finally {
+      l.server.closeAllConnections();
+      await new Promise((resolve) => l.server.close(resolve));
+    }
   });
 
   it('reports the webhook outbox depth', async () => {
