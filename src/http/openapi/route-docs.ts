@@ -8,6 +8,7 @@ import type { HISTORY_PARAMETERS } from '../wire/history.js';
 import { DEFAULT_HISTORY_LIMIT } from '../wire/history.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../wire/idempotency-key.js';
 import { IGNORED_FIELDS_HEADER } from '../wire/ignored-fields.js';
+import { PMAN3_FIELDS } from '../wire/legacy.js';
 import type { JOBS_PARAMETERS } from '../wire/jobs-query.js';
 import { json } from './describe.js';
 import type { Answer, Parameter, RouteDoc } from './describe.js';
@@ -136,8 +137,7 @@ export function routeDocs(ctx: DocContext): Readonly<Record<string, RouteDoc>> {
         },
         POST: {
           summary: 'Create a job',
-          description:
-            "pman's create (api.md §5). The pman 3 shape (`cmd_args`, `selfexec`, …) and the pman 4/5 shape (no `input_dir`/`output_dir`) are accepted and mapped. Checks, in order: body format (415/413/400), field validation (one 400 bundle, pman's field order), empty entrypoint, bad env, backend capabilities (plain-string 400s), duplicate jid (409).",
+          description: `pman's create (api.md §5). Older shapes are accepted and mapped: pman 3 (string fields ${PMAN3_FIELDS.map((f) => `\`${f}\``).join(', ')} and no \`entrypoint\`) and pman 4/5 (\`entrypoint\` but neither \`input_dir\` nor \`output_dir\`: both become \`key-<jid>/incoming\`, \`key-<jid>/outgoing\`). Checks, in order: body format (415/413/400), field validation (one 400 bundle, pman's field order), empty entrypoint, bad env, backend capabilities (plain-string 400s), duplicate jid (409).`,
           tags: API,
           headers: {
             [IDEMPOTENCY_KEY_HEADER]: {
