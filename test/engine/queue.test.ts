@@ -143,7 +143,11 @@ describe.skipIf(!engineUp)('the fair queue and retries on the Docker engine', ()
       running: number;
     };
     expect(listed.running).toBe(2);
-    expect(listed.queue.map((q) => q.jid)).toEqual(expected.slice(2));
+    const answered = answers.map((a) => a.message).join(' | ');
+    expect(
+      listed.queue.map((q) => q.jid),
+      `${answered}\n${s.output().slice(-4000)}`,
+    ).toEqual(expected.slice(2));
     expect(listed.queue.map((q) => q.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect((await job(s, id('b4'))).message).toBe('queued (position 8)');
 
