@@ -5,12 +5,16 @@ import yargs from 'yargs';
 import { DEFAULT_JWT_RULES } from './config/auth.js';
 import type { JwtRules } from './config/auth.js';
 import type { Config, ConfigOverrides } from './config/config.js';
+import { CLIENT_SYNOPSIS, clientCommandOf, withClientCommands } from './client/cli-args.js';
+import type { ClientCommand } from './client/commands.js';
 
 export type CliAction =
   | { kind: 'serve'; overrides: ConfigOverrides }
   /** Print `text` on stdout and exit 0 (--version, --desc, --synopsis, --help). */
   | { kind: 'print'; text: string }
   | { kind: 'token'; expiresIn: string; subject?: string }
+  /** A client command against PMAN_URL (src/client): main.ts runs it and exits with its code. */
+  | { kind: 'client'; command: ClientCommand }
   /** A usage error: print on stderr and exit non-zero. */
   | { kind: 'fail'; message: string };
 
@@ -24,9 +28,14 @@ SYNOPSIS
          [-x|--desc] [-y|--synopsis] [--version] [-v|--verbosity <level>] [-h|--help]
     pman token [--expiresIn <duration>] [--subject <name>]
 
+CLIENT (against PMAN_URL, default http://127.0.0.1:5010, with PMAN_TOKEN)
+
+${CLIENT_SYNOPSIS}
+
 BRIEF EXAMPLE
 
     pman --ip 0.0.0.0 --port 5010
+    pman submit job.json && pman wait chris-jid-1
 `;
 
 export const DESCRIPTION = `${SYNOPSIS}
@@ -65,9 +74,11 @@ export function verbosityToLogLevel(level: number): Config['logLevel'] {
 }
 
 function buildParser(argv: readonly string[]) {
-  return yargs([...argv])
+  return withClientCommands(yargs([...argv]))
     .scriptName('pman')
-    .usage('$0 [options]\n$0 token [--expiresIn <duration>] [--subject <name>]')
+    .usage(
+      '$0 [options]\n$0 token [--expiresIn <duration>] [--subject <name>]\n$0 <client command> (PMAN_URL, PMAN_TOKEN)',
+    )
     .version(false)
     .help(false)
     .exitProcess(false)
@@ -108,6 +119,13 @@ export async function parseCli(argv: readonly string[], version: string): Promis
   if (args.version === true) return { kind: 'print', text: `Version: ${version}` };
   if (args.desc === true) return { kind: 'print', text: DESCRIPTION };
   if (args.synopsis === true) return { kind: 'print', text: SYNOPSIS };
+  let client: ClientCommand | undefined;
+  try {
+    client = clientCommandOf(args);
+  } catch (err) {
+    return { kind: 'fail', message: err instanceof Error ? err.message : String(err) };
+  }
+  if (client !== undefined) return { kind: 'client', command: client };
   if (args._[0] === 'token') {
     const expiresIn = typeof args.expiresIn === 'string' ? args.expiresIn : '2d';
     const subject = typeof args.subject === 'string' ? args.subject : undefined;

@@ -13,6 +13,7 @@ import type { Backend } from './backends/backend.js';
 import { createBackend } from './backends/registry.js';
 import type { CreatedBackend } from './backends/registry.js';
 import { parseCli, signToken } from './cli.js';
+import { runClientCommand } from './client/run.js';
 import type { Config } from './config/config.js';
 import { readTokenSigning } from './config/auth.js';
 import { loadConfig, parseDotEnv } from './config/config.js';
@@ -334,6 +335,8 @@ async function main(argv: readonly string[]): Promise<number> {
         return 1;
       }
     }
+    case 'client':
+      return runClientCommand(action.command, env);
     case 'serve':
       break;
   }
