@@ -200,7 +200,8 @@ async function followEvents() {
       if (lastSeq !== undefined) headers['Last-Event-ID'] = String(lastSeq);
       const res = await fetch('/api/v1/events/', { headers, signal: controller.signal });
       if (!res.ok) {
-        streamState(`Event stream not available (${await errorText(res)}); polling.`);
+        const hint = res.status === 401 ? ' Type the token above.' : '';
+        streamState(`Event stream not available (${await errorText(res)}); polling.${hint}`);
       } else {
         live = true;
         streamState('Live: following the event stream.');
