@@ -263,13 +263,12 @@ export class Metrics {
         const targets = this.#ledger.outbox.status();
         pending.set(targets.reduce((sum, t) => sum + t.pending, 0));
         const oldest = Math.min(...targets.map((t) => t.oldestQueued ?? Infinity));
-        oldestAge.reset();
-        if (Number.isFinite(oldest)) oldestAge.set(Math.max(0, (this.#now() - oldest) / 1000));
+        oldestAge.set(Number.isFinite(oldest) ? Math.max(0, (this.#now() - oldest) / 1000) : 0);
       },
     });
     const oldestAge = new Gauge({
       name: 'pman_webhook_outbox_oldest_age_seconds',
-      help: 'Age of the oldest pending webhook delivery (absent when none is pending)',
+      help: 'Age of the oldest pending webhook delivery (0 when none is pending)',
       registers,
     });
   }

@@ -242,6 +242,9 @@ describe('GET /metrics', () => {
   });
 
   it('reports the webhook outbox depth', async () => {
+    const none = await scrape(await testApp());
+    expect(sample(none, 'pman_webhook_outbox_pending')).toBe(0);
+    expect(sample(none, 'pman_webhook_outbox_oldest_age_seconds')).toBe(0);
     const ledger = Ledger.inMemory();
     ledger.setWebhookTargets(['http://127.0.0.1:9/hook']);
     const t = await testApp({ ledger });
