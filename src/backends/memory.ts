@@ -126,6 +126,11 @@ export class MemoryBackend implements Backend {
         if (terminal) return;
         // Anything printed while the reader held the chunks is read again before waiting.
         if (fresh.length > 0) continue;
+        // `yield*`, even of nothing, gave way to other tasks: a print or an end in that gap woke
+        // nobody, so look again before sleeping.
+        const now = this.#jobs.get(name);
+        if (now === undefined || now.logs.length > sent || TERMINAL_STATUSES.has(now.info.status))
+          continue;
         await new Promise<void>((resolve) => {
           const wake = (): void => {
             this.#followers.delete(wake);
