@@ -173,7 +173,7 @@ describe.skipIf(!kubectlPresent).each(variants)('kustomize %s', (variant) => {
       {
         apiGroups: ['batch'],
         resources: ['jobs'],
-        verbs: ['create', 'delete', 'get', 'list', 'watch'],
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'watch'],
       },
       { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
