@@ -103,8 +103,12 @@ describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 120_
     );
     const { page, errors } = await open('/docs');
     await page.locator('.opblock').first().waitFor();
-    const shown = await listedOperations(page);
-    expect(expected.filter((op) => !shown.includes(op))).toEqual([]);
+    // Every operation, once the reference has rendered them all (bounded by STEP_MS).
+    const missing = async () => {
+      const shown = await listedOperations(page);
+      return expected.filter((op) => !shown.includes(op));
+    };
+    await expect.poll(missing, { timeout: STEP_MS }).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -140,7 +144,9 @@ describe.skipIf(!present)('/docs and /ui/ in headless chromium', { timeout: 120_
     await page.locator('#log', { hasText: 'second line' }).waitFor();
     t.backend.finish(jid, 0);
     await row.locator('.status', { hasText: 'finishedSuccessfully' }).waitFor();
-    await expect.poll(() => row.locator('.age time').textContent()).toMatch(/^\d+ s$/);
+    await expect
+      .poll(() => row.locator('.age time').textContent(), { timeout: STEP_MS })
+      .toMatch(/^\d+ s$/);
     await page.locator('#log-state', { hasText: 'complete' }).waitFor();
     expect(await page.locator('#log').textContent()).toBe('first line\nsecond line\n');
 
