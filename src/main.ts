@@ -280,6 +280,8 @@ async function serveUntilSignal(config: Config): Promise<number> {
     log.info({ signal: await shutdownSignal() }, 'shutting down');
     jobs.reconciler.stop();
     jobs.queue.stop();
+    // No deadline fires into a closing store; the next start re-arms them from the store.
+    jobs.close();
     clearInterval(retention);
     await drain(server, created.backend, log);
     metrics.close();
