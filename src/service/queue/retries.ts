@@ -119,16 +119,19 @@ export class Retries {
   async #record(run: LedgerRun, info: JobInfo, logs: string, d: Decision): Promise<boolean> {
     const { ledger } = this.#deps;
     const now = (this.#deps.now ?? Date.now)();
-    const finished = Date.parse(info.timestamp);
+    const parsed = Date.parse(info.timestamp);
+    const finished = Number.isFinite(parsed) ? parsed : now;
     const previous = ledger.attempts.of(run.id).at(-1);
+    // The run's start is when it was first seen started, which a short attempt may pass unseen.
+    const began = previous?.retried ?? run.started;
     const next = attemptText(d.attempt + 1, d.total);
     const recorded = await ledger.attempts.retry(run.id, {
       attempt: d.attempt,
       status: info.status,
       message: info.message,
       exitCode: d.exitCode,
-      started: previous?.retried ?? run.started,
-      finished: Number.isFinite(finished) ? finished : now,
+      started: began === null ? null : Math.min(began, finished),
+      finished,
       logs,
       waiting: {
         status: 'started',
