@@ -143,7 +143,15 @@ describe('fake kube-api wire shapes', () => {
       {},
       { 'content-type': 'application/merge-patch+json' },
     );
-    expect([patch.status, patch.json]).toEqual([405, fixture('status-405.json')]);
+    // Jobs are patchable (a cancel sets activeDeadlineSeconds, issue 13): a missing one is a 404.
+    expect([patch.status, patch.json]).toEqual([
+      404,
+      {
+        ...fixture('status-404-job.json'),
+        message: 'jobs.batch "x" not found',
+        details: { name: 'x', group: 'batch', kind: 'jobs' },
+      },
+    ]);
     expect((await call('PUT', `${JOBS}/x`, {})).json).toEqual(fixture('status-405.json'));
     const always = manifest();
     (
