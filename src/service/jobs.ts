@@ -167,7 +167,9 @@ export class JobService {
     this.#deadlines = new Deadlines({
       ledger: deps.ledger,
       defaultSeconds: deps.config.control?.jobDeadlineSeconds,
-      stop: (run, reason) => this.#stopper.stop(run, reason),
+      // A run between two attempts (a retry's backoff) has no engine object: it ends with the
+      // deadline's message too, not "cancelled before it started".
+      stop: (run, reason) => this.#stopper.stop(run, reason, reason),
       warn: (message, err) => this.#warn(message, err),
     });
     this.#reconciler = new Reconciler({
