@@ -147,7 +147,7 @@ describe('fake kube-api wire shapes', () => {
     expect([patch.status, patch.json]).toEqual([
       404,
       {
-        ...fixture('status-404-job.json'),
+        ...(fixture('status-404-job.json') as Record<string, unknown>),
         message: 'jobs.batch "x" not found',
         details: { name: 'x', group: 'batch', kind: 'jobs' },
       },
