@@ -147,6 +147,20 @@ for (const backend of ['docker', 'swarm'] as const) {
       expect((await call(`${server.url}/api/v1/${id}/`, 'GET')).status).toBe(404);
     });
 
+    it("GET /api/v1/capacity/ names the engine's node(s) with their CPUs and memory", async () => {
+      const res = await call(`${server.url}/api/v1/capacity/`, 'GET');
+      expect(res.status).toBe(200);
+      const nodes = res.json.nodes as Json[];
+      expect(nodes.length).toBeGreaterThanOrEqual(1);
+      for (const node of nodes) {
+        expect(typeof node.name).toBe('string');
+        expect(node.cpu_millicores).toBeGreaterThan(0);
+        expect(node.memory_mib).toBeGreaterThan(0);
+      }
+      expect(res.json).toMatchObject({ container_env: backend, queued: 0 });
+      expect(res.json.caps).toMatchObject({ max_running: null, cancel_grace_seconds: 2 });
+    });
+
     it('stops a sleep 60 with timeout_seconds 3: DeadlineExceeded', async () => {
       const id = await submit('echo started; sleep 60', { timeout_seconds: 3 });
       const end = await ended(id);
