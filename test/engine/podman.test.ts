@@ -15,6 +15,7 @@ import type { PodmanBackendConfig } from '../../src/backends/podman/settings.js'
 import { defaultJobHardening } from '../../src/backends/shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/backends/shared/labels.js';
 import { resolveLocalVolume } from '../../src/backends/shared/local-volume.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { assertSupported } from '../../src/domain/capabilities.js';
 import {
   BackendUnavailableError,
@@ -28,6 +29,8 @@ import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { logsOf, statusOf } from '../fixtures.js';
 import { hostJobSpec, untilFinished } from './host-job.js';
+import { REACH_PROBE, startHostListener } from './host-listener.js';
+import type { HostListener } from './host-listener.js';
 import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
 
 const IMAGE = '127.0.0.1:5999/pman-ts/busybox:test';
@@ -399,6 +402,39 @@ describe.skipIf(!podmanUp)('podman backend on rootful Podman', () => {
     await expect(other.delete(name)).rejects.toBeInstanceOf(NotFoundError);
     expect(containersNamed(name)).toEqual([name]);
     await backend.delete(name);
+  });
+
+  describe('JOB_NETWORK: a job cannot reach a port the host listens on', () => {
+    let listener: HostListener;
+    beforeAll(async () => {
+      listener = await startHostListener();
+    });
+    afterAll(() => listener.close());
+
+    it('the default ("none"): the connection fails, and the job itself runs to its end', async () => {
+      const name = nextName();
+      await backend.create(await spec(name, REACH_PROBE, { env: { TARGET: listener.target } }));
+      expect(await untilFinished(backend, name)).toMatchObject({
+        status: 'finishedWithError',
+        message: 'exited with code 7',
+      });
+      expect(await logsOf(backend, name, { tail: 10, maxBytes: 1000 })).toMatch(/^unreachable$/m);
+    });
+
+    it("control: JOB_NETWORK=bridge (Podman's default network) reaches it, so the probe is real", async () => {
+      const bridged = await open({ hardening: defaultJobHardening('bridge') });
+      const name = nextName();
+      await bridged.create(await spec(name, REACH_PROBE, { env: { TARGET: listener.target } }));
+      expect(await untilFinished(bridged, name)).toMatchObject({ status: 'finishedSuccessfully' });
+      expect(await logsOf(bridged, name, { tail: 10, maxBytes: 1000 })).toMatch(/^reached$/m);
+    });
+
+    it('start-up refuses JOB_NETWORK=host and a network that does not exist', async () => {
+      await expect(open({ hardening: defaultJobHardening('host') })).rejects.toThrow(/JOB_NETWORK/);
+      await expect(open({ hardening: defaultJobHardening(`${run}-nonet`) })).rejects.toBeInstanceOf(
+        ConfigError,
+      );
+    });
   });
 
   it('docker_local_volume: VOLUME_NAME → the Podman volume mountpoint; an unknown one → ConfigError', async () => {
