@@ -76,7 +76,12 @@ export class Stopper {
     try {
       await backend.stop?.(run.jid, this.#deps.graceSeconds);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!(err instanceof NotFoundError)) {
+        // Refused or unreachable: the run goes on, so it must not end saying it was stopped.
+        // (A deadline is tried again by the next reconciler pass.)
+        if (noted) await ledger.stops.clear(run.id, reason);
+        throw err;
+      }
       // The object is gone already: the run ends with the reason and what it had written.
       await ledger.finish(run.id, {
         status: 'finishedWithError',

@@ -8,6 +8,7 @@ type Commit = <T>(body: () => T) => Promise<T>;
 export class Stops {
   readonly #commit: Commit;
   readonly #set: Statement<[string, number]>;
+  readonly #clear: Statement<[number, string]>;
 
   constructor(db: Database, commit: Commit) {
     this.#commit = commit;
@@ -16,10 +17,21 @@ export class Stops {
       `UPDATE runs SET stop_reason = ? WHERE id = ? AND stop_reason IS NULL
          AND status NOT IN ('finishedSuccessfully', 'finishedWithError')`,
     );
+    this.#clear = db.prepare(
+      `UPDATE runs SET stop_reason = NULL WHERE id = ? AND stop_reason = ?
+         AND status NOT IN ('finishedSuccessfully', 'finishedWithError')`,
+    );
   }
 
   /** Notes why the run is stopped; false when it had a reason already or has ended. */
   note(runId: number, reason: string): Promise<boolean> {
     return this.#commit(() => this.#set.run(reason, runId).changes > 0);
+  }
+
+  /** Takes a reason back when the engine refused the stop: the run goes on, and ends as it ends. */
+  clear(runId: number, reason: string): Promise<void> {
+    return this.#commit(() => {
+      this.#clear.run(runId, reason);
+    });
   }
 }

@@ -3,6 +3,8 @@
 // is a 409; DELETE works afterwards; a job the engine never had is cancelled without starting; a
 // `timeout_seconds` run ends `DeadlineExceeded: ran longer than N s`.
 import { describe, expect, it } from 'vitest';
+import { MemoryBackend } from '../../src/backends/memory.js';
+import { BackendUnavailableError } from '../../src/domain/errors.js';
 import { postJson, sampleBody, testApp, until } from '../fixtures.js';
 import type { TestHono } from '../fixtures.js';
 
@@ -81,6 +83,21 @@ describe('POST /api/v1/<jid>/cancel/', () => {
     expect(backend.specOf('c-3')).toBeUndefined();
     expect(backend.stops).toEqual([]);
     expect((await app.request('/api/v1/c-3/', { method: 'DELETE' })).status).toBe(204);
+  });
+});
+
+describe('POST /api/v1/<jid>/cancel/ the engine refuses', () => {
+  it('answers the error and leaves the run to end as it ends', async () => {
+    const refusing = new MemoryBackend();
+    // Before the app wraps the backend (its metrics forward the methods it finds at start).
+    refusing.stop = () => Promise.reject(new BackendUnavailableError('engine away for the test'));
+    const { app, backend, ledger } = await testApp({ backend: refusing });
+    await postJson(app, sampleBody({ jid: 'r-1' }));
+    backend.start('r-1', 'working\n');
+    expect((await cancel(app, 'r-1')).status).toBe(503);
+    expect(ledger.current('r-1')?.stopReason).toBeNull();
+    backend.finish('r-1', 0);
+    expect(await ended(app, 'r-1')).toMatchObject({ status: 'finishedSuccessfully' });
   });
 });
 
