@@ -55,6 +55,22 @@ describe('POST /api/v1/<jid>/cancel/', () => {
     expect(await (await app.request('/api/v1/history/c-1/1/logs/')).text()).toBe('working\n');
   });
 
+  it('never retries a cancelled job, whatever its retries say', async () => {
+    const { app, backend } = await testApp();
+    const body = sampleBody({ jid: 'c-r', retries: { limit: 2, backoff_seconds: 0 } });
+    expect((await postJson(app, body)).status).toBe(201);
+    backend.start('c-r', 'working\n');
+    expect((await cancel(app, 'c-r')).status).toBe(202);
+    const end = await ended(app, 'c-r');
+    expect(String(end.message)).toMatch(/^cancelled/);
+    const history = await json(app.request('/api/v1/history/c-r/'));
+    const runs = history.runs as Array<Record<string, unknown>>;
+    expect(runs).toHaveLength(1);
+    // One attempt, the cancelled one: no second attempt was made.
+    expect(runs[0]?.attempts).toMatchObject([{ attempt: 1, message: 'cancelled by request' }]);
+    expect(backend.stops).toHaveLength(1);
+  });
+
   it('answers 409 for a job that has finished, and 404 for an unknown one', async () => {
     const { app, backend } = await testApp();
     await postJson(app, sampleBody({ jid: 'c-2' }));
