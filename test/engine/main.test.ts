@@ -93,7 +93,7 @@ describe('configuration errors', () => {
     const out = await run([], { CONTAINER_ENV: 'dockr', PORT: 'abc', REMOVE_JOBS: 'maybe' });
     expect(out.code).toBe(1);
     expect(out.stderr.trimEnd().split('\n')).toEqual([
-      'CONTAINER_ENV: "dockr" is not one of docker, podman, swarm, kubernetes, openshift, memory',
+      'CONTAINER_ENV: "dockr" is not one of docker, podman, swarm, kubernetes, openshift, slurm, memory',
       'PORT: "abc" is not a whole number from 0 to 65535',
       'REMOVE_JOBS: "maybe" is not one of yes, no, true, false, 1, 0, on, off',
     ]);
@@ -105,7 +105,7 @@ describe('configuration errors', () => {
     const fromFile = await run([]);
     expect(fromFile.code).toBe(1);
     expect(fromFile.stderr.trimEnd().split('\n')).toEqual([
-      'CONTAINER_ENV: "dockr" is not one of docker, podman, swarm, kubernetes, openshift, memory',
+      'CONTAINER_ENV: "dockr" is not one of docker, podman, swarm, kubernetes, openshift, slurm, memory',
       'PORT: "abc" is not a whole number from 0 to 65535',
     ]);
     // CONTAINER_ENV from the real environment wins; PORT still comes from the file.
