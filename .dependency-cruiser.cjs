@@ -32,25 +32,34 @@ module.exports = {
         'A backend is one folder (memory: memory*.ts); it reaches shared code through ' +
         'src/backends/shared, never through another backend.',
       severity: 'error',
-      from: { path: '^src/backends/(docker|swarm|kubernetes)/' },
+      from: { path: '^src/backends/(docker|swarm|kubernetes|slurm)/' },
       to: {
-        path: '^src/backends/(docker/|swarm/|kubernetes/|memory[^/]*\\.ts$)',
+        path: '^src/backends/(docker/|swarm/|kubernetes/|slurm/|podman/|memory[^/]*\\.ts$)',
         pathNot: '^src/backends/$1/',
       },
+    },
+    {
+      name: 'podman-imports-a-backend-but-docker',
+      comment:
+        "Podman is the Docker backend on Podman's Docker-compatible API (docker/flavour.ts says " +
+        'what differs): it may reuse src/backends/docker, and no other backend.',
+      severity: 'error',
+      from: { path: '^src/backends/podman/' },
+      to: { path: '^src/backends/(swarm/|kubernetes/|slurm/|memory[^/]*\\.ts$)' },
     },
     {
       name: 'memory-backend-imports-another-backend',
       comment: 'The memory backend is a backend too.',
       severity: 'error',
       from: { path: '^src/backends/memory[^/]*\\.ts$' },
-      to: { path: '^src/backends/(docker|swarm|kubernetes)/' },
+      to: { path: '^src/backends/(docker|swarm|kubernetes|slurm|podman)/' },
     },
     {
       name: 'shared-imports-a-backend',
       comment: 'src/backends/shared serves the backends; it must not depend on one of them.',
       severity: 'error',
       from: { path: '^src/backends/shared/' },
-      to: { path: '^src/backends/(docker/|swarm/|kubernetes/|memory[^/]*\\.ts$)' },
+      to: { path: '^src/backends/(docker/|swarm/|kubernetes/|slurm/|podman/|memory[^/]*\\.ts$)' },
     },
     {
       name: 'http-imports-backend-internals',

@@ -61,6 +61,11 @@ const ALLOWED: Record<string, string> = {
     "import { shared } from '../shared/engine.js';\nexport const swarm = shared;",
   'src/backends/kubernetes/kubernetes.ts':
     "import type { V1Job } from '@kubernetes/client-node';\nexport type K = V1Job;\nexport const kubernetes = 1;",
+  'src/backends/slurm/slurm.ts':
+    "import { job } from '../../domain/job.js';\nexport const slurm = job;",
+  // Podman is the Docker backend on Podman's Docker-compatible API: it may reuse docker/.
+  'src/backends/podman/podman.ts':
+    "import { docker } from '../docker/docker.js';\nexport const podman = docker;",
   'src/backends/memory.ts': "import { job } from '../domain/job.js';\nexport const memory = job;",
   'src/backends/registry.ts':
     "export const open = (kind: string): Promise<unknown> =>\n  kind === 'docker' ? import('./docker/docker.js') : import('./memory.js');",
@@ -104,6 +109,16 @@ const FORBIDDEN: Array<{
     rule: 'backend-imports-another-backend',
     file: 'src/backends/kubernetes/bad.ts',
     source: "import { memory } from '../memory.js';\nexport const bad = memory;",
+  },
+  {
+    rule: 'backend-imports-another-backend',
+    file: 'src/backends/slurm/bad.ts',
+    source: "import { docker } from '../docker/docker.js';\nexport const bad = docker;",
+  },
+  {
+    rule: 'podman-imports-a-backend-but-docker',
+    file: 'src/backends/podman/bad.ts',
+    source: "import { swarm } from '../swarm/swarm.js';\nexport const bad = swarm;",
   },
   {
     rule: 'memory-backend-imports-another-backend',
