@@ -18,6 +18,27 @@ const headOnly = (): Response =>
     headers: { 'Content-Type': EVENT_STREAM, 'Cache-Control': 'no-cache' },
   });
 
+/**
+ * An event-stream answer: `:ok` first (the subscription is in place), then `frames()` until it
+ * answers undefined; `close` ends the feed behind it when the client goes.
+ */
+function eventStream(
+  streams: EventStreams,
+  frames: () => Promise<string | undefined>,
+  close: () => void,
+): Response {
+  let opened = false;
+  const source: StreamSource = {
+    next() {
+      if (opened) return frames();
+      opened = true;
+      return Promise.resolve(OPENED);
+    },
+    close,
+  };
+  return streamResponse(source, { contentType: EVENT_STREAM, heartbeatMs: streams.heartbeatMs });
+}
+
 export function eventsRoute(streams: EventStreams): Route {
   return {
     name: 'events',
@@ -27,21 +48,11 @@ export function eventsRoute(streams: EventStreams): Route {
         const query = parseEventsQuery(c.req.url, c.req.header('Last-Event-ID'));
         if (c.req.method === 'HEAD') return Promise.resolve(headOnly());
         const feed = streams.feed(query, () => dropConnection(c));
-        let opened = false;
-        const source: StreamSource = {
-          async next() {
-            if (!opened) {
-              opened = true;
-              return OPENED;
-            }
-            const items = await feed.next();
-            return items.length === 0 ? undefined : feedFrames(items);
-          },
-          close: () => feed.close(),
+        const frames = async (): Promise<string | undefined> => {
+          const items = await feed.next();
+          return items.length === 0 ? undefined : feedFrames(items);
         };
-        return Promise.resolve(
-          streamResponse(source, { contentType: EVENT_STREAM, heartbeatMs: streams.heartbeatMs }),
-        );
+        return Promise.resolve(eventStream(streams, frames, () => feed.close()));
       },
     },
   };
@@ -62,21 +73,11 @@ export function jobEventsRoute(streams: EventStreams): Route {
           stop.abort();
           return Promise.resolve(headOnly());
         }
-        let opened = false;
-        const source: StreamSource = {
-          async next() {
-            if (!opened) {
-              opened = true;
-              return OPENED;
-            }
-            const item = await items.next();
-            return item.done === true ? undefined : jobEventFrame(item.value);
-          },
-          close: () => stop.abort(),
+        const frames = async (): Promise<string | undefined> => {
+          const item = await items.next();
+          return item.done === true ? undefined : jobEventFrame(item.value);
         };
-        return Promise.resolve(
-          streamResponse(source, { contentType: EVENT_STREAM, heartbeatMs: streams.heartbeatMs }),
-        );
+        return Promise.resolve(eventStream(streams, frames, () => stop.abort()));
       },
     },
   };
