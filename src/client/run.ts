@@ -23,8 +23,17 @@ export async function runClientCommand(cmd: ClientCommand, env: Env): Promise<nu
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
+  // `pman events | head`: a reader that closes the pipe is no error — stop the stream and end
+  // quietly instead of dying on an unhandled EPIPE.
+  let pipeClosed = false;
+  const onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err;
+    pipeClosed = true;
+    abort.abort();
+  };
+  process.stdout.on('error', onStdoutError);
   try {
-    return await runCommand(cmd, client, {
+    const code = await runCommand(cmd, client, {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
       isTTY: process.stdout.isTTY,
@@ -32,7 +41,9 @@ export async function runClientCommand(cmd: ClientCommand, env: Env): Promise<nu
       readInput: (file) => (file === '-' ? readStdin() : readFile(file, 'utf8')),
       signal: abort.signal,
     });
+    return pipeClosed ? 0 : code;
   } finally {
     process.off('SIGINT', onSigint);
+    process.stdout.off('error', onStdoutError);
   }
 }
