@@ -23,6 +23,8 @@ import type { JobInfo, JobSpec } from '../../src/domain/job.js';
 import { describeBackend, until } from '../contract/backend.contract.js';
 import { realHarness } from '../contract/real-harness.js';
 import { logsOf, statusOf } from '../fixtures.js';
+import { SseReader, statusOf as sseStatusOf } from '../http/sse-reader.js';
+import type { StatusData } from '../http/sse-reader.js';
 import { startServer } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
 import { shellJobBody } from './shell-job.js';
@@ -558,6 +560,53 @@ describe.skipIf(env === undefined)('slurm backend on a real Slurm', () => {
       const done = await terminal(id);
       expect(done.json.status).toBe('finishedWithError');
       expect(String(done.json.logs)).toContain('running-now');
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+    });
+
+    it('GET /api/v1/events/ pushes the run from notstarted to exactly one terminal event', async () => {
+      const id = jid();
+      const res = await fetch(`${server.url}/api/v1/events/?jid=${id}`);
+      expect(res.status).toBe(200);
+      const stream = new SseReader(res);
+      try {
+        expect(
+          (await call(`${server.url}/api/v1/`, 'POST', await body(id, 'echo pushed; exit 3')))
+            .status,
+        ).toBe(201);
+        const events: StatusData[] = [];
+        while (!String(events.at(-1)?.status).startsWith('finished')) {
+          const frame = await stream.next(120_000);
+          if (frame === undefined) throw new Error('the stream ended');
+          expect(frame.event).toBe('status');
+          events.push(sseStatusOf(frame));
+        }
+        expect(events[0]).toMatchObject({ jid: id, run: 1, status: 'notstarted' });
+        expect(events.filter((ev) => ev.status.startsWith('finished'))).toHaveLength(1);
+        expect(events.at(-1)).toMatchObject({ status: 'finishedWithError' });
+        expect(events.at(-1)?.message).toMatch(/exit code 3/);
+      } finally {
+        await stream.cancel();
+      }
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+    });
+
+    it('timeout_seconds ends a sleep 300 as DeadlineExceeded, keeping its log', async () => {
+      const id = jid();
+      expect(
+        (
+          await call(
+            `${server.url}/api/v1/`,
+            'POST',
+            await body(id, 'echo started; sleep 300', { timeout_seconds: 5 }),
+          )
+        ).status,
+      ).toBe(201);
+      const done = await terminal(id);
+      expect(done.json).toMatchObject({
+        status: 'finishedWithError',
+        message: 'DeadlineExceeded: ran longer than 5 s',
+      });
+      expect(String(done.json.logs)).toContain('started');
       expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
     });
   });
