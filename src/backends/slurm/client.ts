@@ -6,7 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { BackendRefusedError, BackendUnavailableError } from '../../domain/errors.js';
 import { unreachableCodes } from '../shared/net-errors.js';
-import { withoutTrailingSlashes } from './settings.js';
+import { TOKEN, withoutTrailingSlashes } from './settings.js';
 import type { SlurmBackendConfig } from './settings.js';
 
 const UNREACHABLE = unreachableCodes('ENOENT', 'EACCES');
@@ -90,6 +90,11 @@ export class SlurmClient {
       throw new BackendRefusedError(`SLURM_JWT_FILE ${t.path} cannot be read`, { cause: err });
     }
     const value = text.trim().replace(/^SLURM_JWT=/, '');
+    if (!TOKEN.test(value)) {
+      throw new BackendRefusedError(
+        `SLURM_JWT_FILE ${t.path} holds no token (printable ASCII without spaces)`,
+      );
+    }
     this.#token = { value, at: performance.now() };
     return value;
   }
@@ -136,9 +141,13 @@ export class SlurmClient {
     ).catch((err: unknown) => {
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'string' && UNREACHABLE.has(code)) {
-        throw new BackendUnavailableError(`slurmrestd unreachable (${code})`, { cause: err });
+        throw new BackendUnavailableError(`slurmrestd unreachable at SLURM_URL (${code})`, {
+          cause: err,
+        });
       }
-      throw new BackendUnavailableError('slurmrestd request failed', { cause: err });
+      throw new BackendUnavailableError(`slurmrestd request failed (SLURM_URL): ${String(err)}`, {
+        cause: err,
+      });
     });
     if (status === 401 || status === 403) {
       throw new BackendRefusedError(

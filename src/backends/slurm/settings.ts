@@ -77,6 +77,9 @@ export function withoutTrailingSlashes(p: string): string {
   return p.slice(0, end);
 }
 
+/** What an HTTP header value can carry (a JWT is base64url parts and dots). */
+export const TOKEN = /^[\x21-\x7e]+$/;
+
 /** Slurm user names: what useradd accepts (no spaces, no ':' that would break a header). */
 const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
@@ -103,7 +106,15 @@ export function readSlurmSettings(r: EnvReader): SlurmBackendConfig {
       r.problem('SLURM_JWT_FILE', `"${jwtFile}" is not an absolute path`);
     token = { kind: 'file', path: jwtFile };
   } else if (jwt !== undefined) {
-    token = { kind: 'value', token: jwt };
+    // `scontrol token` prints SLURM_JWT=<token>: a pasted line works as the file's does.
+    const value = jwt.replace(/^SLURM_JWT=/, '');
+    if (!TOKEN.test(value)) {
+      r.problem(
+        'SLURM_JWT',
+        'is not a token: printable ASCII without spaces (it is sent as a header)',
+      );
+    }
+    token = { kind: 'value', token: value };
   } else {
     r.problem(
       'SLURM_JWT',
