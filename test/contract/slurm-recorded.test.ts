@@ -22,6 +22,7 @@ import {
   nodesAnswerSchema,
   submitAnswerSchema,
 } from '../../src/backends/slurm/status.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { InvalidSpecError, NotFoundError } from '../../src/domain/errors.js';
 import { sampleSpec } from '../fixtures.js';
 
@@ -278,5 +279,33 @@ describe('slurmrestd v0.0.38 as recorded (22.05.8)', () => {
       await backend.close();
       rewrite = (_n, b) => b;
     }
+  });
+
+  it('partitions: SLURM_PARTITION names known partitions, else the server does not start', async () => {
+    routes = {
+      'GET /slurm/v0.0.38/ping': [200, 'ping'],
+      'GET /slurm/v0.0.38/nodes': [200, 'nodes'],
+      'GET /slurm/v0.0.38/partitions': [200, 'partitions'],
+      'GET /slurm/v0.0.38/jobs': [200, 'jobs-done'],
+    };
+    const cfg = (partition: string): SlurmBackendConfig => ({
+      kind: 'slurm',
+      endpoint: { kind: 'unix', socketPath },
+      token: { kind: 'value', token: 'tok' },
+      user: 'pmanslurm',
+      apiVersion: 'v0.0.38',
+      partition,
+      runtime: 'docker',
+      logDir: path.join(dir, 'partition-logs'),
+      pollSeconds: 300,
+    });
+    const deps = { log: pino({ level: 'silent' }), timeoutMs: 5000 };
+    const start = createSlurmBackend(cfg('pman,gpu'), deps);
+    await expect(start).rejects.toBeInstanceOf(ConfigError);
+    await expect(start).rejects.toThrow(
+      /^SLURM_PARTITION: Slurm has no partition "gpu" \(it has pman\)$/,
+    );
+    const backend = await createSlurmBackend(cfg('pman'), deps);
+    await backend.close();
   });
 });

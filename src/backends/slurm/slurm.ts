@@ -3,6 +3,7 @@
 // from the poll-based view (view.ts), logs from the job's output file in SLURM_LOG_DIR.
 import { randomBytes } from 'node:crypto';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { ConfigError } from '../../config/errors.js';
 import {
   BackendUnavailableError,
   ConflictError,
@@ -27,7 +28,12 @@ import { ESLURM_INVALID_JOB_ID, SlurmApiError, SlurmClient } from './client.js';
 import { readFrom, readLogBytes, readLogFile } from './logs.js';
 import { runFiles, toSubmitBody } from './manifest.js';
 import type { SlurmBackendConfig } from './settings.js';
-import { fromSlurmJob, nodesAnswerSchema, submitAnswerSchema } from './status.js';
+import {
+  fromSlurmJob,
+  nodesAnswerSchema,
+  partitionsAnswerSchema,
+  submitAnswerSchema,
+} from './status.js';
 import { SlurmView } from './view.js';
 import type { SlurmEntry } from './view.js';
 
@@ -41,10 +47,23 @@ export async function createSlurmBackend(
   const client = new SlurmClient(cfg, deps.timeoutMs);
   await client.call('GET', client.path('ping'));
   const nodes = nodesAnswerSchema.parse(await client.call('GET', client.path('nodes'))).nodes;
+  if (cfg.partition !== undefined) await checkPartition(client, cfg.partition);
   await mkdir(cfg.logDir, { recursive: true });
   const backend = new SlurmBackend(client, cfg, deps, slurmCapabilities(nodes, cfg.runtime));
   await backend.start();
   return backend;
+}
+
+/** A partition Slurm does not know is a start-up error, not a 400 on every job (a list: each). */
+async function checkPartition(client: SlurmClient, partition: string): Promise<void> {
+  const raw = await client.call('GET', client.path('partitions'));
+  const known = new Set(partitionsAnswerSchema.parse(raw).partitions.map((p) => p.name));
+  const missing = partition.split(',').filter((p) => !known.has(p.trim()));
+  if (missing.length > 0) {
+    throw new ConfigError([
+      `SLURM_PARTITION: Slurm has no partition ${missing.map((p) => `"${p}"`).join(', ')} (it has ${[...known].join(', ') || 'none'})`,
+    ]);
+  }
 }
 
 function unlinkQuietly(file: string): Promise<void> {

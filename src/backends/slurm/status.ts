@@ -104,6 +104,9 @@ export type SlurmNode = z.infer<typeof nodeSchema>;
 
 export const jobsAnswerSchema = z.object({ jobs: z.array(jobSchema) });
 export const nodesAnswerSchema = z.object({ nodes: z.array(nodeSchema) });
+export const partitionsAnswerSchema = z.object({
+  partitions: z.array(z.object({ name: z.string() })),
+});
 export const submitAnswerSchema = z.object({ job_id: z.number().optional() });
 
 function isState(state: string): state is SlurmState {
