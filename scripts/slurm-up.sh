@@ -60,13 +60,14 @@ if [ ! -s "$JWT_KEY" ]; then
 fi
 chmod 0600 "$JWT_KEY"
 
-# One node (this machine, as slurmd itself measures it) and one partition.
-node_line=$(slurmd -C | head -1)
+# One node (this machine, as slurmd itself measures it) and one partition. Both daemons are
+# addressed as 127.0.0.1: a fresh machine's hostname need not resolve (no /etc/hosts entry).
+node_line="$(slurmd -C | head -1) NodeAddr=127.0.0.1"
 host=$(hostname -s)
 conf=$(cat <<EOF
 # Written by pman-ts scripts/slurm-up.sh: a one-node test cluster.
 ClusterName=pman
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -107,15 +108,21 @@ else
   conf_changed=0
 fi
 
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file names our daemon only while that pid is alive and is that program (a stale file's pid
+# may have been reused by another process after a reboot or a crash).
+running() {
+  local pid
+  [ -f "$1" ] && pid=$(cat "$1") && kill -0 "$pid" 2>/dev/null \
+    && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
+}
 
-if ! running /run/pman-slurmctld.pid; then
+if ! running /run/pman-slurmctld.pid slurmctld; then
   log "starting slurmctld"
   slurmctld
 elif [ "$conf_changed" -eq 1 ]; then
   scontrol reconfigure
 fi
-if ! running /run/pman-slurmd.pid; then
+if ! running /run/pman-slurmd.pid slurmd; then
   log "starting slurmd"
   slurmd
 fi
@@ -132,7 +139,7 @@ esac
 
 # slurmrestd refuses to run as root; SLURM_JWT=daemon makes it take each request's token.
 REST_PID=$DIR/slurmrestd.pid
-if ! running "$REST_PID"; then
+if ! running "$REST_PID" runuser; then
   log "starting slurmrestd on 127.0.0.1:$PORT"
   runuser -u nobody -- env SLURM_JWT=daemon \
     slurmrestd -s openapi/v0.0.38 "127.0.0.1:$PORT" >"$LOGS/slurmrestd.log" 2>&1 &
