@@ -28,7 +28,7 @@ import { fingerprintOf } from './fingerprint.js';
 import { assertBackendReady, backendHealth } from './health.js';
 import { startStream, streamOfBytes } from './log-stream.js';
 import { Reconciler } from './reconciler.js';
-import { infoOfRun, isTerminal } from './run-info.js';
+import { infoOfRun, isTerminal, isTerminalStatus } from './run-info.js';
 import { RunRecorder } from './run-recorder.js';
 import { heldRead, queuedText } from './queue/held.js';
 import { queueFields, Retries } from './queue/retries.js';
@@ -476,14 +476,15 @@ export class JobService {
     // A backend that watches its jobs hands over their end with the complete log by itself: a
     // GET that sees it first waits (briefly) for that capture instead of reading the whole log a
     // second time alongside it; only if none comes does it capture the end itself.
-    if (isTerminalRead(read)) await this.#awaitEnd(run, GET_SETTLE_MS);
+    if (isTerminalStatus(read.info.status)) await this.#awaitEnd(run, GET_SETTLE_MS);
     const recorded = this.#live(jid);
     if (recorded !== undefined && isTerminal(recorded)) return this.#finishedRead(recorded);
     await this.#recorder.observe(run, read, false);
     const now = this.#live(jid);
     if (now !== undefined && isTerminal(now)) return this.#finishedRead(now);
     // An ended look that did not end the run (an attempt that is retried): the store's word.
-    if (now !== undefined && isTerminalRead(read)) return { info: infoOfRun(now), logs: read.logs };
+    if (now !== undefined && isTerminalStatus(read.info.status))
+      return { info: infoOfRun(now), logs: read.logs };
     // A retried run's later attempt says which it is ("attempt 2 of 3").
     const attempt = now === undefined ? undefined : this.#retries.runningText(now);
     return attempt === undefined ? read : { ...read, info: { ...read.info, message: attempt } };
@@ -528,7 +529,7 @@ export class JobService {
     // A snapshot whose log could not be read is recorded after one more read of it.
     const complete = snapshot.partial !== true;
     const known = this.#deps.ledger.current(jid);
-    if (known !== undefined && this.#pending(known) && isTerminalRead(snapshot)) {
+    if (known !== undefined && this.#pending(known) && isTerminalStatus(snapshot.info.status)) {
       // The engine has not confirmed the run's object (onCreated), so this cannot be the end of
       // a run we started: it is a half-answered create being cleaned up (the engine made the
       // container but its answer was lost) or a foreign object of that name. The reconciler
@@ -616,7 +617,7 @@ export class JobService {
 
   /** A run deleted before it finished keeps what it wrote and says how it ended. */
   async #endRemoved(run: LedgerRun, read: JobRead | undefined): Promise<void> {
-    if (read !== undefined && isTerminalRead(read)) {
+    if (read !== undefined && isTerminalStatus(read.info.status)) {
       await this.#recorder.finish(run, read.info, read.logs, true);
       return;
     }
@@ -717,10 +718,6 @@ export class JobService {
   assertBackendReady(): Promise<void> {
     return assertBackendReady(this.#deps.backend);
   }
-}
-
-function isTerminalRead(read: JobRead): boolean {
-  return read.info.status === 'finishedSuccessfully' || read.info.status === 'finishedWithError';
 }
 
 function waitingInfo(spec: JobSpec, message: string): JobInfo {

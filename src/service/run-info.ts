@@ -1,7 +1,7 @@
 // What the job object says about a run the store holds (a finished one, or one still waiting for
 // the engine), and the spec an adopted engine object is recorded with.
 import { TERMINAL_STATUSES } from '../domain/job.js';
-import type { JobInfo, JobSpec } from '../domain/job.js';
+import type { JobInfo, JobSpec, JobStatus } from '../domain/job.js';
 import type { LedgerRun } from '../store/ledger.js';
 
 /** The run's JobInfo: RFC 3339 time of its finish, else its start, else its intake. */
@@ -19,8 +19,14 @@ export function infoOfRun(run: LedgerRun): JobInfo {
   return info;
 }
 
+export type TerminalStatus = 'finishedSuccessfully' | 'finishedWithError';
+
+export function isTerminalStatus(status: JobStatus): status is TerminalStatus {
+  return TERMINAL_STATUSES.has(status);
+}
+
 export function isTerminal(run: LedgerRun): boolean {
-  return TERMINAL_STATUSES.has(run.status);
+  return isTerminalStatus(run.status);
 }
 
 /**

@@ -2,17 +2,11 @@
 // status event, or at the end its outcome and complete log — and adopts engine objects of ours
 // that have no run. Every look (a GET, the backend's watch, the reconciler) goes through here.
 import type { Backend, JobRead } from '../backends/backend.js';
-import { TERMINAL_STATUSES } from '../domain/job.js';
-import type { JobInfo, JobStatus, LogLimits } from '../domain/job.js';
+import type { JobInfo, LogLimits } from '../domain/job.js';
 import type { Ledger, LedgerRun } from '../store/ledger.js';
 import type { Retries } from './queue/retries.js';
-import { ADOPTED_FINGERPRINT, adoptedSpec, isTerminal } from './run-info.js';
-
-type TerminalStatus = 'finishedSuccessfully' | 'finishedWithError';
-
-function isTerminalStatus(status: JobStatus): status is TerminalStatus {
-  return TERMINAL_STATUSES.has(status);
-}
+import { ADOPTED_FINGERPRINT, adoptedSpec, isTerminal, isTerminalStatus } from './run-info.js';
+import type { TerminalStatus } from './run-info.js';
 
 /** The message of a run whose engine object disappeared while nobody was watching. */
 export const VANISHED_TEXT =
