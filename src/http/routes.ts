@@ -172,7 +172,8 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       name: 'capacity',
       path: '/api/v1/capacity/',
       handlers: {
-        GET: async () => {
+        GET: async (c) => {
+          rejectUnknown(new URL(c.req.url).searchParams, []);
           const report = await capacityReport({
             backend,
             ledger: deps.ledger,
@@ -205,7 +206,11 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       name: 'cancel',
       path: '/api/v1/:jid/cancel/',
       handlers: {
-        POST: async (c) => json(202, toWire(await jobs.cancel(jid(c)), '', cmdStyle)),
+        POST: async (c) => {
+          // A parameter here would be a misunderstanding (e.g. ?grace=): refused, never ignored.
+          rejectUnknown(new URL(c.req.url).searchParams, []);
+          return json(202, toWire(await jobs.cancel(jid(c)), '', cmdStyle));
+        },
       },
     },
     {

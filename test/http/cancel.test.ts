@@ -83,6 +83,17 @@ describe('POST /api/v1/<jid>/cancel/', () => {
     expect((await cancel(app, 'nope')).status).toBe(404);
   });
 
+  it('refuses a query parameter with a 400 naming it, and stops nothing', async () => {
+    const { app, backend } = await testApp();
+    await postJson(app, sampleBody({ jid: 'c-q' }));
+    const res = await app.request('/api/v1/c-q/cancel/?grace=0', { method: 'POST' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      message: { grace: 'is not a parameter of this route (none)' },
+    });
+    expect(backend.stops).toEqual([]);
+  });
+
   it('cancels a job the engine does not have yet without starting it', async () => {
     const { app, backend, ledger } = await testApp();
     backend.setOutage('down for the test');

@@ -67,6 +67,15 @@ describe('GET /api/v1/capacity/', () => {
     });
   });
 
+  it('refuses a query parameter with a 400 naming it (the route has none)', async () => {
+    const { app } = await testApp();
+    const res = await app.request('/api/v1/capacity/?node=n1');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      message: { node: 'is not a parameter of this route (none)' },
+    });
+  });
+
   it('answers 503 while the engine is down', async () => {
     const backend = new MemoryBackend();
     const { app } = await testApp({ backend });
