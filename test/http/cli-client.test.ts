@@ -1,8 +1,10 @@
 // The `pman` client commands (src/client) against an in-process server on a real socket over the
 // memory backend: what each prints, its exit code, and the server's message on a refusal.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/client/commands.js';
@@ -22,6 +24,7 @@ interface Captured {
   code: number;
 }
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NOW = new Date('2026-12-05T18:00:00Z');
 let dir: string;
 let t: TestApp;
@@ -266,6 +269,36 @@ describe('pman client commands', () => {
       .map((l) => JSON.parse(l) as { jid: string; status: string });
     expect(objects.map((o) => o.status)).toEqual(['notstarted', 'started', 'finishedSuccessfully']);
     expect(objects.every((o) => o.jid === 'cli-4')).toBe(true);
+  });
+});
+
+describe('pman events in its own process', () => {
+  it('a reader that closes the pipe (pman events | head) ends it with 0, no EPIPE crash', async () => {
+    await run({ name: 'submit', json: false, file: await bodyFile('cli-pipe-1') });
+    const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+    const child = spawn(
+      process.execPath,
+      ['--import', tsx, path.join(ROOT, 'src/main.ts'), 'events', '--since', '0'],
+      {
+        cwd: dir,
+        env: { ...process.env, PMAN_URL: url, PMAN_TOKEN: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      // Like `head -1`: read the first line, then close our end of the pipe.
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy();
+      // The next event is written to the closed pipe.
+      await run({ name: 'submit', json: false, file: await bodyFile('cli-pipe-2') });
+      expect(await exited).toBe(0);
+      expect(err).not.toMatch(/EPIPE/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
 
