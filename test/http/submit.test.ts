@@ -326,6 +326,9 @@ describe('GET /api/v1/jobs/ filters and pages', () => {
       ['?limit=0', 'limit'],
       ['?cursor=bm9wZQ', 'cursor'],
       ['?status=done', 'status'],
+      ['?status=started&status=notstarted', 'status'],
+      ['?limit=1&limit=2', 'limit'],
+      ['?auid=a&auid=b', 'auid'],
     ];
     for (const [query, field] of bad) {
       const res = await app.request(`/api/v1/jobs/${query}`);

@@ -8,9 +8,17 @@ import { parseStatusFilter } from './query.js';
 
 export const JOBS_PARAMETERS = ['status', 'label', 'auid', 'limit', 'cursor'] as const;
 
+const SINGLE_PARAMETERS = ['status', 'auid', 'limit', 'cursor'] as const;
+
 export function parseJobsQuery(url: string): JobListQuery {
   const params = new URL(url).searchParams;
   rejectUnknown(params, JOBS_PARAMETERS);
+  // Only `label` repeats (all must match): a second status or limit would otherwise be dropped
+  // silently, and `?status=a&status=b` read as "either" would answer only a's jobs.
+  for (const key of SINGLE_PARAMETERS) {
+    if (params.getAll(key).length > 1)
+      throw new ValidationError({ [key]: 'may be given once (only label repeats)' });
+  }
   const query: JobListQuery = {
     labels: params.getAll('label').map((pair) => {
       const eq = pair.indexOf('=');
