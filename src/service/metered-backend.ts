@@ -2,7 +2,7 @@
 // error kind to the metrics (issue 14) — one decorator instead of a counter in every backend. The
 // optional methods exist on it exactly when the real backend has them: the service reads their
 // presence (watchJobs) as a capability.
-import type { Backend, JobRead } from '../backends/backend.js';
+import type { Backend, CreateOptions, JobRead } from '../backends/backend.js';
 import type { BackendOperation, Metrics } from './metrics.js';
 import { backendHealth } from './health.js';
 
@@ -22,7 +22,8 @@ export function meteredBackend(inner: Backend, metrics: Metrics): Backend {
   const metered: Backend = {
     name: inner.name,
     capabilities: inner.capabilities,
-    create: (spec, options) => timed('create', () => inner.create(spec, options)),
+    create: (spec, options) =>
+      timed('create', () => inner.create(spec, countingLateFailure(options, metrics))),
     read: (name, options) => timed('read', () => inner.read(name, options)),
     streamLogs: (name, tail, options) =>
       timedStream(metrics, inner.streamLogs(name, tail, options)),
@@ -53,6 +54,18 @@ export function meteredBackend(inner: Backend, metrics: Metrics): Backend {
   }
   metrics.probeWith(async () => (await backendHealth(metered)) === 'ok');
   return metered;
+}
+
+/** The create's options with `onFailed` also counting the failure (pman_jobs_create_failed_total). */
+function countingLateFailure(options: CreateOptions | undefined, metrics: Metrics): CreateOptions {
+  const onFailed = options?.onFailed;
+  return {
+    ...options,
+    onFailed: (info) => {
+      metrics.createFailedLater();
+      onFailed?.(info);
+    },
+  };
 }
 
 function seconds(started: number): number {

@@ -205,6 +205,14 @@ export class Metrics {
     if (operation === 'create') this.#createFailed.inc({ backend: this.#backend, reason: kind });
   }
 
+  /**
+   * A create that failed after the backend had answered it (Docker: the image pull or the start it
+   * finishes in the background): the engine refused the job, though the call itself succeeded.
+   */
+  createFailedLater(): void {
+    this.#createFailed.inc({ backend: this.#backend, reason: 'refused' });
+  }
+
   /** The backend's view of its jobs is current as of now (a read, a list, a watch report). */
   viewRefreshed(): void {
     this.#lastView = this.#now();

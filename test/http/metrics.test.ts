@@ -185,6 +185,30 @@ describe('GET /metrics', () => {
     expect(sample(text, 'pman_backend_up', { backend: 'memory' })).toBe(1);
   });
 
+  it('counts a create that fails after its answer (a background pull or start) as refused', async () => {
+    const t = await testApp({ backend: new FailingLaterBackend() });
+    await submit(t, 'job-1');
+    await until(async () => {
+      const text = await scrape(t);
+      return sample(text, 'pman_jobs_create_failed_total', {
+        backend: 'memory',
+        reason: 'refused',
+      });
+    });
+    const text = await scrape(t);
+    expect(
+      sample(text, 'pman_jobs_create_failed_total', { backend: 'memory', reason: 'refused' }),
+    ).toBe(1);
+    // The call itself succeeded: it is no error of the create operation.
+    expect(
+      sample(text, 'pman_backend_call_errors_total', {
+        backend: 'memory',
+        operation: 'create',
+        error: 'refused',
+      }),
+    ).toBe(undefined);
+  });
+
   it('reports how old the backend view is only once the backend answered a read or reported', async () => {
     const t = await testApp();
     expect(sample(await scrape(t), 'pman_backend_view_age_seconds', { backend: 'memory' })).toBe(
@@ -371,6 +395,17 @@ class ChattyBackend extends MemoryBackend {
     // Work the create started goes on after the answer (Docker's background start or pull).
     setTimeout(() => this.log?.(`started ${spec.name} in the background`), 20);
     return super.create(spec, options);
+  }
+}
+
+/** A memory backend whose creates answer, then fail in the background, as Docker's failed pull. */
+class FailingLaterBackend extends MemoryBackend {
+  override async create(spec: JobSpec, options?: CreateOptions): Promise<JobInfo> {
+    const info = await super.create(spec, options);
+    setImmediate(() =>
+      options?.onFailed?.({ ...info, status: 'finishedWithError', message: 'image pull failed' }),
+    );
+    return info;
   }
 }
 
