@@ -23,7 +23,11 @@ import {
   submitAnswerSchema,
 } from '../../src/backends/slurm/status.js';
 import { ConfigError } from '../../src/config/errors.js';
-import { InvalidSpecError, NotFoundError } from '../../src/domain/errors.js';
+import {
+  BackendUnavailableError,
+  InvalidSpecError,
+  NotFoundError,
+} from '../../src/domain/errors.js';
 import { sampleSpec } from '../fixtures.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fakes/slurm/v0.0.38');
@@ -307,5 +311,24 @@ describe('slurmrestd v0.0.38 as recorded (22.05.8)', () => {
     );
     const backend = await createSlurmBackend(cfg('pman'), deps);
     await backend.close();
+  });
+
+  it('a token slurmctld rejects (HTTP 500 "unable to load") is a start-up error naming SLURM_JWT', async () => {
+    routes = { 'GET /slurm/v0.0.38/ping': [500, 'ping-bad-token'] };
+    const start = createSlurmBackend(
+      {
+        kind: 'slurm',
+        endpoint: { kind: 'unix', socketPath },
+        token: { kind: 'value', token: 'bad.token.x' },
+        user: 'pmanslurm',
+        apiVersion: 'v0.0.38',
+        runtime: 'docker',
+        logDir: path.join(dir, 'bad-token-logs'),
+        pollSeconds: 300,
+      },
+      { log: pino({ level: 'silent' }), timeoutMs: 5000 },
+    );
+    await expect(start).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(start).rejects.toThrow(/SLURM_USER=pmanslurm .*SLURM_JWT/);
   });
 });

@@ -45,13 +45,30 @@ export async function createSlurmBackend(
   deps: BackendDeps,
 ): Promise<Backend> {
   const client = new SlurmClient(cfg, deps.timeoutMs);
-  await client.call('GET', client.path('ping'));
+  await firstPing(client, cfg.user);
   const nodes = nodesAnswerSchema.parse(await client.call('GET', client.path('nodes'))).nodes;
   if (cfg.partition !== undefined) await checkPartition(client, cfg.partition);
   await mkdir(cfg.logDir, { recursive: true });
   const backend = new SlurmBackend(client, cfg, deps, slurmCapabilities(nodes, cfg.runtime));
   await backend.start();
   return backend;
+}
+
+/**
+ * slurmrestd 22.05 answers a token slurmctld rejects (or a controller it cannot reach) with HTTP 500
+ * "slurmctld config is unable to load": retried like an unreachable daemon, then a start-up error
+ * that names the settings to check.
+ */
+async function firstPing(client: SlurmClient, user: string): Promise<void> {
+  try {
+    await client.call('GET', client.path('ping'));
+  } catch (err) {
+    if (!(err instanceof SlurmApiError)) throw err;
+    throw new BackendUnavailableError(
+      `slurmrestd cannot answer a ping for SLURM_USER=${user} (${err.message}): check SLURM_JWT / SLURM_JWT_FILE (a token for that user) and that slurmctld is up`,
+      { cause: err },
+    );
+  }
 }
 
 /** A partition Slurm does not know is a start-up error, not a 400 on every job (a list: each). */
