@@ -601,6 +601,20 @@ describe.skipIf(env === undefined)('slurm backend on a real Slurm', () => {
           )
         ).status,
       ).toBe(201);
+      // Slurm holds the deadline too (whole minutes, rounded up): its own backstop.
+      const slurm = new SlurmClient(
+        {
+          endpoint: e.endpoint,
+          token: { kind: 'value', token: e.token },
+          user: e.user,
+          apiVersion: 'v0.0.38',
+        },
+        30_000,
+      );
+      const listed = (await slurm.call('GET', slurm.path('jobs'))) as {
+        jobs: Array<{ name: string; time_limit: unknown }>;
+      };
+      expect(listed.jobs.filter((j) => j.name === id).map((j) => j.time_limit)).toEqual([1]);
       const done = await terminal(id);
       expect(done.json).toMatchObject({
         status: 'finishedWithError',
