@@ -70,7 +70,16 @@ export class PmanClient {
     body?: unknown,
     signal?: AbortSignal,
   ): Promise<Response> {
-    const url = new URL(`${this.#base}${path}`);
+    let url: URL;
+    try {
+      url = new URL(`${this.#base}${path}`);
+    } catch {
+      // `PMAN_URL=127.0.0.1:5010` (no scheme): say which setting, not just "Invalid URL".
+      throw new ApiError(
+        0,
+        `PMAN_URL must be a URL such as http://127.0.0.1:5010, got "${this.#base}"`,
+      );
+    }
     for (const [key, value] of Object.entries(query)) {
       if (value === undefined) continue;
       for (const v of typeof value === 'string' ? [value] : value) url.searchParams.append(key, v);

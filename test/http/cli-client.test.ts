@@ -155,6 +155,14 @@ describe('pman client commands', () => {
     );
   });
 
+  it('a PMAN_URL that is no URL: one line naming PMAN_URL, exit 1', async () => {
+    const bad = await run({ name: 'jobs', json: false }, { baseUrl: '127.0.0.1:5010' });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toBe(
+      'pman: PMAN_URL must be a URL such as http://127.0.0.1:5010, got "127.0.0.1:5010"\n',
+    );
+  });
+
   it('jobs: a table with a header and one row per job, --status filters, --json the list', async () => {
     const table = await run({ name: 'jobs', json: false });
     expect(table.code).toBe(0);
@@ -273,6 +281,7 @@ describe('pman client commands', () => {
 });
 
 describe('pman events in its own process', () => {
+  // 60 s: a bound for a loaded machine (a fresh node with tsx starts in seconds), no timing check.
   it('a reader that closes the pipe (pman events | head) ends it with 0, no EPIPE crash', async () => {
     await run({ name: 'submit', json: false, file: await bodyFile('cli-pipe-1') });
     const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -299,7 +308,7 @@ describe('pman events in its own process', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-  });
+  }, 60_000);
 });
 
 describe('pman client commands with token auth', () => {
