@@ -68,7 +68,15 @@ export class Stopper {
     const now = ledger.current(run.jid);
     if (!noted && (now === undefined || now.id !== run.id || isTerminal(now))) throw finished(run);
     if (this.#deps.notCreated(run)) {
-      await ledger.finish(run.id, { status: 'finishedWithError', message: early, logs: '' });
+      // Between two attempts (a retry's backoff) the job did run: it ends with the reason, not
+      // "cancelled before it started" (the attempt that never began has no log of its own; the
+      // earlier attempts keep theirs in the history).
+      const between = ledger.attempts.count(run.id) > 0;
+      await ledger.finish(run.id, {
+        status: 'finishedWithError',
+        message: between ? reason : early,
+        logs: '',
+      });
       // A pull or a create may still be under way at the engine: nothing of it may start.
       await backend.delete(run.jid).catch(() => undefined);
       return 'ended';

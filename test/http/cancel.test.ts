@@ -71,6 +71,40 @@ describe('POST /api/v1/<jid>/cancel/', () => {
     expect(backend.stops).toHaveLength(1);
   });
 
+  it('cancels a job waiting out a retry backoff as a job that ran: cancelled by request, attempt 1 kept', async () => {
+    const { app, backend } = await testApp();
+    const body = sampleBody({ jid: 'c-b', retries: { limit: 2, backoff_seconds: 3600 } });
+    expect((await postJson(app, body)).status).toBe(201);
+    backend.start('c-b', 'first\n');
+    backend.finish('c-b', 1);
+    await until(
+      async () =>
+        String((await json(app.request('/api/v1/c-b/'))).message).includes('retrying')
+          ? true
+          : undefined,
+      { what: 'the backoff of c-b' },
+    );
+    const res = await cancel(app, 'c-b');
+    expect(res.status).toBe(202);
+    expect(await json(res)).toMatchObject({
+      status: 'finishedWithError',
+      message: 'cancelled by request',
+    });
+    expect(await json(app.request('/api/v1/c-b/'))).toMatchObject({
+      message: 'cancelled by request',
+    });
+    const history = await json(app.request('/api/v1/history/c-b/'));
+    const runs = history.runs as Array<{ attempts: Array<Record<string, unknown>> }>;
+    expect(runs[0]?.attempts.map((a) => [a.attempt, a.message])).toEqual([
+      [1, 'exited with code 1'],
+      [2, 'cancelled by request'],
+    ]);
+    expect(await (await app.request('/api/v1/history/c-b/1/attempts/1/logs/')).text()).toBe(
+      'first\n',
+    );
+    expect(backend.stops).toEqual([]);
+  });
+
   it('answers 409 for a job that has finished, and 404 for an unknown one', async () => {
     const { app, backend } = await testApp();
     await postJson(app, sampleBody({ jid: 'c-2' }));
