@@ -331,4 +331,31 @@ describe('slurmrestd v0.0.38 as recorded (22.05.8)', () => {
     await expect(start).rejects.toBeInstanceOf(BackendUnavailableError);
     await expect(start).rejects.toThrow(/SLURM_USER=pmanslurm .*SLURM_JWT/);
   });
+
+  it('a job list slurmrestd answers with an errors list (HTTP 500) is a BackendUnavailableError (503)', async () => {
+    routes = {
+      'GET /slurm/v0.0.38/ping': [200, 'ping'],
+      'GET /slurm/v0.0.38/nodes': [200, 'nodes'],
+      'GET /slurm/v0.0.38/jobs': [500, 'ping-bad-token'],
+    };
+    const backend = await createSlurmBackend(
+      {
+        kind: 'slurm',
+        endpoint: { kind: 'unix', socketPath },
+        token: { kind: 'value', token: 'tok' },
+        user: 'pmanslurm',
+        apiVersion: 'v0.0.38',
+        runtime: 'docker',
+        logDir: path.join(dir, 'list-error-logs'),
+        pollSeconds: 300,
+      },
+      { log: pino({ level: 'silent' }), timeoutMs: 5000 },
+    );
+    try {
+      await expect(backend.read('any')).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(backend.list()).rejects.toThrow(/could not list the jobs: .*unable to load/);
+    } finally {
+      await backend.close();
+    }
+  });
 });

@@ -5,10 +5,12 @@
 import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { BackendUnavailableError } from '../../domain/errors.js';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
 import type { JobInfo, JobStatus, LogLimits } from '../../domain/job.js';
 import type { JobRead } from '../backend.js';
 import { Slots } from '../shared/slots.js';
+import { SlurmApiError } from './client.js';
 import type { SlurmClient } from './client.js';
 import { parseComment, runFiles } from './manifest.js';
 import { fromSlurmJob, jobsAnswerSchema } from './status.js';
@@ -111,7 +113,17 @@ export class SlurmView {
   }
 
   async #fetch(startedAt: number): Promise<Snapshot> {
-    const raw = await this.#o.client.call('GET', this.#o.client.path('jobs'));
+    let raw: unknown;
+    try {
+      raw = await this.#o.client.call('GET', this.#o.client.path('jobs'));
+    } catch (err) {
+      // slurmrestd answers a controller it cannot reach (or a token it no longer takes) with an
+      // errors list: a 503 for the reads waiting on this list, not an unexplained 500.
+      if (!(err instanceof SlurmApiError)) throw err;
+      throw new BackendUnavailableError(`slurmrestd could not list the jobs: ${err.message}`, {
+        cause: err,
+      });
+    }
     const { jobs } = jobsAnswerSchema.parse(raw);
     const byName = new Map<string, SlurmEntry>();
     const ids = new Set<number>();
