@@ -68,6 +68,7 @@ describe('slurm settings', () => {
     [{ SLURM_CONTAINER_RUNTIME: 'runc' }, 'SLURM_CONTAINER_RUNTIME'],
     [{ SLURM_LOG_DIR: '' }, 'SLURM_LOG_DIR'],
     [{ SLURM_LOG_DIR: 'logs' }, 'SLURM_LOG_DIR'],
+    [{ SLURM_LOG_DIR: '/shared/100%x' }, 'SLURM_LOG_DIR'],
     [{ SLURM_POLL_SECONDS: '0' }, 'SLURM_POLL_SECONDS'],
   ])('%j → a problem naming %s', (env, name) => {
     const { problems } = read(env);

@@ -131,6 +131,8 @@ export function readSlurmSettings(r: EnvReader): SlurmBackendConfig {
   }
   const logDir = r.string('SLURM_LOG_DIR') ?? '/var/log/pman-slurm';
   if (!logDir.startsWith('/')) r.problem('SLURM_LOG_DIR', `"${logDir}" is not an absolute path`);
+  // Slurm expands %-patterns (%j, %x …) in the output file's name: the log would go elsewhere.
+  if (logDir.includes('%')) r.problem('SLURM_LOG_DIR', `"${logDir}" must not hold '%'`);
   if (!r.isSet('SLURM_LOG_DIR')) {
     r.problem(
       'SLURM_LOG_DIR',
