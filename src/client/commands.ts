@@ -130,13 +130,15 @@ async function wait(
 ): Promise<number> {
   const body = await client.stream(jobPath(cmd.jid, 'events/'), {}, io.signal);
   let since: number | undefined;
+  /** The final status's time: a run that already ended shows how long it took, not its age. */
+  let ended: number | undefined;
   let last: StatusEvent | undefined;
   const line = (): string =>
     waitLine(
       cmd.jid,
       last?.status ?? 'waiting',
       last?.message,
-      io.now().getTime() - (since ?? io.now().getTime()),
+      (ended ?? io.now().getTime()) - (since ?? io.now().getTime()),
     );
   const redraw = (): void => {
     if (io.isTTY && !cmd.json) io.stdout(`\r\x1b[K${line()}`);
@@ -148,6 +150,7 @@ async function wait(
         last = JSON.parse(e.data) as StatusEvent;
         const t = Date.parse(last.timestamp ?? '');
         if (since === undefined && !Number.isNaN(t)) since = t;
+        if (TERMINAL.has(last.status) && !Number.isNaN(t)) ended = t;
         redraw();
       } else if (e.event === 'end') {
         const end = JSON.parse(e.data) as { status?: string };

@@ -61,6 +61,7 @@ async function run(
   opts: {
     isTTY?: boolean;
     token?: string;
+    now?: Date;
     signal?: AbortSignal;
     stdin?: string;
     baseUrl?: string;
@@ -80,7 +81,7 @@ async function run(
       err += text;
     },
     isTTY: opts.isTTY ?? false,
-    now: () => NOW,
+    now: () => opts.now ?? NOW,
     readInput: async (file) => {
       if (file === '-') return opts.stdin ?? '';
       const { readFile } = await import('node:fs/promises');
@@ -215,6 +216,13 @@ describe('pman client commands', () => {
     expect(JSON.parse(json.out)).toMatchObject({ jid: 'cli-2', status: 'finishedWithError' });
     const none = await run({ name: 'wait', json: false, jid: 'cli-none' });
     expect(none).toMatchObject({ code: 1, err: 'pman: job "cli-none" not found\n' });
+  });
+
+  it('wait on a run that ended long ago shows how long it took, not its age', async () => {
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const ended = await run({ name: 'wait', json: false, jid: 'cli-1' }, { now: inAnHour });
+    expect(ended.code).toBe(0);
+    expect(ended.out).toMatch(/^cli-1 {2}finishedSuccessfully \(exited\) {2}\d+s\n$/);
   });
 
   it('cancel stops a running job; a second cancel prints the 409 message', async () => {
