@@ -134,6 +134,7 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       path: '/api/v1/history/:jid/:run/attempts/:attempt/logs/',
       handlers: {
         GET: (c) => {
+          rejectUnknown(new URL(c.req.url).searchParams, ['tail']);
           const tail = parseTail(query(c).tail);
           const run = parseRunNumber(c.req.param('run'));
           const attempt = parseRunNumber(c.req.param('attempt'), 'attempt');

@@ -101,5 +101,15 @@ describe('retries in the history', () => {
       'second\n',
     );
     expect((await app.request('/api/v1/history/r/1/attempts/3/logs/')).status).toBe(404);
+    const unknown = await app.request('/api/v1/history/r/1/attempts/1/logs/?lines=5');
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toEqual({
+      message: { lines: 'is not a parameter of this route (tail)' },
+    });
+    const zero = await app.request('/api/v1/history/r/1/attempts/0/logs/');
+    expect(zero.status).toBe(400);
+    expect(await zero.json()).toEqual({
+      message: { attempt: 'must be an attempt number (1, 2, …), got "0"' },
+    });
   });
 });

@@ -85,7 +85,7 @@ export function parseRunNumber(segment: string | undefined, name = 'run'): numbe
   const text = segment ?? '';
   if (!/^[1-9]\d{0,14}$/.test(text))
     throw new ValidationError({
-      [name]: `must be a ${name} number (1, 2, …), got ${JSON.stringify(text)}`,
+      [name]: `must be ${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name} number (1, 2, …), got ${JSON.stringify(text)}`,
     });
   return Number(text);
 }
