@@ -88,7 +88,8 @@ export class DockerBackend implements Backend {
   ) {
     this.name = flavour.name;
     this.#explicitNoPidsLimit = flavour.explicitNoPidsLimit;
-    const log = deps.log.child({ backend: flavour.name });
+    // main.ts names the backend on the logger it hands over (one `backend` key per line).
+    const log = deps.log;
     this.#log = log;
     this.#docker = docker;
     this.#cfg = cfg;

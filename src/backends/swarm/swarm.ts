@@ -88,7 +88,7 @@ export class SwarmBackend implements Backend {
   ) {
     this.#cfg = cfg;
     this.#noNewPrivileges = noNewPrivileges;
-    this.#log = deps.log.child({ backend: 'swarm' });
+    this.#log = deps.log; // main.ts names the backend on it
     this.capabilities = caps;
     this.#services = new Services(docker, deps.timeoutMs, managedByValue(cfg.instanceId));
     this.#jobs = new WatchedJobs(new ServiceJobs(this.#services), {
