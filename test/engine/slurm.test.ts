@@ -590,6 +590,26 @@ describe.skipIf(env === undefined)('slurm backend on a real Slurm', () => {
       expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
     });
 
+    it('logs/?follow=1 streams every line once, from the start to the end of the job', async () => {
+      const id = jid();
+      const script = 'for i in 1 2 3 4 5 6; do echo line-$i; sleep 1; done';
+      expect((await call(`${server.url}/api/v1/`, 'POST', await body(id, script))).status).toBe(
+        201,
+      );
+      await until(
+        'the first line',
+        () => job(id),
+        (r) => String(r.json.logs).includes('line-1'),
+        60_000,
+      );
+      const res = await fetch(`${server.url}/api/v1/${id}/logs/?follow=1`, {
+        signal: AbortSignal.timeout(120_000),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe([1, 2, 3, 4, 5, 6].map((i) => `line-${i}\n`).join(''));
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+    });
+
     it('timeout_seconds ends a sleep 300 as DeadlineExceeded, keeping its log', async () => {
       const id = jid();
       expect(

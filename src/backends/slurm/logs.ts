@@ -36,17 +36,21 @@ export async function readLogBytes(file: string, tail?: number): Promise<Uint8Ar
     throw err;
   }
   try {
-    const bytes = new Uint8Array(await handle.readFile());
-    if (tail === undefined) return bytes;
-    if (tail <= 0) return new Uint8Array(0);
-    let lines = 0;
-    for (let i = bytes.length - 2; i >= 0; i--) {
-      if (bytes[i] === NEWLINE && ++lines === tail) return bytes.subarray(i + 1);
-    }
-    return bytes;
+    return lastLines(new Uint8Array(await handle.readFile()), tail);
   } finally {
     await handle.close();
   }
+}
+
+/** The last `tail` lines of `bytes` (all of them when tail is undefined). */
+export function lastLines(bytes: Uint8Array, tail?: number): Uint8Array {
+  if (tail === undefined) return bytes;
+  if (tail <= 0) return new Uint8Array(0);
+  let lines = 0;
+  for (let i = bytes.length - 2; i >= 0; i--) {
+    if (bytes[i] === NEWLINE && ++lines === tail) return bytes.subarray(i + 1);
+  }
+  return bytes;
 }
 
 /** Bytes appended after `offset` (a followed log). */

@@ -25,7 +25,7 @@ import type {
 import { managedByValue } from '../shared/labels.js';
 import { nodeCapacities, slurmCapabilities } from './capacity.js';
 import { ESLURM_INVALID_JOB_ID, SlurmApiError, SlurmClient } from './client.js';
-import { readFrom, readLogBytes, readLogFile } from './logs.js';
+import { lastLines, readFrom, readLogBytes, readLogFile } from './logs.js';
 import { runFiles, toSubmitBody } from './manifest.js';
 import type { SlurmBackendConfig } from './settings.js';
 import {
@@ -194,10 +194,13 @@ export class SlurmBackend implements Backend {
     options: StreamOptions = {},
   ): AsyncIterable<Uint8Array> {
     let entry = await this.#entry(name);
-    const first = await readLogBytes(entry.files.log, tail);
+    // One read gives both the first chunk and where following starts: a second read for the
+    // offset would skip what the job printed in between.
+    const whole = await readLogBytes(entry.files.log);
+    const first = lastLines(whole, tail);
     if (first.length > 0) yield first;
     if (options.follow !== true) return;
-    let offset = (await readLogBytes(entry.files.log)).length;
+    let offset = whole.length;
     while (options.signal?.aborted !== true && !TERMINAL_STATUSES.has(entry.info.status)) {
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS).unref());
       const more = await readFrom(entry.files.log, offset);
