@@ -447,6 +447,22 @@ describe('options a backend cannot honour are errors; options that do not apply 
     expect(problems({ CONTAINER_ENV: 'memory', IGNORE_LIMITS: 'no' })).toEqual([]);
   });
 
+  it('MEMORY_LIMIT_MODE=soft on docker, podman, swarm and kubernetes only (issue 13)', () => {
+    expect(loadConfig({ MEMORY_LIMIT_MODE: 'soft' }).backend).toMatchObject({
+      memoryLimitMode: 'soft',
+    });
+    expect(
+      problems({ CONTAINER_ENV: 'swarm', STOREBASE: '/sb', MEMORY_LIMIT_MODE: 'soft' }),
+    ).toEqual([]);
+    expect(problems({ CONTAINER_ENV: 'memory', MEMORY_LIMIT_MODE: 'soft' })).toEqual([
+      'MEMORY_LIMIT_MODE: "soft" is only supported with CONTAINER_ENV=docker or podman or swarm or kubernetes or openshift, not memory',
+    ]);
+    expect(problems({ CONTAINER_ENV: 'memory', MEMORY_LIMIT_MODE: 'hard' })).toEqual([]);
+    expect(problems({ CONTAINER_ENV: 'memory', MEMORY_LIMIT_MODE: 'loose' })).toEqual([
+      'MEMORY_LIMIT_MODE: "loose" is not one of hard, soft',
+    ]);
+  });
+
   it('RUN_AS_NON_ROOT=no is refused on openshift', () => {
     expect(problems({ ...KUBE, CONTAINER_ENV: 'openshift', RUN_AS_NON_ROOT: 'no' })).toEqual([
       'RUN_AS_NON_ROOT: must not be "no" with CONTAINER_ENV=openshift (its restricted SCC requires non-root); unset it',

@@ -70,7 +70,8 @@ export function readContainerSettings(r: EnvReader): ContainerSettings {
   };
 }
 
-/** IGNORE_LIMITS=yes cannot be honoured by another backend: refused rather than ignored. */
+/** IGNORE_LIMITS=yes and MEMORY_LIMIT_MODE=soft cannot be honoured by another backend: refused
+ *  rather than ignored. */
 export function checkIgnoreLimitsElsewhere(
   r: EnvReader,
   chosen: string,
@@ -80,6 +81,16 @@ export function checkIgnoreLimitsElsewhere(
     r.problem(
       'IGNORE_LIMITS',
       `"yes" is only supported with CONTAINER_ENV=${ourWords.join(' or ')}, not ${chosen}`,
+    );
+  }
+  // A reservation without a limit is as foreign to these backends: refused, never ignored.
+  if (
+    r.isSet('MEMORY_LIMIT_MODE') &&
+    r.oneOf('MEMORY_LIMIT_MODE', ['hard', 'soft'] as const, 'hard') === 'soft'
+  ) {
+    r.problem(
+      'MEMORY_LIMIT_MODE',
+      `"soft" is only supported with CONTAINER_ENV=${ourWords.join(' or ')}, not ${chosen}`,
     );
   }
 }
