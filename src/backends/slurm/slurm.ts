@@ -99,7 +99,7 @@ export class SlurmBackend implements Backend {
   constructor(client: SlurmClient, cfg: SlurmBackendConfig, deps: BackendDeps, caps: Capabilities) {
     this.#client = client;
     this.#cfg = cfg;
-    this.#log = deps.log.child({ backend: 'slurm' });
+    this.#log = deps.log; // main.ts names the backend on it
     this.capabilities = caps;
     this.#managedBy = managedByValue(cfg.instanceId);
     this.#view = new SlurmView({
