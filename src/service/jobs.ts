@@ -485,6 +485,10 @@ export class JobService {
     // An ended look that did not end the run (an attempt that is retried): the store's word.
     if (now !== undefined && isTerminalStatus(read.info.status))
       return { info: infoOfRun(now), logs: read.logs };
+    // A run being stopped (cancel, deadline) says so during the grace, not the engine's "running".
+    if (now?.stopReason != null) {
+      return { ...read, info: { ...read.info, message: `stopping: ${now.stopReason}` } };
+    }
     // A retried run's later attempt says which it is ("attempt 2 of 3").
     const attempt = now === undefined ? undefined : this.#retries.runningText(now);
     return attempt === undefined ? read : { ...read, info: { ...read.info, message: attempt } };

@@ -55,6 +55,25 @@ describe('POST /api/v1/<jid>/cancel/', () => {
     expect(await (await app.request('/api/v1/history/c-1/1/logs/')).text()).toBe('working\n');
   });
 
+  it('says "stopping: cancelled by request" during the grace, then ends cancelled', async () => {
+    // A job that does not end at SIGTERM: the engine only records the stop during the grace.
+    class GraceBackend extends MemoryBackend {
+      override stop(name: string, graceSeconds: number): Promise<void> {
+        this.stops.push({ name, graceSeconds });
+        return Promise.resolve();
+      }
+    }
+    const { app, backend } = await testApp({ backend: new GraceBackend() });
+    expect((await postJson(app, sampleBody({ jid: 'c-g' }))).status).toBe(201);
+    backend.start('c-g', 'working\n');
+    expect((await cancel(app, 'c-g')).status).toBe(202);
+    const during = await json(app.request('/api/v1/c-g/'));
+    expect(during).toMatchObject({ status: 'started', message: 'stopping: cancelled by request' });
+    backend.finish('c-g', 137);
+    const end = await ended(app, 'c-g');
+    expect(end).toMatchObject({ status: 'finishedWithError', message: 'cancelled by request' });
+  });
+
   it('never retries a cancelled job, whatever its retries say', async () => {
     const { app, backend } = await testApp();
     const body = sampleBody({ jid: 'c-r', retries: { limit: 2, backoff_seconds: 0 } });
