@@ -2,6 +2,7 @@
 // only its last bytes are read, so a large log costs what the bounds keep.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { collectTail } from '../../domain/logs.js';
 import type { LogLimits } from '../../domain/job.js';
 
@@ -26,9 +27,12 @@ export async function readLogFile(file: string, limits: LogLimits): Promise<stri
 
 const NEWLINE = 0x0a;
 
-/** The whole file, or its last `tail` lines; nothing when the file does not exist yet. */
-export async function readLogBytes(file: string, tail?: number): Promise<Uint8Array> {
-  let handle;
+/** `read` of the opened file, or no bytes when the job has not written it yet. */
+async function readIfPresent(
+  file: string,
+  read: (handle: FileHandle) => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (err) {
@@ -36,10 +40,17 @@ export async function readLogBytes(file: string, tail?: number): Promise<Uint8Ar
     throw err;
   }
   try {
-    return lastLines(new Uint8Array(await handle.readFile()), tail);
+    return await read(handle);
   } finally {
     await handle.close();
   }
+}
+
+/** The whole file, or its last `tail` lines; nothing when the file does not exist yet. */
+export function readLogBytes(file: string, tail?: number): Promise<Uint8Array> {
+  return readIfPresent(file, async (handle) =>
+    lastLines(new Uint8Array(await handle.readFile()), tail),
+  );
 }
 
 /** The last `tail` lines of `bytes` (all of them when tail is undefined). */
@@ -54,21 +65,12 @@ export function lastLines(bytes: Uint8Array, tail?: number): Uint8Array {
 }
 
 /** Bytes appended after `offset` (a followed log). */
-export async function readFrom(file: string, offset: number): Promise<Uint8Array> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    if (missing(err)) return new Uint8Array(0);
-    throw err;
-  }
-  try {
+export function readFrom(file: string, offset: number): Promise<Uint8Array> {
+  return readIfPresent(file, async (handle) => {
     const { size } = await handle.stat();
     if (size <= offset) return new Uint8Array(0);
     const buf = new Uint8Array(size - offset);
     await handle.read(buf, 0, buf.length, offset);
     return buf;
-  } finally {
-    await handle.close();
-  }
+  });
 }
