@@ -1,30 +1,8 @@
 // The canonical form of a create request, and the wire names of the fields two of them differ in:
 // what a 409 names when an Idempotency-Key or an existing jid comes back with another body.
 import type { JobRequest } from '../domain/spec.js';
+import { CREATE_FIELD_ORDER as WIRE_ORDER } from '../domain/request-fields.js';
 import { canonicalJson } from './fingerprint.js';
-
-/** The wire's field order (pman's, then the fields added since); a field not listed goes last. */
-const WIRE_ORDER = [
-  'jid',
-  'args',
-  'args_path_flags',
-  'auid',
-  'number_of_workers',
-  'cpu_limit',
-  'memory_limit',
-  'gpu_limit',
-  'image',
-  'entrypoint',
-  'type',
-  'input_dir',
-  'output_dir',
-  'env',
-  'callback_url',
-  'timeout_seconds',
-  'priority',
-  'retries',
-  'labels',
-];
 
 /** camelCase domain name → the wire's snake_case name (argsPathFlags → args_path_flags). */
 function wireName(key: string): string {

@@ -1,22 +1,8 @@
 // The v6 create fields in pman's order and the "missing" texts; shared by request.ts and legacy.ts.
 // Its own module so that neither of the two has to import the other's internals (no import loop).
 
-/** pman's field order: the validation bundle lists its fields in exactly this order. */
-export const FIELD_ORDER = [
-  'jid',
-  'args',
-  'args_path_flags',
-  'auid',
-  'number_of_workers',
-  'cpu_limit',
-  'memory_limit',
-  'gpu_limit',
-  'image',
-  'entrypoint',
-  'type',
-  'input_dir',
-  'output_dir',
-] as const;
+export { FIELD_ORDER } from '../../domain/request-fields.js';
+import type { FIELD_ORDER } from '../../domain/request-fields.js';
 export type V6Field = (typeof FIELD_ORDER)[number];
 
 /** A JSON-only field (args, entrypoint) is missing. */

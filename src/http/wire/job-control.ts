@@ -13,7 +13,8 @@ export const DEFAULT_BACKOFF_SECONDS = 10;
 export const MAX_EXIT_CODES = 64;
 
 /** The wire names of these fields, in the order their problems are listed. */
-export const JOB_CONTROL_FIELDS = ['timeout_seconds', 'priority', 'retries', 'labels'] as const;
+export { JOB_CONTROL_FIELDS } from '../../domain/request-fields.js';
+import type { JOB_CONTROL_FIELDS } from '../../domain/request-fields.js';
 
 /**
  * Keys a request may not set: our managed-by labels (list() and a restarted server find jobs by
