@@ -25,13 +25,10 @@ export interface Attempt {
 }
 
 /** A failed attempt to record, and what the run says while it waits for the next one. */
-export interface RetryRecord {
-  attempt: number;
-  status: JobStatus;
-  message: string;
-  exitCode: number | null;
-  started: number | null;
-  finished: number;
+export interface RetryRecord extends Pick<
+  Attempt,
+  'attempt' | 'status' | 'message' | 'exitCode' | 'started' | 'finished'
+> {
   logs: string;
   /** The run's status and message until the next attempt starts. */
   waiting: { status: JobStatus; message: string };
