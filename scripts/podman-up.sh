@@ -36,8 +36,13 @@ ping() { curl -fsS --max-time 2 --unix-socket "$sock" http://d/_ping >/dev/null 
 if ! ping; then
   rm -f "$sock"
   # Detached from this shell (setsid + nohup): the service outlives the CI step that started it.
-  setsid nohup podman system service --time=0 "unix://$sock" >"$dir/service.log" 2>&1 </dev/null &
-  echo $! >"$dir/service.pid"
+  # Started in $dir: conmon writes files such as `oom` into its working directory, which must not
+  # be the checkout.
+  (
+    cd "$dir"
+    setsid nohup podman system service --time=0 "unix://$sock" >"$dir/service.log" 2>&1 </dev/null &
+    echo $! >"$dir/service.pid"
+  )
   for _ in $(seq 1 60); do
     ping && break
     sleep 0.5
