@@ -3,7 +3,7 @@
 // engine refuses a second object of one name), an engine object of ours with no run is adopted, a
 // run whose object vanished ends finishedWithError saying so, an interrupted DELETE is finished.
 import type { Backend } from '../backends/backend.js';
-import { BackendUnavailableError } from '../domain/errors.js';
+import { BackendUnavailableError, NotFoundError } from '../domain/errors.js';
 import type { JobInfo } from '../domain/job.js';
 import type { Ledger, LedgerRun } from '../store/ledger.js';
 import type { RunRecorder } from './run-recorder.js';
@@ -146,6 +146,13 @@ export class Reconciler {
     }
     for (const run of gone) {
       await this.#guard(run.jid, async () => {
+        // The list was taken before this loop read the store: a queued run admitted meanwhile
+        // has an object the list could not show. Vanishing is final, so look once more.
+        const found = await this.#lookAgain(run.jid);
+        if (found !== undefined) {
+          await recorder.observe(run, { info: found, logs: '' }, false);
+          return;
+        }
         await recorder.vanished(run);
         report.vanished++;
       });
@@ -181,6 +188,16 @@ export class Reconciler {
       }
     }
     return report;
+  }
+
+  /** The engine's object of the jid now, or undefined when it has none. */
+  async #lookAgain(jid: string): Promise<JobInfo | undefined> {
+    try {
+      return (await this.#deps.backend.read(jid)).info;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /** One run's trouble never stops the others; an unreachable engine ends the pass. */

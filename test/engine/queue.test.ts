@@ -182,7 +182,11 @@ describe.skipIf(!engineUp)('the fair queue and retries on the Docker engine', ()
     const most = await drain(second, ids, 90_000);
     expect(most).toBeLessThanOrEqual(5);
     for (const jid of ids) {
-      expect((await job(second, jid)).status).toBe('finishedSuccessfully');
+      const end = await job(second, jid);
+      const runs = await (await fetch(`${second.url}/api/v1/history/${jid}/`)).text();
+      expect(end.status, `${JSON.stringify(end)}\n${runs}\n${second.output()}`).toBe(
+        'finishedSuccessfully',
+      );
       const history = (await (await fetch(`${second.url}/api/v1/history/${jid}/`)).json()) as {
         runs: unknown[];
       };

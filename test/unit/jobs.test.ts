@@ -12,7 +12,7 @@ import {
   StoreUnavailableError,
   TooManyRequestsError,
 } from '../../src/domain/errors.js';
-import type { LogLimits } from '../../src/domain/job.js';
+import type { JobInfo, LogLimits } from '../../src/domain/job.js';
 import type { JobRequest } from '../../src/domain/spec.js';
 import { assertBackendReady, backendHealth } from '../../src/service/health.js';
 import { JobService } from '../../src/service/jobs.js';
@@ -337,6 +337,23 @@ describe('Reconciler', () => {
       status: 'finishedWithError',
       message: VANISHED_TEXT,
     });
+  });
+
+  it('does not call a run vanished whose object was made after the list was taken', async () => {
+    // The list shows nothing (taken before a queued run's object was made); a read finds it.
+    class LateListBackend extends MemoryBackend {
+      override list(): Promise<JobInfo[]> {
+        return Promise.resolve([]);
+      }
+    }
+    const backend = new LateListBackend();
+    const { jobs, ledger } = service(backend);
+    await jobs.create(request());
+    await tick();
+    expect(await jobs.reconciler.pass()).toMatchObject({ vanished: 0 });
+    expect(ledger.current('chris-jid-7')?.status).toBe('notstarted');
+    backend.vanish('chris-jid-7');
+    expect(await jobs.reconciler.pass()).toMatchObject({ vanished: 1 });
   });
 
   it('adopts an engine object of ours with no run, and finishes an interrupted DELETE', async () => {
