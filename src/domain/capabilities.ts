@@ -27,6 +27,9 @@ export interface Capabilities {
   mountKinds: readonly Mount['kind'][];
   /** The backend's rule for job names (api.md §5.3). */
   jobName: JobNameRule;
+  /** Service jobs (issue 15): absent = this backend cannot run them (a 400 naming `service`);
+   *  `nodePort`: whether `service.type` NodePort can be honoured (Kubernetes/OpenShift only). */
+  services?: { nodePort: boolean };
 }
 
 /**
@@ -66,6 +69,14 @@ export function assertSupported(spec: JobSpec, caps: Capabilities, backend: stri
   if (spec.user !== undefined && !caps.runAsUser) {
     problems.push(
       `this ${backend} backend does not run jobs as a fixed user (unset CONTAINER_USER)`,
+    );
+  }
+  const service = spec.service;
+  if (service !== undefined && caps.services === undefined) {
+    problems.push(`service: this ${backend} backend cannot run service jobs`);
+  } else if (service?.exposure === 'NodePort' && caps.services?.nodePort !== true) {
+    problems.push(
+      `service.type: NodePort is a Kubernetes/OpenShift Service type; this ${backend} backend publishes a host port (leave service.type unset)`,
     );
   }
   for (const mount of spec.mounts) {

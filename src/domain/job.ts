@@ -73,6 +73,36 @@ export interface JobSpec {
   priority?: number;
   /** retries (issue 13): opt-in re-runs of a failed attempt. */
   retries?: RetryPolicy;
+  /** service (issue 15): a long-running job with an endpoint instead of a batch job. */
+  service?: ServiceSpec;
+}
+
+/** How a Kubernetes/OpenShift service job is exposed (the Service's type); other backends only
+ *  publish a host port and refuse NodePort. */
+export type ServiceExposure = 'ClusterIP' | 'NodePort';
+
+/** The request's service object in domain terms (issue 15). */
+export interface ServiceSpec {
+  /** The container port the server listens on (1..65535). */
+  port: number;
+  /** HTTP path the health check GETs (a 2xx or 3xx answer passes); absent: a TCP connect is the
+   *  check. Starts with '/'. */
+  healthPath?: string;
+  /** The Service type on Kubernetes/OpenShift; 'ClusterIP' unless asked. */
+  exposure: ServiceExposure;
+}
+
+/** What a backend knows of a service job besides its status (issue 15). */
+export interface ServiceView {
+  /** Where clients reach it, e.g. `http://127.0.0.1:49153`, once the backend assigned an address
+   *  (Docker: the published host port; Kubernetes: the Service's cluster address). */
+  endpoint?: string;
+  /** The backend's own verdict on the health check (Kubernetes: the readiness probe, through the
+   *  Deployment's available replicas). Absent: the backend has none, and the job service probes
+   *  the endpoint itself. */
+  healthy?: boolean;
+  /** How often the engine restarted the server so far, when it counts them. */
+  restarts?: number;
 }
 
 /** The request's retries object in domain terms. */
@@ -100,6 +130,8 @@ export interface JobInfo {
    * never on the pman wire (http/wire/response.ts picks its 7 keys by name).
    */
   exitCode?: number;
+  /** Service jobs only (issue 15): endpoint, health and restarts as the backend sees them. */
+  service?: ServiceView;
 }
 
 /** Bounds for a log read (api.md §10). */
