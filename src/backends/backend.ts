@@ -117,6 +117,22 @@ export interface Backend {
   stop?(name: string, graceSeconds: number): Promise<void>;
   /** Optional: the nodes jobs can run on, with what each offers (GET /api/v1/capacity/). */
   capacity?(): Promise<NodeCapacity[]>;
+  /** Optional: the images the engine holds locally, one entry per tag (GET /api/v1/images/,
+   *  issue 15; Docker and Podman). Untagged images are left out. */
+  images?(): Promise<LocalImage[]>;
+}
+
+/** One locally held image tag as GET /api/v1/images/ shows it. */
+export interface LocalImage {
+  /** The tag as `docker images` prints it, e.g. `127.0.0.1:5999/pman-ts/busybox:test`. */
+  reference: string;
+  /** The image id (`sha256:…`). */
+  id: string;
+  sizeBytes: number;
+  /** RFC 3339 UTC. */
+  created: string;
+  /** The image's labels (OCI `org.opencontainers.image.*` among them). */
+  labels: Readonly<Record<string, string>>;
 }
 
 /** One node of the backend as GET /api/v1/capacity/ shows it. */
