@@ -19,8 +19,14 @@ export const FIELD_ORDER = [
   'output_dir',
 ] as const;
 
-/** The issue-13 job-control fields. */
-export const JOB_CONTROL_FIELDS = ['timeout_seconds', 'priority', 'retries', 'labels'] as const;
+/** The job-control fields (issue 13) and `service` (issue 15). */
+export const JOB_CONTROL_FIELDS = [
+  'timeout_seconds',
+  'priority',
+  'retries',
+  'labels',
+  'service',
+] as const;
 
 /** Every field of a create body, in the wire's order. */
 export const CREATE_FIELD_ORDER: readonly string[] = [

@@ -2,7 +2,7 @@
 // backend receives (pure). The request type is ours: the HTTP layer parses the wire into it.
 import { buildCommand } from './command.js';
 import { ValidationError } from './errors.js';
-import type { IdRange, JobSpec, RetryPolicy, Storage } from './job.js';
+import type { IdRange, JobSpec, RetryPolicy, ServiceSpec, Storage } from './job.js';
 import { resolveMounts } from './paths.js';
 
 /** A create request after validation, in domain terms (the wire's snake_case stops at the edge). */
@@ -33,6 +33,8 @@ export interface JobRequest {
   retries?: RetryPolicy;
   /** labels (issue 13), label syntax already checked; absent when not sent. */
   labels?: Readonly<Record<string, string>>;
+  /** service (issue 15): a long-running job with an endpoint; absent: a batch job. */
+  service?: ServiceSpec;
 }
 
 /** The deployment's settings that apply to every job (from the configuration). */
@@ -78,6 +80,7 @@ export function toJobSpec(
   if (req.labels !== undefined) spec.userLabels = { ...req.labels };
   if (req.timeoutSeconds !== undefined) spec.timeoutSeconds = req.timeoutSeconds;
   if (req.retries !== undefined) spec.retries = req.retries;
+  if (req.service !== undefined) spec.service = { ...req.service };
   return spec;
 }
 

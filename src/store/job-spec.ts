@@ -43,6 +43,14 @@ export const JobSpecSchema = z.object({
       onExitCodes: z.array(z.number().int()).optional(),
     })
     .optional(),
+  // Issue 15.
+  service: z
+    .object({
+      port: z.number().int().min(1).max(65_535),
+      healthPath: z.string().optional(),
+      exposure: z.enum(['ClusterIP', 'NodePort']),
+    })
+    .optional(),
 });
 
 /** Parses a stored spec's JSON text; throws (zod or SyntaxError) when it is not a JobSpec. */
@@ -72,6 +80,10 @@ export function parseJobSpec(text: string): JobSpec {
   if (parsed.retries !== undefined) {
     const { limit, backoffSeconds, onExitCodes } = parsed.retries;
     spec.retries = { limit, backoffSeconds, ...(onExitCodes !== undefined && { onExitCodes }) };
+  }
+  if (parsed.service !== undefined) {
+    const { port, healthPath, exposure } = parsed.service;
+    spec.service = { port, exposure, ...(healthPath !== undefined && { healthPath }) };
   }
   return spec;
 }

@@ -30,6 +30,10 @@ const summaryShape = {
   timestamp: rfc3339.meta({
     description: 'Finish time once terminal, else start time once started, else creation time.',
   }),
+  endpoint: z.string().nullable().optional().meta({
+    description:
+      'Service jobs only (issue 15): where the service answers, e.g. `http://127.0.0.1:49153`; null until its health check passed and once it ended. Batch jobs have no such key.',
+  }),
 };
 
 /** A list entry of GET /api/v1/jobs/: the job object without `logs`. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { JobRequest } from '../../domain/spec.js';
 import { ValidationError } from '../../domain/errors.js';
 import { labelKeyProblem, labelValueProblem } from '../../config/syntax.js';
+import { serviceSchema, toServiceSpec } from './service.js';
 
 export const MAX_TIMEOUT_SECONDS = 31_536_000;
 export const MAX_LABELS = 32;
@@ -71,6 +72,7 @@ export const JOB_CONTROL_SCHEMAS = {
   priority: prioritySchema.meta({ description: 'higher starts first from the queue; default 0' }),
   retries: retriesSchema.meta({ description: 'opt-in retries of a failed attempt' }),
   labels: labelsShape,
+  service: serviceSchema,
 } satisfies Record<(typeof JOB_CONTROL_FIELDS)[number], z.ZodType>;
 
 /** Why a labels object cannot be used, or undefined. */
@@ -101,9 +103,12 @@ function issueText(error: z.ZodError): string {
   return texts.length === 0 ? 'is invalid' : texts.join('; ');
 }
 
-type JobControl = Pick<JobRequest, 'timeoutSeconds' | 'priority' | 'retries' | 'labels'>;
+type JobControl = Pick<
+  JobRequest,
+  'timeoutSeconds' | 'priority' | 'retries' | 'labels' | 'service'
+>;
 
-/** Reads the four fields from the body; null or absent → not set. Throws ValidationError
+/** Reads the five fields from the body; null or absent → not set. Throws ValidationError
  *  bundling every bad one under its wire name. */
 export function parseJobControl(body: Record<string, unknown>): JobControl {
   const out: JobControl = {};
@@ -143,6 +148,17 @@ export function parseJobControl(body: Record<string, unknown>): JobControl {
     // labelsProblem checked it is a record of strings.
     if (problem === undefined) out.labels = { ...(labels as Record<string, string>) };
     else errors.labels = problem;
+  }
+  const service = present('service');
+  if (service !== undefined) {
+    const r = serviceSchema.safeParse(service);
+    if (r.success) out.service = toServiceSpec(r.data);
+    else errors.service = issueText(r.error);
+  }
+  // A service is restarted by its engine and kept until DELETE: attempts do not apply to it.
+  if (out.service !== undefined && out.retries !== undefined && errors.retries === undefined) {
+    errors.retries =
+      'cannot be combined with service: a service is restarted by its engine and runs until DELETE or cancel';
   }
   if (Object.keys(errors).length > 0) throw new ValidationError(errors);
   return out;

@@ -2,11 +2,15 @@
 import { renderCmd } from '../../domain/command.js';
 import type { JobInfo } from '../../domain/job.js';
 
-/** The job object without `logs`, as listed by GET /api/v1/jobs/ (api.md §12.1). */
+/** The job object without `logs`, as listed by GET /api/v1/jobs/ (api.md §12.1). A service job
+ *  (issue 15) adds `endpoint`, null until its health check passed; batch jobs keep pman's keys. */
 export type WireJobSummary = Record<
   'jid' | 'image' | 'cmd' | 'status' | 'message' | 'timestamp',
   string
->;
+> & { endpoint?: string | null };
+
+/** The 7-key job object of api.md §8 (plus `endpoint` for a service job). */
+export type WireJob = WireJobSummary & { logs: string };
 
 /**
  * A JSON string literal as Python's json.dumps (ensure_ascii=True) writes it. JSON.stringify
@@ -90,10 +94,13 @@ export function toWireSummary(info: JobInfo, cmdStyle: CmdStyle): WireJobSummary
     status: info.status,
     message: info.message,
     timestamp: info.timestamp,
+    ...(info.service !== undefined && { endpoint: info.service.endpoint ?? null }),
   };
 }
 
-/** The 7-key job object of api.md §8, keys in wire order. */
-export function toWire(info: JobInfo, logs: string, cmdStyle: CmdStyle): Record<string, string> {
-  return { ...toWireSummary(info, cmdStyle), logs };
+/** The 7-key job object of api.md §8, keys in wire order; a service job's `endpoint` comes
+ *  last, after pman's keys. */
+export function toWire(info: JobInfo, logs: string, cmdStyle: CmdStyle): WireJob {
+  const { endpoint, ...summary } = toWireSummary(info, cmdStyle);
+  return { ...summary, logs, ...(endpoint !== undefined && { endpoint }) };
 }
