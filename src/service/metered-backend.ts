@@ -44,6 +44,10 @@ export function meteredBackend(inner: Backend, metrics: Metrics): Backend {
     const capacity = inner.capacity.bind(inner);
     metered.capacity = () => timed('capacity', () => capacity());
   }
+  if (inner.images !== undefined) {
+    const images = inner.images.bind(inner);
+    metered.images = () => timed('images', () => images());
+  }
   if (inner.watchJobs !== undefined) {
     const watch = inner.watchJobs.bind(inner);
     metered.watchJobs = (limits, listener) =>

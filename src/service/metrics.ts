@@ -52,6 +52,7 @@ export const BACKEND_OPERATIONS = [
   'resume',
   'stop',
   'capacity',
+  'images',
 ] as const;
 export type BackendOperation = (typeof BACKEND_OPERATIONS)[number];
 
