@@ -3,7 +3,7 @@
 // "printed" is kept as the byte chunks an engine would stream, read back the way engines are read.
 import { BackendUnavailableError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { TERMINAL_STATUSES } from '../domain/job.js';
-import type { JobInfo, JobSpec, LogLimits } from '../domain/job.js';
+import type { JobInfo, JobSpec, LogLimits, ServiceView } from '../domain/job.js';
 import { collectTail } from '../domain/logs.js';
 import type {
   Backend,
@@ -33,6 +33,9 @@ export const MEMORY_CAPABILITIES: Capabilities = {
   runAsUser: true,
   mountKinds: ['host', 'volume'],
   jobName: { pattern: /^[^/]+$/, maxLength: 63, rule: "1-63 characters, none of them '/'" },
+  // Service jobs (issue 15) for the http tests: a started one's endpoint is
+  // http://127.0.0.1:<its port> (nothing is published), so a test's own listener can be probed.
+  services: { nodePort: false },
 };
 
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -75,6 +78,7 @@ export class MemoryBackend implements Backend {
         status: 'notstarted',
         message: 'created',
         timestamp: this.#stamp(),
+        ...(spec.service !== undefined && { service: {} }),
       };
       // A copy: what the backend received stays what it received, whatever the caller does next.
       this.#jobs.set(spec.name, { spec: structuredClone(spec), info, logs: [] });
@@ -190,9 +194,37 @@ export class MemoryBackend implements Backend {
 
   // Test hooks: the memory backend is the tests' engine -----------------------------------------
 
-  /** notstarted → started / running; `logs` replaces what the job has printed so far. */
+  /** notstarted → started / running; `logs` replaces what the job has printed so far. A service
+   *  job gets its endpoint, http://127.0.0.1:<its port>, unless setService() gave one. */
   start(name: string, logs?: PrintedLogs): void {
+    const job = this.#job(name);
+    const port = job.spec.service?.port;
+    if (port !== undefined && job.info.service?.endpoint === undefined) {
+      job.info = {
+        ...job.info,
+        service: { ...job.info.service, endpoint: `http://127.0.0.1:${port}` },
+      };
+    }
     this.#move(name, { status: 'started', message: 'running' }, logs);
+  }
+
+  /** A service job's server exited with `exitCode` and the "engine" restarts it: it stays
+   *  started, saying so, and counts the restart (issue 15). */
+  restart(name: string, exitCode: number): void {
+    const job = this.#job(name);
+    const restarts = (job.info.service?.restarts ?? 0) + 1;
+    job.info = { ...job.info, service: { ...job.info.service, restarts } };
+    this.#move(name, {
+      status: 'started',
+      message: `restarting after exit code ${exitCode} (${restarts} restarts)`,
+    });
+  }
+
+  /** What the backend says of a service job (endpoint, its own health verdict), merged. */
+  setService(name: string, view: ServiceView): void {
+    const job = this.#job(name);
+    job.info = { ...job.info, service: { ...job.info.service, ...view } };
+    if (!TERMINAL_STATUSES.has(job.info.status)) this.#report(job);
   }
 
   /** → finishedSuccessfully / exited, or finishedWithError / exited with code <n>. */
@@ -249,16 +281,22 @@ export class MemoryBackend implements Backend {
     exitCode?: number,
   ): void {
     const job = this.#job(name);
-    const before = job.info.status;
+    const before = job.info;
     job.info = {
       ...job.info,
       ...state,
       timestamp: this.#stamp(),
       ...(exitCode !== undefined && { exitCode }),
     };
+    // An ended service's port is gone.
+    if (TERMINAL_STATUSES.has(state.status) && job.info.service !== undefined) {
+      const { endpoint: _gone, ...rest } = job.info.service;
+      job.info.service = rest;
+    }
     if (logs !== undefined) job.logs = toChunks(logs);
-    // Terminal is final: reported once.
-    if (job.info.status !== before && !TERMINAL_STATUSES.has(before)) this.#report(job);
+    // Terminal is final: reported once. A message of its own is a change too (a restart).
+    const changed = job.info.status !== before.status || job.info.message !== before.message;
+    if (changed && !TERMINAL_STATUSES.has(before.status)) this.#report(job);
     this.#wakeFollowers();
   }
 
@@ -307,7 +345,9 @@ export class MemoryBackend implements Backend {
 
 /** A fresh JobInfo, so no caller can change the stored one through its command array. */
 function copyInfo(info: JobInfo): JobInfo {
-  return { ...info, command: [...info.command] };
+  const copy = { ...info, command: [...info.command] };
+  if (info.service !== undefined) copy.service = { ...info.service };
+  return copy;
 }
 
 function toChunks(logs: PrintedLogs): Uint8Array[] {

@@ -20,6 +20,8 @@ import type { StorageConfig, StorageType } from './storage.js';
 import { readLedgerSettings } from './ledger.js';
 import { readControlSettings } from './control.js';
 import type { ControlSettings } from './control.js';
+import { readServiceSettings } from './service.js';
+import type { ServiceSettings } from './service.js';
 import { readQueueSettings } from './queue.js';
 import type { QueueCaps } from '../domain/queue-order.js';
 import { readWebhookSettings } from './webhooks.js';
@@ -91,6 +93,8 @@ export interface Config {
   queue?: QueueCaps;
   /** EXISTING_JOB and IDEMPOTENCY_TTL_SECONDS (src/config/submit.ts); absent = the defaults. */
   submit?: SubmitSettings;
+  /** SERVICE_START_TIMEOUT_SECONDS (src/config/service.ts, issue 15); absent = the default. */
+  service?: ServiceSettings;
   /** Non-fatal notes to log at start-up (unsupported pman variables, options that do not apply). */
   warnings: readonly string[];
 }
@@ -173,6 +177,7 @@ export function loadConfig(
     control: readControlSettings(r),
     ...readQueueSettings(r),
     submit: readSubmitSettings(r),
+    service: readServiceSettings(r),
     warnings: [...r.warnings],
   };
   if (r.problems.length > 0) throw new ConfigError([...r.problems]);

@@ -37,6 +37,8 @@ import type { QueuedRun, QueueFields } from '../store/queue.js';
 import { canEverFit } from '../domain/queue-order.js';
 import type { QueueCaps } from '../domain/queue-order.js';
 import { recheckMounts, removeCreated, verifyDirs } from './store-dirs.js';
+import { ServiceSupervisor } from './services/supervisor.js';
+import { DEFAULT_SERVICE_START_TIMEOUT_SECONDS } from '../config/service.js';
 
 /** The settings the job flows use; the deployment's Config satisfies it. */
 export interface JobSettings extends SpecSettings {
@@ -59,6 +61,8 @@ export interface JobSettings extends SpecSettings {
   queue?: QueueCaps;
   /** CANCEL_GRACE_SECONDS and JOB_DEADLINE_SECONDS (issue 13); absent = 10 s and none. */
   control?: { cancelGraceSeconds: number; jobDeadlineSeconds?: number };
+  /** SERVICE_START_TIMEOUT_SECONDS (issue 15); absent = 120 s. */
+  service?: { startTimeoutSeconds: number };
 }
 
 /** Creates in flight at most, unless configured: each holds a few engine calls (pulls and starts run in the background since issue 11, so a slot is held briefly). */
@@ -130,6 +134,8 @@ export class JobService {
   /** Cancel and deadlines stop runs through it (issue 13). */
   readonly #stopper: Stopper;
   readonly #deadlines: Deadlines;
+  /** Service jobs' health checks and start timeout (issue 15, src/service/services). */
+  readonly #services: ServiceSupervisor;
 
   constructor(deps: JobServiceDeps) {
     this.#deps = deps;
@@ -156,6 +162,7 @@ export class JobService {
       backend: deps.backend,
       archive: this.#archive,
       onChange: (jid) => this.#changed(jid),
+      present: (run, info) => this.#services.present(run, info),
     });
     this.#stopper = new Stopper({
       ledger: deps.ledger,
@@ -172,6 +179,18 @@ export class JobService {
       stop: (run, reason) => this.#stopper.stop(run, reason, reason),
       warn: (message, err) => this.#warn(message, err),
     });
+    this.#services = new ServiceSupervisor({
+      ledger: deps.ledger,
+      backend: deps.backend,
+      recorder: this.#recorder,
+      startTimeoutSeconds:
+        deps.config.service?.startTimeoutSeconds ?? DEFAULT_SERVICE_START_TIMEOUT_SECONDS,
+      stop: (run, reason) => this.#stopper.stop(run, reason, reason),
+      notCreated: (run) => this.#pending(run) || this.#creating.has(run.jid),
+      warn: (message, err) => this.#warn(message, err),
+    });
+    // Checks only service runs that wait for their health check: idle otherwise.
+    this.#services.start();
     this.#reconciler = new Reconciler({
       ledger: deps.ledger,
       backend: deps.backend,
@@ -234,6 +253,10 @@ export class JobService {
    * a job of that name the engine holds without a run (a foreign container) is its ConflictError.
    */
   async create(req: JobRequest): Promise<JobInfo> {
+    return this.#present(await this.#create(req));
+  }
+
+  async #create(req: JobRequest): Promise<JobInfo> {
     const { backend, config, ledger, storage, storeBaseCheck } = this.#deps;
     let spec = toJobSpec(req, config, storage);
     assertSupported(spec, backend.capabilities, backend.name);
@@ -363,14 +386,29 @@ export class JobService {
     const outcome = await this.#stopper.stop(run, CANCELLED_TEXT);
     this.#deadlines.disarm(run.id);
     const now = this.#live(jid) ?? run;
-    if (outcome === 'ended' || isTerminal(now)) return infoOfRun(now);
+    if (outcome === 'ended' || isTerminal(now)) return this.#present(infoOfRun(now));
     const grace = this.#stopper.graceSeconds;
-    return { ...infoOfRun(now), message: `cancelling: SIGTERM sent, SIGKILL after ${grace} s` };
+    const info = this.#present(infoOfRun(now));
+    return { ...info, message: `cancelling: SIGTERM sent, SIGKILL after ${grace} s` };
   }
 
-  /** Stops the deadline timers (shutdown). */
+  /** Stops the deadline timers and the service checks (shutdown). */
   close(): void {
     this.#deadlines.close();
+    this.#services.close();
+  }
+
+  /**
+   * The answered JobInfo of a service job (issue 15, services/presented.ts): `notstarted` /
+   * `waiting for health check` until its check passed, its endpoint once reachable. A service
+   * being stopped says so during the grace, as any job does. Other jobs' infos are unchanged.
+   */
+  #present(info: JobInfo): JobInfo {
+    const run = this.#deps.ledger.current(info.name);
+    if (run?.spec.service === undefined) return info;
+    const shown = this.#services.present(run, info);
+    if (run.stopReason === null || isTerminalStatus(shown.status)) return shown;
+    return { ...shown, message: `stopping: ${run.stopReason}` };
   }
 
   /**
@@ -453,6 +491,11 @@ export class JobService {
    * still waiting for the engine is the store's too. Otherwise one look at the engine, recorded.
    */
   async read(jid: string): Promise<JobRead> {
+    const read = await this.#read(jid);
+    return { ...read, info: this.#present(read.info) };
+  }
+
+  async #read(jid: string): Promise<JobRead> {
     this.#assertPlausible(jid);
     const run = this.#live(jid);
     if (run === undefined) return this.#readUnknown(jid);
@@ -650,6 +693,7 @@ export class JobService {
       }
     }
     return [...byJid.values()]
+      .map((info) => this.#present(info))
       .filter((info) => status === undefined || info.status === status)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }

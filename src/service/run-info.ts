@@ -16,6 +16,9 @@ export function infoOfRun(run: LedgerRun): JobInfo {
     timestamp: new Date(at).toISOString(),
   };
   if (run.exitCode !== null) info.exitCode = run.exitCode;
+  // A service job's object always has its `endpoint` key (issue 15); the job service adds the
+  // endpoint itself while the service is ready (services/presented.ts).
+  if (run.spec.service !== undefined) info.service = {};
   return info;
 }
 

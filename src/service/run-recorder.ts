@@ -21,6 +21,9 @@ export interface RunRecorderDeps {
   onChange?: (jid: string) => void;
   /** Opt-in retries (issue 13): an end taken as a failed attempt to retry is not the run's end. */
   retries?: Retries;
+  /** What a look at a running job says as answered (issue 15: a service waiting for its health
+   *  check is `notstarted`): the status recorded is the one answered. */
+  present?: (run: LedgerRun, info: JobInfo) => JobInfo;
 }
 
 export class RunRecorder {
@@ -60,10 +63,11 @@ export class RunRecorder {
       }
       return;
     }
+    const shown = this.#deps.present?.(run, info) ?? info;
     // An attempt after the first says which it is ("attempt 2 of 3").
-    const message = this.#deps.retries?.runningText(run) ?? info.message;
-    if (info.status !== run.status || message !== run.message) {
-      await ledger.appendEvent(run.id, info.status, message);
+    const message = this.#deps.retries?.runningText(run) ?? shown.message;
+    if (shown.status !== run.status || message !== run.message) {
+      await ledger.appendEvent(run.id, shown.status, message);
       this.#deps.onChange?.(run.jid);
     }
   }
@@ -75,8 +79,14 @@ export class RunRecorder {
 
   /** The run's outcome and complete log, once (a second finish of a run changes nothing). */
   async finish(run: LedgerRun, info: JobInfo, logs: string, final = false): Promise<void> {
-    // `final`: DELETE ends it — never retried.
-    if (!final && (await this.#deps.retries?.intercept(run, info, logs)) === true) return;
+    // `final`: DELETE ends it — never retried; nor is a service job (issue 15: the engine restarts
+    // it, and the wire refuses `retries` with `service`).
+    if (
+      !final &&
+      run.spec.service === undefined &&
+      (await this.#deps.retries?.intercept(run, info, logs)) === true
+    )
+      return;
     const status: TerminalStatus = isTerminalStatus(info.status)
       ? info.status
       : 'finishedWithError';

@@ -23,6 +23,7 @@ import { Retention, RETENTION_DAYS } from './retention.js';
 import { Stops } from './stops.js';
 import { Attempts } from './attempts.js';
 import { Queue } from './queue.js';
+import { ServiceRuns } from './services.js';
 import type { QueueFields } from './queue.js';
 import type { Intake } from './runs.js';
 
@@ -138,6 +139,8 @@ export class Ledger {
   /** The fair queue and the attempts of retried runs (issue 13). */
   readonly queue: Queue;
   readonly attempts: Attempts;
+  /** Service runs' start, readiness and endpoint (issue 15). */
+  readonly services: ServiceRuns;
 
   private constructor(db: Database.Database, file: string, options: LedgerOptions) {
     this.#db = db;
@@ -164,6 +167,7 @@ export class Ledger {
     });
     this.#s = statements(db);
     this.idempotency = new IdempotencyStore(db, (body) => this.#commit.run(body));
+    this.services = new ServiceRuns(db, (body) => this.#commit.run(body));
   }
 
   /** <stateDir>/pman.db, checked and migrated (StoreError on any doubt). */

@@ -248,6 +248,22 @@ CREATE TABLE run_requests (
 ) STRICT;
 `;
 
+/**
+ * Issue 15: what the job service knows of a service run beside its status — when the backend
+ * first reported it (the start timeout counts from there, across restarts), when it passed its
+ * health check (it stays `started` after a restart), the endpoint it was reached at (kept for
+ * history), and the last failed check (the timeout's reason).
+ */
+const V7_SERVICES = `
+CREATE TABLE service_runs (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  since INTEGER NOT NULL,
+  ready_at INTEGER,
+  endpoint TEXT,
+  last_check TEXT
+) STRICT;
+`;
+
 /** Every migration, in order. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: V1 },
@@ -256,6 +272,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, sql: V4_STOP_REASON },
   { version: 5, sql: V5_QUEUE },
   { version: 6, sql: V6_IDEMPOTENCY },
+  { version: 7, sql: V7_SERVICES },
 ];
 
 /** The schema version this code writes. */
