@@ -102,10 +102,15 @@ export function globMatch(pattern: string, text: string): boolean {
 
 /** Whether `image` (as the client sent it) is on the list; an unparsable image never is. */
 export function imageAllowed(image: string, allowlist: ImageAllowlist): boolean {
-  const parsed = parseImageReference(image);
-  if (!parsed.ok) return false;
-  const normalized = formatImageReference(parsed.ref);
+  const normalized = normalizedImage(image);
+  if (normalized === undefined) return false;
   return allowlist.some((pattern) => globMatch(pattern, normalized));
+}
+
+/** `image` in Docker's normalized form, as patterns are compared with it; undefined if unparsable. */
+function normalizedImage(image: string): string | undefined {
+  const parsed = parseImageReference(image);
+  return parsed.ok ? formatImageReference(parsed.ref) : undefined;
 }
 
 /** Throws ImageNotAllowedError (403) unless the list is unset or allows `image`. */
@@ -113,4 +118,49 @@ export function assertImageAllowed(image: string, allowlist: ImageAllowlist | un
   if (allowlist !== undefined && !imageAllowed(image, allowlist)) {
     throw new ImageNotAllowedError(image);
   }
+}
+
+/** What one allow-list line admits: one image (a tag or a digest), every tag and digest of one
+ *  repository (a line without tag or digest), or whatever a '*' pattern matches. */
+export type AllowlistEntryKind = 'exact' | 'repository' | 'pattern';
+
+/** One allow-list line as the image catalogue shows it, in its normalized form. */
+export interface AllowlistEntry {
+  /** `docker.io/library/busybox:1.36`, `docker.io/fnndsc/pl-dircopy` (a repository), or a glob. */
+  pattern: string;
+  kind: AllowlistEntryKind;
+  /** The normalized patterns of the line, as imageAllowed matches them. */
+  patterns: readonly string[];
+}
+
+/**
+ * The normalized patterns back as the lines they came from: a repository line was stored as its
+ * two patterns `<repo>:*` and `<repo>@*` (normalizePattern), shown here as one `repository` entry.
+ * A line repeated is shown once.
+ */
+export function describeAllowlist(allowlist: ImageAllowlist): AllowlistEntry[] {
+  const entries = new Map<string, AllowlistEntry>();
+  for (let i = 0; i < allowlist.length; i++) {
+    const pattern = allowlist[i] ?? '';
+    const repository = pattern.endsWith(':*') ? pattern.slice(0, -2) : undefined;
+    const digests = `${repository ?? ''}@*`;
+    const entry: AllowlistEntry =
+      repository !== undefined && !repository.includes('*') && allowlist[i + 1] === digests
+        ? { pattern: repository, kind: 'repository', patterns: [pattern, allowlist[++i] ?? ''] }
+        : { pattern, kind: pattern.includes('*') ? 'pattern' : 'exact', patterns: [pattern] };
+    const key = `${entry.kind} ${entry.pattern}`;
+    if (!entries.has(key)) entries.set(key, entry);
+  }
+  return [...entries.values()];
+}
+
+/** The first entry that admits `image` (imageAllowed's match), or undefined; an unparsable image
+ *  is admitted by none. */
+export function admittingEntry(
+  image: string,
+  entries: readonly AllowlistEntry[],
+): AllowlistEntry | undefined {
+  const normalized = normalizedImage(image);
+  if (normalized === undefined) return undefined;
+  return entries.find((entry) => entry.patterns.some((p) => globMatch(p, normalized)));
 }

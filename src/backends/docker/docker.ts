@@ -13,6 +13,7 @@ import type {
   Capabilities,
   CreateOptions,
   JobRead,
+  LocalImage,
   NodeCapacity,
   ReadOptions,
   StreamOptions,
@@ -23,6 +24,7 @@ import { managedByValue } from '../shared/labels.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
 import { dockerCapabilities, nodeFromInfo, parseInfo } from './capacity.js';
 import { Containers } from './containers.js';
+import { localImagesOf } from './images.js';
 import { DOCKER_FLAVOUR } from './flavour.js';
 import type { EngineFlavour } from './flavour.js';
 import type { ContainerCreateOpts } from './manifest.js';
@@ -204,6 +206,14 @@ export class DockerBackend implements Backend {
       () => this.#docker.info() as Promise<unknown>,
     );
     return [nodeFromInfo(parseInfo(info))];
+  }
+
+  /** The engine's tagged images, one entry per tag (the image catalogue, issue 15). */
+  async images(): Promise<LocalImage[]> {
+    const raw: unknown = await this.#containers.call({}, (signal) =>
+      this.#docker.listImages({ abortSignal: signal }),
+    );
+    return localImagesOf(raw);
   }
 
   async list(): Promise<JobInfo[]> {
