@@ -16,6 +16,7 @@ import type { Ledger } from '../store/ledger.js';
 import type { HttpContext, Route } from './router.js';
 import { boundLogText } from '../domain/logs.js';
 import { eventsRoute, followedLogs, jobEventsRoute } from './event-routes.js';
+import { imagesRoute } from './images-route.js';
 import { metricsRoute } from './metrics-route.js';
 import { submitHandler } from './submit-route.js';
 import { listJobs } from '../service/job-list.js';
@@ -186,6 +187,8 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
         },
       },
     },
+    // Issue 15: the images this server will run (before `:jid`, like every named route).
+    imagesRoute(backend, config.imageAllowlist, json),
     eventsRoute(streams),
     jobEventsRoute(streams),
     {

@@ -10,6 +10,8 @@ import { IDEMPOTENCY_KEY_HEADER } from '../wire/idempotency-key.js';
 import { IGNORED_FIELDS_HEADER } from '../wire/ignored-fields.js';
 import { PMAN3_FIELDS } from '../wire/legacy.js';
 import type { JOBS_PARAMETERS } from '../wire/jobs-query.js';
+import { ImageCatalogueSchema, MAX_QUERY_CHARS } from '../wire/images.js';
+import type { IMAGES_PARAMETERS } from '../wire/images.js';
 import { json } from './describe.js';
 import type { Answer, Parameter, RouteDoc } from './describe.js';
 import {
@@ -100,6 +102,14 @@ const historyQuery: Record<(typeof HISTORY_PARAMETERS)[number], Parameter> = {
     schema: z.int().min(1).max(1000),
   },
   cursor: { description: 'The `next` of the previous page.', schema: z.string().min(1) },
+};
+
+/** The catalogue's query, in IMAGES_PARAMETERS' order. */
+const imagesQuery: Record<(typeof IMAGES_PARAMETERS)[number], Parameter> = {
+  q: {
+    description: 'Only images whose reference or OCI title contains this text (any case).',
+    schema: z.string().min(1).max(MAX_QUERY_CHARS),
+  },
 };
 
 const eventsQuery: Record<(typeof EVENTS_PARAMETERS)[number], Parameter> = {
@@ -345,6 +355,22 @@ export function routeDocs(ctx: DocContext): Readonly<Record<string, RouteDoc>> {
           tags: OPS,
           answers: {
             200: { description: 'The report.', content: json(Capacity) },
+            400: badQuery,
+            503: unavailable,
+          },
+        },
+      },
+    },
+    '/api/v1/images/': {
+      methods: {
+        GET: {
+          summary: 'Image catalogue',
+          description:
+            'The images this server will run (issue 15): each IMAGE_ALLOWLIST line (an exact reference, a repository or a `*` pattern) and, on docker and podman, each local tag the list admits, with size, creation time and its OCI labels (`org.opencontainers.image.title`, `.description`, `.version`). Without IMAGE_ALLOWLIST any image may run: `allowlist` is null and the local tags are listed as what is at hand. Other backends list only the allow-list (`local_images_unavailable` says so). Sorted by reference.',
+          tags: OPS,
+          query: imagesQuery,
+          answers: {
+            200: { description: 'The catalogue.', content: json(ImageCatalogueSchema) },
             400: badQuery,
             503: unavailable,
           },
