@@ -23,8 +23,9 @@ export const SERVICE_CHECK_CONCURRENCY = 8;
 
 /** The message a service not ready in time ends with. */
 export function notHealthyText(seconds: number, reason: string, backendMessage: string): string {
-  const said =
-    backendMessage === '' || reason.includes(backendMessage) ? '' : ` (${backendMessage})`;
+  // What the backend says only when it adds something ("restarting after exit code 1 …").
+  const plain = backendMessage === '' || backendMessage === 'running';
+  const said = plain || reason.includes(backendMessage) ? '' : ` (${backendMessage})`;
   return `service not healthy after ${seconds} s: ${reason}${said}`;
 }
 
@@ -115,7 +116,14 @@ export class ServiceSupervisor {
 
   /** One round: every waiting service checked once, a few at a time. */
   async tick(): Promise<void> {
-    const queue = this.waiting().filter((run) => !this.#checking.has(run.id));
+    let queue: LedgerRun[];
+    try {
+      queue = this.waiting().filter((run) => !this.#checking.has(run.id));
+    } catch (err) {
+      // A store that cannot be read now (closed at shutdown, an I/O error): the next round.
+      this.#deps.warn('could not list the service jobs waiting for their health check', err);
+      return;
+    }
     const worker = async (): Promise<void> => {
       for (let run = queue.shift(); run !== undefined; run = queue.shift()) {
         if (this.#closed) return;
