@@ -1,0 +1,150 @@
+// The service supervisor (issue 15) with a fake probe and clock: the backend's own verdict
+// (Kubernetes `healthy`) is taken without probing, a probe otherwise; a ready service is never
+// checked again; the start timeout counts from the backend's first report, kept in the store, so a
+// restarted server stops an overdue service at once with the reason.
+import { describe, expect, it } from 'vitest';
+import { MemoryBackend } from '../../src/backends/memory.js';
+import type { LedgerRun } from '../../src/store/ledger.js';
+import { Ledger } from '../../src/store/ledger.js';
+import { RunRecorder } from '../../src/service/run-recorder.js';
+import { notHealthyText, ServiceSupervisor } from '../../src/service/services/supervisor.js';
+import type { ProbeResult } from '../../src/service/services/probe.js';
+import { sampleSpec } from '../fixtures.js';
+
+const LIMITS = { tail: 100, maxBytes: 10_000 };
+
+interface Harness {
+  supervisor: ServiceSupervisor;
+  probes: string[];
+  stopped: Array<[string, string]>;
+  clock: { now: number };
+}
+
+function harness(
+  ledger: Ledger,
+  backend: MemoryBackend,
+  verdict: () => ProbeResult,
+  clock = { now: 1_000_000 },
+): Harness {
+  const recorder = new RunRecorder({
+    ledger,
+    backend,
+    archive: LIMITS,
+    present: (run, info) => supervisor.present(run, info),
+  });
+  const probes: string[] = [];
+  const stopped: Array<[string, string]> = [];
+  const supervisor: ServiceSupervisor = new ServiceSupervisor({
+    ledger,
+    backend,
+    recorder,
+    startTimeoutSeconds: 60,
+    stop: (run: LedgerRun, reason: string) => {
+      stopped.push([run.jid, reason]);
+      return Promise.resolve();
+    },
+    notCreated: (run) => run.engine === 'pending',
+    warn: () => undefined,
+    probe: (endpoint, path) => {
+      probes.push(`${endpoint}${path ?? ''}`);
+      return Promise.resolve(verdict());
+    },
+    now: () => clock.now,
+  });
+  return { supervisor, probes, stopped, clock };
+}
+
+async function serviceRun(
+  ledger: Ledger,
+  backend: MemoryBackend,
+  jid: string,
+  healthPath?: string,
+) {
+  const spec = sampleSpec({
+    name: jid,
+    service: { port: 8080, exposure: 'ClusterIP', ...(healthPath !== undefined && { healthPath }) },
+  });
+  const { runId } = await ledger.intake({ jid, spec, fingerprint: 'f' });
+  await backend.create(spec);
+  await ledger.markCreated(runId);
+  return runId;
+}
+
+describe('ServiceSupervisor', () => {
+  it("takes the backend's own verdict without probing; false keeps it waiting", async () => {
+    const ledger = Ledger.inMemory();
+    const backend = new MemoryBackend();
+    const h = harness(ledger, backend, () => ({ ok: true }));
+    const runId = await serviceRun(ledger, backend, 'k1');
+    backend.start('k1');
+    backend.setService('k1', { healthy: false });
+    await h.supervisor.tick();
+    expect(ledger.current('k1')).toMatchObject({
+      status: 'notstarted',
+      message: 'waiting for health check',
+    });
+    expect(ledger.services.get(runId)?.lastCheck).toBe('readiness probe not passing');
+    backend.setService('k1', { healthy: true });
+    await h.supervisor.tick();
+    expect(ledger.current('k1')).toMatchObject({ status: 'started', message: 'running' });
+    expect(h.probes).toEqual([]);
+    expect(h.supervisor.waiting()).toEqual([]);
+  });
+
+  it('probes the endpoint with the health path until it passes, then never again', async () => {
+    const ledger = Ledger.inMemory();
+    const backend = new MemoryBackend();
+    let result: ProbeResult = { ok: false, reason: 'connection refused' };
+    const h = harness(ledger, backend, () => result);
+    await serviceRun(ledger, backend, 'd1', '/healthz');
+    // Not started at the engine yet: nothing to probe.
+    await h.supervisor.tick();
+    expect(h.probes).toEqual([]);
+    backend.start('d1');
+    await h.supervisor.tick();
+    expect(h.probes).toEqual(['http://127.0.0.1:8080/healthz']);
+    expect(ledger.current('d1')?.status).toBe('notstarted');
+    result = { ok: true };
+    await h.supervisor.tick();
+    expect(ledger.current('d1')?.status).toBe('started');
+    await h.supervisor.tick();
+    expect(h.probes).toHaveLength(2);
+    expect(h.stopped).toEqual([]);
+  });
+
+  it('stops a service not ready in time, counting from the stored first report across a restart', async () => {
+    const ledger = Ledger.inMemory();
+    const backend = new MemoryBackend();
+    const failing = (): ProbeResult => ({ ok: false, reason: 'connection refused' });
+    const first = harness(ledger, backend, failing);
+    const runId = await serviceRun(ledger, backend, 't1');
+    backend.start('t1');
+    await first.supervisor.tick();
+    const since = ledger.services.get(runId)?.since;
+    expect(since).toBe(first.clock.now);
+    first.clock.now += 59_000;
+    await first.supervisor.tick();
+    expect(first.stopped).toEqual([]);
+    first.supervisor.close();
+    // A new server process, 61 s after the first report: stopped at its first check.
+    const second = harness(ledger, backend, failing, { now: (since ?? 0) + 61_000 });
+    backend.restart('t1', 1);
+    await second.supervisor.tick();
+    expect(ledger.services.get(runId)?.since).toBe(since);
+    expect(second.stopped).toEqual([
+      [
+        't1',
+        'service not healthy after 60 s: connection refused (restarting after exit code 1 (1 restarts))',
+      ],
+    ]);
+  });
+
+  it('notHealthyText leaves out a plain "running"', () => {
+    expect(notHealthyText(120, 'connection refused', 'running')).toBe(
+      'service not healthy after 120 s: connection refused',
+    );
+    expect(notHealthyText(5, 'not started', 'pulling image')).toBe(
+      'service not healthy after 5 s: not started (pulling image)',
+    );
+  });
+});
