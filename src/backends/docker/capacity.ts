@@ -92,5 +92,7 @@ export function dockerCapabilities(
     runAsUser: true,
     mountKinds: ['host'],
     jobName: DOCKER_JOB_NAME,
+    // Service jobs publish a host port (issue 15); NodePort is a Kubernetes Service type.
+    services: { nodePort: false },
   };
 }

@@ -19,7 +19,7 @@ import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
 import { toContainerCreate } from './manifest.js';
 import type { ContainerCreateOpts } from './manifest.js';
 import { fromContainer, parseContainer } from './status.js';
-import type { ContainerView } from './status.js';
+import type { ContainerView, StatusOptions } from './status.js';
 
 const LIST_CONCURRENCY = 8;
 /** Each inspect of a list waits at most this long (or the call timeout, if shorter): a list of
@@ -195,6 +195,23 @@ export class Containers {
     });
   }
 
+  /**
+   * The engine's own stop, awaited (SIGTERM, SIGKILL after the grace): on Podman the only call
+   * that keeps a restart policy from starting the container again (flavour.ts). A container that
+   * does not run is left alone.
+   */
+  async stopForGood(name: string, graceSeconds: number): Promise<void> {
+    try {
+      await engineCall(this.#timeoutMs + graceSeconds * 1000, { name }, (signal) =>
+        this.#container(name).stop({ t: graceSeconds, abortSignal: signal }),
+      );
+    } catch (err) {
+      // 304: it was not running.
+      if (statusOf(err) === 304) return;
+      throw err;
+    }
+  }
+
   /** Best effort, for cleaning up after a failed create: never masks the original error. */
   async removeQuietly(name: string): Promise<void> {
     try {
@@ -282,10 +299,11 @@ export class Containers {
     opts: ContainerCreateOpts,
     recheckMounts?: () => Promise<void>,
     onCreated?: () => void,
+    statusOptions: StatusOptions = {},
   ): Promise<JobInfo> {
     const created = await this.create(spec, opts, recheckMounts, onCreated);
     await this.start(spec.name, recheckMounts);
-    return fromContainer(created);
+    return fromContainer(created, statusOptions);
   }
 
   readLogTail(name: string, limits: LogLimits): Promise<string> {

@@ -19,8 +19,9 @@ import type {
   StreamOptions,
 } from '../backend.js';
 import { createDockerClient, engineCall, engineMessage } from '../shared/engine-client.js';
-import { checkDockerJobNetwork } from '../shared/job-network.js';
+import { checkDockerJobNetwork, checkDockerServiceNetwork } from '../shared/job-network.js';
 import { managedByValue } from '../shared/labels.js';
+import { servicePortOf } from '../shared/service-settings.js';
 import { WatchedJobs } from '../shared/watched-jobs.js';
 import { dockerCapabilities, nodeFromInfo, parseInfo } from './capacity.js';
 import { Containers } from './containers.js';
@@ -29,8 +30,9 @@ import { DOCKER_FLAVOUR } from './flavour.js';
 import type { EngineFlavour } from './flavour.js';
 import type { ContainerCreateOpts } from './manifest.js';
 import { PendingPulls } from './pending-pulls.js';
+import { serviceSettings } from './settings.js';
 import { fromContainer, fromUnread, hasStarted } from './status.js';
-import type { ContainerView } from './status.js';
+import type { ContainerView, StatusOptions } from './status.js';
 import { ContainerJobs } from './view.js';
 
 /** Probes the engine (ping, /info) and builds the backend. Engine unreachable → BackendUnavailableError.
@@ -59,6 +61,8 @@ export async function createDockerBackend(
       'JOB_NETWORK is not an internal network: jobs can reach the host and whatever it can reach, pman included unless a firewall says otherwise',
     );
   }
+  // Service jobs publish a port: their network must exist (none and host were refused at read).
+  await checkDockerServiceNetwork(docker, deps.timeoutMs, serviceSettings(cfg).network);
   const backend = new DockerBackend(docker, cfg, capabilities, deps, flavour);
   backend.watch();
   return backend;
@@ -80,6 +84,12 @@ export class DockerBackend implements Backend {
 
   readonly #log: BackendDeps['log'];
   readonly #docker: Docker;
+  /** How service containers are read: SERVICE_BIND_IP, and on Podman which exits are final. */
+  readonly #status: StatusOptions;
+  /** Podman: a kill does not keep a service from restarting (flavour.ts). */
+  readonly #killRestartsServices: boolean;
+  /** Podman: service containers this backend stopped (their exit is final at once). */
+  readonly #stoppedServices = new Set<string>();
 
   constructor(
     docker: Docker,
@@ -96,6 +106,15 @@ export class DockerBackend implements Backend {
     this.#docker = docker;
     this.#cfg = cfg;
     this.capabilities = capabilities;
+    this.#killRestartsServices = flavour.killRestartsServices === true;
+    const now = deps.now ?? (() => new Date());
+    this.#status = {
+      bindIp: serviceSettings(cfg).bindIp,
+      ...(this.#killRestartsServices && {
+        exitSettled: (c: ContainerView) =>
+          this.#stoppedServices.has(c.Name.replace(/^\/+/, '')) || stayedDown(c, now()),
+      }),
+    };
     this.#containers = new Containers(
       docker,
       deps.timeoutMs,
@@ -113,7 +132,10 @@ export class DockerBackend implements Backend {
       log,
       now: deps.now ?? (() => new Date()),
     });
-    this.#jobs = new WatchedJobs(new ContainerJobs(this.#containers), { docker, log });
+    this.#jobs = new WatchedJobs(new ContainerJobs(this.#containers, this.#status), {
+      docker,
+      log,
+    });
   }
 
   /**
@@ -145,7 +167,7 @@ export class DockerBackend implements Backend {
       options.onCreated,
     );
     this.#startInBackground(spec, options);
-    return fromContainer(created);
+    return fromContainer(created, this.#status);
   }
 
   /** A container created but never started (the server died in between) is started now. */
@@ -185,17 +207,27 @@ export class DockerBackend implements Backend {
     await this.#containers.ours(name);
     await this.#containers.remove(name);
     this.#jobs.forget(name);
+    this.#stoppedServices.delete(name);
   }
 
   /**
    * Cancel and deadlines (Port): SIGTERM, SIGKILL after the grace (docker stop); the container and
    * its log stay until DELETE. A job still pulling its image has no container: its pull is dropped.
+   * A service job stays stopped: Docker takes the kill as a manual stop, which its restart policy
+   * respects; on Podman only the engine's stop does, awaited (flavour.ts).
    */
   async stop(name: string, graceSeconds: number): Promise<void> {
     if (await this.#pending.delete(name)) return;
     // A start under way would start it after the stop found nothing running.
     await this.#starting.get(name)?.task;
-    await this.#containers.ours(name);
+    const container = await this.#containers.ours(name);
+    if (this.#killRestartsServices && servicePortOf(container.Config.Labels) !== undefined) {
+      this.#stoppedServices.add(name);
+      await this.#containers.stopForGood(name, graceSeconds);
+      // The exit is seen before the stop returned: read it again, now final.
+      await this.#jobs.load(name).catch(() => undefined);
+      return;
+    }
     await this.#containers.stop(name, graceSeconds);
   }
 
@@ -222,7 +254,7 @@ export class DockerBackend implements Backend {
       .filter((n) => !this.#pending.has(n));
     const { found, unread } = await this.#containers.inspectMany(names);
     return [
-      ...[...found.values()].map(fromContainer),
+      ...[...found.values()].map((c) => fromContainer(c, this.#status)),
       ...unread.map((u) => fromUnread(u.name, engineMessage(u.error))),
       ...this.#pending.list(),
     ];
@@ -252,6 +284,7 @@ export class DockerBackend implements Backend {
       hardening: this.#cfg.hardening,
       managedBy: managedByValue(this.#cfg.instanceId),
       explicitNoPidsLimit: this.#explicitNoPidsLimit,
+      service: serviceSettings(this.#cfg),
     };
   }
 
@@ -261,6 +294,7 @@ export class DockerBackend implements Backend {
       this.#createOpts,
       options.recheckMounts,
       options.onCreated,
+      this.#status,
     );
   }
 
@@ -285,6 +319,15 @@ export class DockerBackend implements Backend {
     })();
     this.#starting.set(name, entry);
   }
+}
+
+/** Podman restarts a crashed service within a second; one still down this long after its exit
+ *  was stopped from outside (or Podman gave up): final. */
+const PODMAN_RESTART_SETTLE_MS = 5_000;
+
+function stayedDown(c: ContainerView, now: Date): boolean {
+  const finished = Date.parse(c.State.FinishedAt);
+  return Number.isNaN(finished) || now.getTime() - finished > PODMAN_RESTART_SETTLE_MS;
 }
 
 /** What a refused start is reported as: the engine's own text (or which directory failed the

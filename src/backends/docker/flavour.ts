@@ -12,6 +12,13 @@ export interface EngineFlavour {
   readonly explicitNoPidsLimit: boolean;
   /** Log tails above this many lines are asked as "all" and cut by us; undefined: none. */
   readonly maxLogTail?: number;
+  /**
+   * Podman: a kill is no manual stop (a service container is restarted by its policy after it),
+   * and between a crash and that restart the container shows `stopped`/`exited`, not
+   * `restarting`. Service jobs are then stopped with the engine's stop, and an exit counts as
+   * final only once the backend stopped it or it stayed down (docker.ts). Docker: false.
+   */
+  readonly killRestartsServices?: boolean;
 }
 
 export const DOCKER_FLAVOUR: EngineFlavour = { name: 'docker', explicitNoPidsLimit: false };

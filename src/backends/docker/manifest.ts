@@ -6,8 +6,10 @@ import { UnsupportedError } from '../../domain/errors.js';
 import { defaultJobHardening } from '../shared/job-hardening.js';
 import type { JobHardening } from '../shared/job-hardening.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
-import { DOCKER_DEFAULT_JOB_NETWORK } from './settings.js';
-import type { JobSpec, Mount } from '../../domain/job.js';
+import { SERVICE_PORT_LABEL } from '../shared/service-settings.js';
+import { DOCKER_DEFAULT_JOB_NETWORK, serviceSettings } from './settings.js';
+import type { ServiceSettings } from './settings.js';
+import type { JobSpec, Mount, ServiceSpec } from '../../domain/job.js';
 
 const MIB = 2 ** 20;
 
@@ -23,6 +25,8 @@ export interface ContainerCreateOpts {
   managedBy?: string;
   /** Podman (flavour.ts): a PID limit of 0 is sent as -1, else Podman applies its own default. */
   explicitNoPidsLimit?: boolean;
+  /** SERVICE_BIND_IP and SERVICE_NETWORK, for service jobs; unset: 127.0.0.1 and `bridge`. */
+  service?: ServiceSettings;
 }
 
 /** `<source>/<subPath>:<containerPath>:ro|rw`; only host directories can be bind-mounted here. */
@@ -61,6 +65,27 @@ function confinement(h: JobHardening, explicitNoPidsLimit = false): HostConfig {
 }
 
 /**
+ * A service job (issue 15) publishes its port on SERVICE_BIND_IP at a host port the engine picks
+ * (HostPort ""), and joins SERVICE_NETWORK instead of JOB_NETWORK (`none` cannot publish). The
+ * engine restarts a crashing server itself, with its bounded exponential backoff; `unless-stopped`
+ * because a `docker stop` (cancel, start timeout) is a manual stop it then respects.
+ */
+function serviceParts(
+  service: ServiceSpec,
+  settings: ServiceSettings,
+): { exposed: ContainerCreateOptions['ExposedPorts']; host: HostConfig } {
+  const key = `${service.port}/tcp`;
+  return {
+    exposed: { [key]: {} },
+    host: {
+      PortBindings: { [key]: [{ HostIp: settings.bindIp, HostPort: '' }] },
+      RestartPolicy: { Name: 'unless-stopped' },
+      NetworkMode: settings.network,
+    },
+  };
+}
+
+/**
  * The create body for one container named after the job. The command replaces the image's
  * ENTRYPOINT and CMD (api.md §6); WorkingDir stays unset so the image's WORKDIR applies, as under
  * pman. Our managed-by label is always set, so list() and a restarted server find the job again.
@@ -70,6 +95,10 @@ export function toContainerCreate(
   opts: ContainerCreateOpts,
 ): ContainerCreateOptions {
   const { uid, gid } = spec.user ?? {};
+  const service =
+    spec.service === undefined
+      ? undefined
+      : serviceParts(spec.service, opts.service ?? serviceSettings({}));
   const hostConfig: HostConfig = {
     Binds: spec.mounts.map(toBind),
     ...limits(spec, opts),
@@ -85,6 +114,7 @@ export function toContainerCreate(
       opts.hardening ?? defaultJobHardening(DOCKER_DEFAULT_JOB_NETWORK),
       opts.explicitNoPidsLimit,
     ),
+    ...service?.host,
   };
   return {
     name: spec.name,
@@ -92,8 +122,13 @@ export function toContainerCreate(
     Entrypoint: [...spec.command],
     Cmd: [],
     Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-    Labels: { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: opts.managedBy ?? MANAGED_BY_VALUE },
+    Labels: {
+      ...spec.labels,
+      [DOCKER_MANAGED_BY_LABEL]: opts.managedBy ?? MANAGED_BY_VALUE,
+      ...(spec.service !== undefined && { [SERVICE_PORT_LABEL]: String(spec.service.port) }),
+    },
     Tty: false,
+    ...(service !== undefined && { ExposedPorts: service.exposed }),
     ...(uid !== undefined && { User: String(uid) }),
     HostConfig: hostConfig,
   };

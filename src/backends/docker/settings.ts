@@ -7,6 +7,7 @@ import { readInstanceId } from '../../config/instance.js';
 import { HARDENING_VARIABLES, readJobHardening } from '../shared/job-hardening.js';
 import { readLimitModes } from '../shared/limit-modes.js';
 import type { JobHardening } from '../shared/job-hardening.js';
+import { DEFAULT_SERVICE_BIND_IP, readServiceBindIp } from '../shared/service-settings.js';
 
 /**
  * Docker jobs join no network by default: on this engine an `--internal` bridge still reaches
@@ -14,6 +15,10 @@ import type { JobHardening } from '../shared/job-hardening.js';
  * filtered), pman's published port included, while `none` gives a job its loopback only.
  */
 export const DOCKER_DEFAULT_JOB_NETWORK = 'none';
+
+/** Service jobs publish a port, which `none` cannot: they join the default bridge unless
+ *  SERVICE_NETWORK names another network. */
+export const DOCKER_DEFAULT_SERVICE_NETWORK = 'bridge';
 
 export interface DockerBackendConfig {
   kind: 'docker';
@@ -33,6 +38,11 @@ export interface DockerBackendConfig {
   hardening: JobHardening;
   /** INSTANCE_ID: the managed-by value becomes `pman-<id>` (shared/labels.ts). */
   instanceId?: string;
+  /** SERVICE_BIND_IP: the host address service jobs' ports are published on; unset: 127.0.0.1
+   *  (set only when configured, so the defaults stay in one place: serviceSettings()). */
+  serviceBindIp?: string;
+  /** SERVICE_NETWORK: the network service jobs join; unset: `bridge`. */
+  serviceNetwork?: string;
 }
 
 /** Warned about when set for another backend. IGNORE_LIMITS and MEMORY_LIMIT_MODE are not: Swarm
@@ -42,6 +52,8 @@ export const DOCKER_VARIABLES = [
   'IMAGE_PULL_WAIT_SECONDS',
   'IMAGE_PULL_TIMEOUT_SECONDS',
   'MAX_CONCURRENT_PULLS',
+  'SERVICE_BIND_IP',
+  'SERVICE_NETWORK',
   ...HARDENING_VARIABLES,
 ] as const;
 
@@ -67,6 +79,40 @@ export function readContainerSettings(r: EnvReader): ContainerSettings {
     maxConcurrentPulls: r.int('MAX_CONCURRENT_PULLS', 8, { min: 1 }),
     hardening: readJobHardening(r, DOCKER_DEFAULT_JOB_NETWORK),
     ...(instanceId !== undefined && { instanceId }),
+    ...readServiceVariables(r),
+  };
+}
+
+/** SERVICE_BIND_IP and SERVICE_NETWORK, each only when set. */
+function readServiceVariables(
+  r: EnvReader,
+): Pick<ContainerSettings, 'serviceBindIp' | 'serviceNetwork'> {
+  const network = r.string('SERVICE_NETWORK');
+  if (network === 'none' || network === 'host') {
+    // none has no port to publish; host would share the host's network, pman's own port included.
+    r.problem(
+      'SERVICE_NETWORK',
+      `"${network}" cannot carry a service job's published port; use "${DOCKER_DEFAULT_SERVICE_NETWORK}" (the default) or a network of your own`,
+    );
+  }
+  return {
+    ...(r.isSet('SERVICE_BIND_IP') && { serviceBindIp: readServiceBindIp(r) }),
+    ...(network !== undefined && network !== '' && { serviceNetwork: network }),
+  };
+}
+
+/** What service jobs get, defaults applied. */
+export interface ServiceSettings {
+  bindIp: string;
+  network: string;
+}
+
+export function serviceSettings(
+  s: Pick<ContainerSettings, 'serviceBindIp' | 'serviceNetwork'>,
+): ServiceSettings {
+  return {
+    bindIp: s.serviceBindIp ?? DEFAULT_SERVICE_BIND_IP,
+    network: s.serviceNetwork ?? DOCKER_DEFAULT_SERVICE_NETWORK,
   };
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../../domain/job.js';
 import type { JobInfo, JobStatus } from '../../domain/job.js';
 import { isSetTime } from '../shared/engine-time.js';
+import { DEFAULT_SERVICE_BIND_IP, endpointFor, servicePortOf } from '../shared/service-settings.js';
 
 /** The parts of a container inspect we read (anything else is dropped, so the view stays small). */
 const containerSchema = z.object({
@@ -27,6 +28,22 @@ const containerSchema = z.object({
     Entrypoint: z.union([z.string(), z.array(z.string())]).nullish(),
     Labels: z.record(z.string(), z.string()).nullish(),
   }),
+  // Service jobs (issue 15): how often the engine restarted the server, and where its port is
+  // published. Optional, so a view built by hand (tests) needs neither.
+  RestartCount: z.number().optional(),
+  NetworkSettings: z
+    .object({
+      // `null` for an exposed port that is not published (or not bound while restarting).
+      Ports: z
+        .record(
+          z.string(),
+          z
+            .array(z.object({ HostIp: z.string().default(''), HostPort: z.string().default('') }))
+            .nullable(),
+        )
+        .nullish(),
+    })
+    .nullish(),
 });
 
 export type ContainerView = z.infer<typeof containerSchema>;
@@ -104,9 +121,64 @@ function entrypoint(e: ContainerView['Config']['Entrypoint']): string[] {
   return typeof e === 'string' ? [e] : [...e];
 }
 
-/** The job as the container shows it: the image as requested, the command from Entrypoint. */
-export function fromContainer(c: ContainerView): JobInfo {
-  const v = verdict(c.State);
+/** How fromContainer reads a service job's container (issue 15); a batch job needs none of it. */
+export interface StatusOptions {
+  /** SERVICE_BIND_IP: the endpoint's address when the engine bound a wildcard; 127.0.0.1 unset. */
+  bindIp?: string;
+  /**
+   * Podman (flavour.ts): between a crash and the restart its policy makes, a service container
+   * shows `stopped`/`exited` exactly as a stopped one does. Whether this exited one is settled
+   * (stopped for good); unset: every exit is final, as on Docker, which shows `restarting`
+   * meanwhile.
+   */
+  exitSettled?: (c: ContainerView) => boolean;
+}
+
+function restartsText(n: number): string {
+  return n === 1 ? '1 restart' : `${n} restarts`;
+}
+
+/**
+ * A service job's server is restarted by the engine: while it does, the job is `started`, never
+ * terminal (the job service decides about health and gives up after its start timeout). Only an
+ * exit the engine will not follow with a restart (a stop, or the engine gave up) is final.
+ */
+function serviceVerdict(c: ContainerView, v: Verdict, options: StatusOptions): Verdict {
+  const restarts = c.RestartCount ?? 0;
+  const restarting = (): Verdict => ({
+    status: 'started',
+    message: `restarting after exit code ${c.State.ExitCode} (${restartsText(restarts)})`,
+    terminal: false,
+  });
+  if (c.State.Restarting && !c.State.Paused) return restarting();
+  const exited = c.State.Status === 'exited' || c.State.Status === 'stopped';
+  if (v.terminal && exited && options.exitSettled !== undefined && !options.exitSettled(c)) {
+    return restarting();
+  }
+  return v;
+}
+
+/** `http://<ip>:<host port>` of the service's published port, while its server runs (the engine
+ *  binds the port at each start, and Docker picks a new host port at each restart). */
+function serviceEndpoint(c: ContainerView, port: number, bindIp: string): string | undefined {
+  if (!c.State.Running || c.State.Restarting) return undefined;
+  const bindings = c.NetworkSettings?.Ports?.[`${port}/tcp`] ?? [];
+  const bound = bindings.find((b) => /^[0-9]{1,5}$/.test(b.HostPort) && Number(b.HostPort) > 0);
+  return bound === undefined
+    ? undefined
+    : endpointFor(bound.HostIp, Number(bound.HostPort), bindIp);
+}
+
+/** The job as the container shows it: the image as requested, the command from Entrypoint; a
+ *  service job's (label pman.service.port) also its endpoint and restarts. */
+export function fromContainer(c: ContainerView, options: StatusOptions = {}): JobInfo {
+  const port = servicePortOf(c.Config.Labels);
+  const plain = verdict(c.State);
+  const v = port === undefined ? plain : serviceVerdict(c, plain, options);
+  const endpoint =
+    port === undefined
+      ? undefined
+      : serviceEndpoint(c, port, options.bindIp ?? DEFAULT_SERVICE_BIND_IP);
   return {
     name: c.Name.replace(/^\/+/, ''),
     image: c.Config.Image,
@@ -116,6 +188,12 @@ export function fromContainer(c: ContainerView): JobInfo {
     timestamp: timestamp(c, v.terminal),
     // The engine's exit code is final once the container is (the ledger keeps it).
     ...(v.exitCode !== undefined && { exitCode: v.exitCode }),
+    ...(port !== undefined && {
+      service: {
+        ...(endpoint !== undefined && { endpoint }),
+        restarts: c.RestartCount ?? 0,
+      },
+    }),
   };
 }
 
@@ -125,8 +203,8 @@ export function hasStarted(c: ContainerView): boolean {
 }
 
 /** Whether the job's status is final: it cannot change any more. */
-export function isFinal(c: ContainerView): boolean {
-  return TERMINAL_STATUSES.has(fromContainer(c).status);
+export function isFinal(c: ContainerView, options: StatusOptions = {}): boolean {
+  return TERMINAL_STATUSES.has(fromContainer(c, options).status);
 }
 
 /** A job that has no container yet because its image is being pulled (api.md §9.1, first rows). */

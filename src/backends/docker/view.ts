@@ -5,7 +5,7 @@ import type { EngineEvent } from '../shared/events.js';
 import type { EventVerdict, JobSource } from '../shared/watched-jobs.js';
 import type { Containers } from './containers.js';
 import { fromContainer, hasStarted, isFinal } from './status.js';
-import type { ContainerView } from './status.js';
+import type { ContainerView, StatusOptions } from './status.js';
 
 /** Container events that can change a job's status ("destroy" is handled apart; exec, attach,
  *  resize, health and copy events cannot). Podman also raises "cleanup" once an exited container
@@ -26,9 +26,12 @@ const STATE_EVENTS = new Set([
 export class ContainerJobs implements JobSource<ContainerView> {
   readonly filters: { type: string[]; label: string[] };
   readonly #containers: Containers;
+  readonly #status: StatusOptions;
 
-  constructor(containers: Containers) {
+  /** `status`: how service containers are read (SERVICE_BIND_IP, Podman's exits). */
+  constructor(containers: Containers, status: StatusOptions = {}) {
     this.#containers = containers;
+    this.#status = status;
     this.filters = { type: ['container'], label: [containers.managedFilter] };
   }
 
@@ -67,7 +70,7 @@ export class ContainerJobs implements JobSource<ContainerView> {
   }
 
   info(c: ContainerView): JobInfo {
-    return fromContainer(c);
+    return fromContainer(c, this.#status);
   }
 
   /** Every change of a container raises an event, so any settled entry may answer. */
@@ -76,7 +79,7 @@ export class ContainerJobs implements JobSource<ContainerView> {
   }
 
   isFinal(c: ContainerView): boolean {
-    return isFinal(c);
+    return isFinal(c, this.#status);
   }
 
   hasLogs(c: ContainerView): boolean {

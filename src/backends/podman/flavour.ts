@@ -16,4 +16,8 @@ export const PODMAN_FLAVOUR: EngineFlavour = {
   // job (tail = MAX_SAFE_INTEGER) failed with "makechan: size out of range", and a client's
   // ?tail=1000000000 would make it try to allocate gigabytes. Larger tails are read as "all".
   maxLogTail: 100_000,
+  // Podman 4.3 restarts an `unless-stopped` container after a SIGTERM it exits on (only its stop
+  // API marks a stop by the user), at once and without backoff, and shows it `stopped` meanwhile
+  // (seen on the real service; Docker shows `restarting` and honours a kill as a manual stop).
+  killRestartsServices: true,
 };

@@ -61,6 +61,23 @@ export async function checkDockerJobNetwork(
 }
 
 /**
+ * Docker/Podman service jobs (SERVICE_NETWORK, issue 15): the network must exist, so a typo stops
+ * start-up instead of failing every service job's start. `none` and `host` were refused when the
+ * settings were read; `bridge` is the engine's default network (Podman answers for it too).
+ */
+export async function checkDockerServiceNetwork(
+  docker: Docker,
+  timeoutMs: number,
+  name: string,
+): Promise<NetworkView> {
+  const found = await inspectNetwork(docker, timeoutMs, name);
+  if (found === undefined) {
+    throw new ConfigError([`SERVICE_NETWORK: there is no network "${name}" on this engine`]);
+  }
+  return found;
+}
+
+/**
  * Swarm: the overlay jobs join, made internal and attachable when missing (no route to any host
  * port, no docker_gwbridge leg). An existing one must be a swarm-scoped network; `bridge` keeps
  * pman's old behaviour (no network in the spec: the default bridge, which reaches the host).

@@ -4,10 +4,16 @@ import type { Hono } from 'hono';
 import type { ErrorAnswer } from './images.js';
 import type { EngineState } from './state.js';
 
+/** What every engine has without being asked (the docker backend checks SERVICE_NETWORK, by
+ *  default `bridge`, at start-up). */
+const BUILT_IN: Record<string, Record<string, unknown>> = {
+  bridge: { Name: 'bridge', Driver: 'bridge', Scope: 'local', Internal: false },
+};
+
 export function networkRoutes(app: Hono, state: EngineState, err: ErrorAnswer): void {
   app.get('/networks/:name', (c) => {
     const name = decodeURIComponent(c.req.param('name'));
-    const found = state.networks.get(name);
+    const found = state.networks.get(name) ?? BUILT_IN[name];
     return found === undefined ? err(c, 404, `network ${name} not found`) : c.json(found);
   });
   app.post('/networks/create', async (c) => {
