@@ -10,6 +10,8 @@ export interface WireJob {
   message?: string;
   timestamp?: string;
   logs?: string;
+  /** Service jobs only (issue 15): where the service answers; null until healthy. */
+  endpoint?: string | null;
 }
 
 /** A status event of GET /api/v1/events/ (and of a job's own event stream). */
@@ -85,6 +87,7 @@ export function jobDetail(job: WireJob): string {
     ['jid', job.jid],
     ['status', job.status],
     ['message', job.message],
+    ['endpoint', job.endpoint ?? undefined],
     ['timestamp', job.timestamp],
     ['image', job.image],
     ['cmd', job.cmd],

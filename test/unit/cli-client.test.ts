@@ -97,6 +97,15 @@ describe('format', () => {
     );
   });
 
+  it('jobDetail: a service job shows its endpoint once it has one', () => {
+    expect(
+      jobDetail({ jid: 's', status: 'started', endpoint: 'http://127.0.0.1:49153', logs: '' }),
+    ).toBe('jid:       s\nstatus:    started\nendpoint:  http://127.0.0.1:49153\n');
+    expect(jobDetail({ jid: 's', status: 'notstarted', endpoint: null })).toBe(
+      'jid:       s\nstatus:    notstarted\n',
+    );
+  });
+
   it('waitLine and eventLine', () => {
     expect(waitLine('a', 'started', 'running', 65_000)).toBe('a  started (running)  1m05s');
     expect(waitLine('a', 'waiting', undefined, 0)).toBe('a  waiting  0s');
