@@ -82,8 +82,32 @@ function renderRow(job) {
   const status = row.querySelector('.status');
   status.textContent = job.status;
   status.className = `status status-${job.status}`;
-  row.querySelector('.message').textContent = job.message;
+  renderMessage(job, row.querySelector('.message'));
   renderAge(job, row);
+}
+
+/** The message; a service job's endpoint (issue 15) as a link after it once it has one. */
+function renderMessage(job, cell) {
+  cell.textContent = job.message;
+  if (typeof job.endpoint !== 'string' || !/^https?:\/\//.test(job.endpoint)) return;
+  const link = document.createElement('a');
+  link.href = job.endpoint;
+  link.textContent = job.endpoint;
+  link.rel = 'noopener noreferrer';
+  link.target = '_blank';
+  cell.append(' — ', link);
+}
+
+/** A service job's endpoint changes with its status (set once healthy, gone once ended): the
+ *  event says only the status, so the job is read again. */
+async function refreshEndpoint(jid) {
+  const res = await api(`/api/v1/${encodeURIComponent(jid)}/`);
+  if (!res.ok) return;
+  const answer = await res.json();
+  const job = jobs.get(jid);
+  if (job === undefined) return;
+  job.endpoint = answer.endpoint;
+  renderRow(job);
 }
 
 function renderAge(job, row) {
@@ -152,6 +176,9 @@ function onStatus(event) {
   jobs.set(event.jid, job);
   renderRow(job);
   note(`${jobs.size} job(s).`);
+  // Only a service job's object has `endpoint`; it can first have one when it turns started.
+  if (event.status === 'started' || (known !== undefined && 'endpoint' in known))
+    void refreshEndpoint(event.jid);
 }
 
 // ---- server-sent events over fetch ----
