@@ -162,4 +162,69 @@ describe('toServiceSpec', () => {
     });
     expect(() => toServiceSpec(spec, {})).toThrow(UnsupportedError);
   });
+
+  describe('service jobs (issue 15)', () => {
+    const service = { port: 8080, exposure: 'ClusterIP' as const };
+    const hardened = { hardening: defaultJobHardening('pman-jobs'), managedBy: 'pman-a' };
+
+    it('restarts on any end after a delay, publishes the port without picking one, labels it', () => {
+      const out = toServiceSpec(baseSpec({ service }), {
+        ...hardened,
+        service: { publishMode: 'host', network: 'bridge' },
+      });
+      expect(out.TaskTemplate.RestartPolicy).toStrictEqual({
+        Condition: 'any',
+        Delay: 3_000_000_000,
+        MaxAttempts: 0,
+      });
+      expect(out.EndpointSpec).toStrictEqual({
+        Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishMode: 'host' }],
+      });
+      expect(out.Mode).toStrictEqual({ Replicated: { Replicas: 1 } });
+      expect(out.Labels).toStrictEqual({
+        'org.chrisproject.managed-by': 'pman-a',
+        team: 'fnndsc',
+        'pman.service.port': '8080',
+      });
+      expect(out.TaskTemplate.ContainerSpec.Labels).toStrictEqual(out.Labels);
+      // SERVICE_NETWORK=bridge: no network, and never the internal job overlay (its host-mode
+      // port is not published at all).
+      expect(out.TaskTemplate).not.toHaveProperty('Networks');
+    });
+
+    it('keeps limits, mounts and hardening as for a batch job; only restart, port and label differ', () => {
+      const batch = toServiceSpec(baseSpec({ shmMiB: 16 }), hardened);
+      const svc = toServiceSpec(baseSpec({ shmMiB: 16, service }), hardened);
+      expect(svc.TaskTemplate.Resources).toStrictEqual(batch.TaskTemplate.Resources);
+      expect(svc.TaskTemplate.ContainerSpec.Mounts).toStrictEqual(
+        batch.TaskTemplate.ContainerSpec.Mounts,
+      );
+      const { Labels: _l, ...svcContainer } = svc.TaskTemplate.ContainerSpec;
+      const { Labels: _b, ...batchContainer } = batch.TaskTemplate.ContainerSpec;
+      expect(svcContainer).toStrictEqual(batchContainer);
+      expect(svcContainer.CapabilityDrop).toEqual(['ALL']);
+    });
+
+    it('ingress by default; SERVICE_NETWORK names the overlay it joins', () => {
+      const byDefault = toServiceSpec(baseSpec({ service }), hardened);
+      expect(byDefault.EndpointSpec?.Ports[0].PublishMode).toBe('ingress');
+      expect(byDefault.TaskTemplate).not.toHaveProperty('Networks');
+      const named = toServiceSpec(baseSpec({ service }), {
+        ...hardened,
+        service: { publishMode: 'ingress', network: 'algo-net' },
+      });
+      expect(named.TaskTemplate.Networks).toEqual([{ Target: 'algo-net' }]);
+    });
+
+    it('a batch job is unchanged: restart none, no endpoint, and a user label cannot fake the port label', () => {
+      const out = toServiceSpec(
+        baseSpec({ labels: { team: 'x', 'pman.service.port': '80' } }),
+        hardened,
+      );
+      expect(out.TaskTemplate.RestartPolicy).toStrictEqual({ Condition: 'none' });
+      expect(out).not.toHaveProperty('EndpointSpec');
+      expect(out.Labels).toStrictEqual({ team: 'x', 'org.chrisproject.managed-by': 'pman-a' });
+      expect(out.TaskTemplate.Networks).toEqual([{ Target: 'pman-jobs' }]);
+    });
+  });
 });

@@ -4,6 +4,8 @@ import { UnsupportedError } from '../../domain/errors.js';
 import type { JobHardening } from '../shared/job-hardening.js';
 import type { LimitModes } from '../shared/limit-modes.js';
 import { DOCKER_MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/labels.js';
+import { SERVICE_PORT_LABEL } from '../shared/service-settings.js';
+import type { ServicePublishMode } from './settings.js';
 import type { JobSpec } from '../../domain/job.js';
 
 const MIB = 2 ** 20;
@@ -44,8 +46,10 @@ export interface SwarmServiceSpec {
       /** Nanoseconds between the SIGTERM and the SIGKILL of a stop (a cancel scales to 0). */
       StopGracePeriod?: number;
     };
-    RestartPolicy: { Condition: 'none' };
-    /** JOB_NETWORK; absent: the default bridge (JOB_NETWORK=bridge). */
+    /** Batch jobs: none (the one task is the run). Service jobs: any, after Delay (ns), without
+     *  end (MaxAttempts 0): the job service stops one that never gets healthy. */
+    RestartPolicy: { Condition: 'none' } | { Condition: 'any'; Delay: number; MaxAttempts: 0 };
+    /** Batch jobs: JOB_NETWORK; service jobs: SERVICE_NETWORK. Absent: none named (`bridge`). */
     Networks?: { Target: string }[];
     Resources: {
       /** NanoCPUs: 1e9 = one CPU; MemoryBytes: bytes; Pids (API 1.41+): 0 = no limit. */
@@ -55,6 +59,26 @@ export interface SwarmServiceSpec {
   };
   /** 1 at create; a cancel scales it to 0 (the task stops, the service and its log stay). */
   Mode: { Replicated: { Replicas: number } };
+  /** Service jobs only: the one published port. No PublishedPort: the swarm picks one (ingress:
+   *  from its range; host: a free port of the node), reported back in the service's or the
+   *  task's port status. */
+  EndpointSpec?: { Ports: [PublishedPortSpec] };
+}
+
+export interface PublishedPortSpec {
+  Protocol: 'tcp';
+  TargetPort: number;
+  PublishMode: ServicePublishMode;
+}
+
+/** Seconds the swarm waits before it restarts a service job's task that ended (any reason). */
+export const SERVICE_RESTART_DELAY_SECONDS = 3;
+
+/** How service jobs are published (issue 15); swarm.ts passes the backend's settings. */
+export interface ServicePublishing {
+  publishMode: ServicePublishMode;
+  /** SERVICE_NETWORK; `bridge`: no network in the spec. */
+  network: string;
 }
 
 export interface ServiceSpecOptions {
@@ -70,11 +94,16 @@ export interface ServiceSpecOptions {
   limits?: LimitModes;
   /** CANCEL_GRACE_SECONDS as the task's StopGracePeriod; unset: Swarm's default (10 s). */
   stopGraceSeconds?: number;
+  /** Service jobs' publishing; unset: ingress mode, no network named. */
+  service?: ServicePublishing;
 }
+
+const DEFAULT_PUBLISHING: ServicePublishing = { publishMode: 'ingress', network: 'bridge' };
 
 /**
  * One replicated service with one replica and restart condition `none`: its single task runs
- * once, as under pman. Everything pman's Swarm backend dropped (limits, user, labels, GPUs, shm)
+ * once, as under pman. A service job (spec.service) is the same service restarted on any end
+ * after a short delay, with its port published and the port in a label. Everything pman's Swarm backend dropped (limits, user, labels, GPUs, shm)
  * is realized here; what cannot be realized throws UnsupportedError (assertSupported normally
  * refuses it earlier, so this is a second line of defence, not the user-facing check).
  */
@@ -116,16 +145,39 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
     };
   }
 
+  const service = spec.service;
+  if (service === undefined) {
+    return {
+      Name: spec.name,
+      Labels: labels(spec, opts),
+      TaskTemplate: {
+        ContainerSpec: containerSpec,
+        RestartPolicy: { Condition: 'none' },
+        ...(h !== undefined && h.network !== 'bridge' && { Networks: [{ Target: h.network }] }),
+        Resources: resources,
+      },
+      Mode: { Replicated: { Replicas: 1 } },
+    };
+  }
+  // A service never joins JOB_NETWORK: on the internal overlay a host-mode port is not published.
+  const publishing = opts.service ?? DEFAULT_PUBLISHING;
   return {
     Name: spec.name,
     Labels: labels(spec, opts),
     TaskTemplate: {
       ContainerSpec: containerSpec,
-      RestartPolicy: { Condition: 'none' },
-      ...(h !== undefined && h.network !== 'bridge' && { Networks: [{ Target: h.network }] }),
+      RestartPolicy: {
+        Condition: 'any',
+        Delay: SERVICE_RESTART_DELAY_SECONDS * 1e9,
+        MaxAttempts: 0,
+      },
+      ...(publishing.network !== 'bridge' && { Networks: [{ Target: publishing.network }] }),
       Resources: resources,
     },
     Mode: { Replicated: { Replicas: 1 } },
+    EndpointSpec: {
+      Ports: [{ Protocol: 'tcp', TargetPort: service.port, PublishMode: publishing.publishMode }],
+    },
   };
 }
 
@@ -147,9 +199,17 @@ export function limitsOf(
   return { Limits: { NanoCPUs: cpuMillicores * 1e6, MemoryBytes: bytes } };
 }
 
-/** JOB_LABELS plus our managed-by label (ours wins): list() and get() only see services carrying it. */
+/** JOB_LABELS plus our managed-by label (ours wins): list() and get() only see services carrying
+ *  it; a service job's port too, so status and a restarted server know it for one. */
 function labels(spec: JobSpec, opts: ServiceSpecOptions): Record<string, string> {
-  return { ...spec.labels, [DOCKER_MANAGED_BY_LABEL]: opts.managedBy ?? MANAGED_BY_VALUE };
+  // Only a service job carries the port label: a user label of that key must not turn a batch
+  // job into one.
+  const own = Object.entries(spec.labels).filter(([k]) => k !== SERVICE_PORT_LABEL);
+  return {
+    ...Object.fromEntries(own),
+    ...(spec.service !== undefined && { [SERVICE_PORT_LABEL]: String(spec.service.port) }),
+    [DOCKER_MANAGED_BY_LABEL]: opts.managedBy ?? MANAGED_BY_VALUE,
+  };
 }
 
 function toMounts(spec: JobSpec): SwarmMount[] {

@@ -9,6 +9,7 @@ import { readLimitModes } from '../shared/limit-modes.js';
 import type { LimitModes } from '../shared/limit-modes.js';
 import { DEFAULT_CANCEL_GRACE_SECONDS } from '../../config/control.js';
 import type { JobHardening } from '../shared/job-hardening.js';
+import { DEFAULT_SERVICE_BIND_IP, readServiceBindIp } from '../shared/service-settings.js';
 
 /**
  * Swarm jobs join this overlay, created at start-up (internal, attachable) when missing. An
@@ -16,6 +17,28 @@ import type { JobHardening } from '../shared/job-hardening.js';
  * any host port, pman's included, as long as pman's own service is not on it (swarm/stack.yml).
  */
 export const SWARM_DEFAULT_JOB_NETWORK = 'pman-jobs';
+
+/** How a service job's port is published: through the routing mesh (a port from the swarm's
+ *  ingress range, on every node) or on the node that runs its task (a free host port). */
+export type ServicePublishMode = 'ingress' | 'host';
+export const SERVICE_PUBLISH_MODES = ['ingress', 'host'] as const satisfies ServicePublishMode[];
+
+/**
+ * The network of service jobs when SERVICE_NETWORK is unset: none in the spec. Publishing a port
+ * gives the task a docker_gwbridge leg anyway (ingress too), and a host-mode port on the internal
+ * job overlay alone is never published at all (seen on Docker 20.10: empty PortStatus).
+ */
+export const SWARM_DEFAULT_SERVICE_NETWORK = 'bridge';
+
+/** Service jobs (issue 15). */
+export interface SwarmServiceSettings {
+  /** SERVICE_PUBLISH_MODE (default ingress). */
+  publishMode: ServicePublishMode;
+  /** SERVICE_BIND_IP: the host part of the endpoint (a swarm publishes on every node address). */
+  bindIp: string;
+  /** SERVICE_NETWORK: the overlay service jobs join; `bridge`: none in the spec. */
+  network: string;
+}
 
 export interface SwarmBackendConfig {
   kind: 'swarm';
@@ -31,10 +54,39 @@ export interface SwarmBackendConfig {
   /** CANCEL_GRACE_SECONDS, set as each service's StopGracePeriod when it is created: a cancel
    *  scales the service to 0 and Swarm stops the task with the grace its spec carries. */
   stopGraceSeconds?: number;
+  /** SERVICE_PUBLISH_MODE, SERVICE_BIND_IP, SERVICE_NETWORK; unset: their defaults. */
+  service?: SwarmServiceSettings;
 }
 
 /** Warned about when set for another backend. */
-export const SWARM_VARIABLES = ['SWARM_GPU_RESOURCE', ...HARDENING_VARIABLES] as const;
+export const SWARM_VARIABLES = [
+  'SWARM_GPU_RESOURCE',
+  'SERVICE_PUBLISH_MODE',
+  'SERVICE_BIND_IP',
+  'SERVICE_NETWORK',
+  ...HARDENING_VARIABLES,
+] as const;
+
+/** The service-job settings with nothing set (tests, fakes). */
+export const DEFAULT_SWARM_SERVICE_SETTINGS: SwarmServiceSettings = {
+  publishMode: 'ingress',
+  bindIp: DEFAULT_SERVICE_BIND_IP,
+  network: SWARM_DEFAULT_SERVICE_NETWORK,
+};
+
+const NETWORK = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+function readServiceSettings(r: EnvReader): SwarmServiceSettings {
+  const network = r.string('SERVICE_NETWORK') ?? SWARM_DEFAULT_SERVICE_NETWORK;
+  if (!NETWORK.test(network)) {
+    r.problem('SERVICE_NETWORK', `"${network.slice(0, 80)}" is not a Docker network name`);
+  }
+  return {
+    publishMode: r.oneOf('SERVICE_PUBLISH_MODE', SERVICE_PUBLISH_MODES, 'ingress'),
+    bindIp: readServiceBindIp(r),
+    network,
+  };
+}
 
 export function readSwarmSettings(r: EnvReader): SwarmBackendConfig {
   const gpuResource = r.string('SWARM_GPU_RESOURCE');
@@ -45,6 +97,7 @@ export function readSwarmSettings(r: EnvReader): SwarmBackendConfig {
     hardening: readJobHardening(r, SWARM_DEFAULT_JOB_NETWORK),
     limits: readLimitModes(r),
     stopGraceSeconds: r.int('CANCEL_GRACE_SECONDS', DEFAULT_CANCEL_GRACE_SECONDS, { min: 0 }),
+    service: readServiceSettings(r),
     ...(instanceId !== undefined && { instanceId }),
     ...(gpuResource !== undefined && { gpuResource }),
   };
