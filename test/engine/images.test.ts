@@ -4,7 +4,7 @@
 // version, size and creation time as the engine has them; the third tag and the test image stay
 // out; ?q= finds by title and by name; the create path admits and refuses the same tags. Without
 // IMAGE_ALLOWLIST every local tag is listed and `allowlist` is null. The images are removed after,
-// even on failure.
+// even on failure. The same on Podman, whose own images are named `localhost/<name>`.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,10 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireEngine } from './engine-available.js';
+import { PODMAN_HOST, requirePodman } from './podman-available.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody, TEST_IMAGE } from './shell-job.js';
 
 const engineUp = await requireEngine();
+const podmanUp = await requirePodman();
 const OCI = 'org.opencontainers.image.';
 
 type Json = Record<string, unknown>;
@@ -24,16 +26,28 @@ function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
-/** A local image from the test image with these OCI labels (docker commit: no build, no pull). */
-function labelledImage(tag: string, labels: Record<string, string>): void {
-  const container = docker('create', TEST_IMAGE, 'true');
+/** The podman CLI on the socket the podman backend uses (scripts/podman-up.sh). */
+function podman(...args: string[]): string {
+  const url = ['--remote', '--url', PODMAN_HOST];
+  return execFileSync('podman', [...url, ...args], { encoding: 'utf8' }).trim();
+}
+
+/** A local image from the test image with these OCI labels (commit: no build, no pull). */
+function labelledImage(
+  tag: string,
+  labels: Record<string, string>,
+  engine: (...args: string[]) => string = docker,
+): void {
+  const container = engine('create', TEST_IMAGE, 'true');
   try {
-    const label = Object.entries(labels)
-      .map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`)
-      .join(' ');
-    docker('commit', '--change', `LABEL ${label}`, container, tag);
+    // One --change per label: Podman reads a multi-pair LABEL line as one value.
+    const changes = Object.entries(labels).flatMap(([key, value]) => [
+      '--change',
+      `LABEL ${JSON.stringify(key)}=${JSON.stringify(value)}`,
+    ]);
+    engine('commit', ...changes, container, tag);
   } finally {
-    docker('rm', '-f', container);
+    engine('rm', '-f', container);
   }
 }
 
@@ -190,5 +204,61 @@ describe.skipIf(!engineUp)('GET /api/v1/images/ on Docker', () => {
     const sorted = [...refs(body)].sort((x, y) => (String(x) < String(y) ? -1 : 1));
     expect(refs(body)).toEqual(sorted);
     expect(refs(await catalogue(open, `?q=${run}-other`))).toEqual([other]);
+  });
+});
+
+describe.skipIf(!podmanUp)('GET /api/v1/images/ on Podman', () => {
+  const run = `pman-cat-${randomBytes(3).toString('hex')}`;
+  // Podman names what it commits or builds `localhost/<name>`.
+  const algo = `localhost/${run}/algo:3`;
+  const other = `localhost/${run}-other/tool:1`;
+  let dir: string;
+  let server: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'pman-images-podman-'));
+    await mkdir(path.join(dir, 'storeBase'));
+    labelledImage(algo, { [`${OCI}title`]: 'Podman Algo', [`${OCI}version`]: '3.1.0' }, podman);
+    labelledImage(other, { [`${OCI}title`]: 'Podman Other' }, podman);
+    const allowlist = path.join(dir, 'allowlist.txt');
+    await writeFile(allowlist, `localhost/${run}/*\n`);
+    server = await startServer({
+      CONTAINER_ENV: 'podman',
+      PODMAN_HOST,
+      STORAGE_TYPE: 'host',
+      STOREBASE: path.join(dir, 'storeBase'),
+      IMAGE_ALLOWLIST: allowlist,
+      INSTANCE_ID: run,
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    for (const tag of [algo, other]) {
+      try {
+        podman('rmi', '-f', tag);
+      } catch {
+        // never built, or gone
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lists the admitted local tag with its labels, not the other', async () => {
+    const res = await fetch(`${server?.url ?? ''}/api/v1/images/`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = (await res.json()) as Json;
+    expect(body.container_env).toBe('podman');
+    const images = body.images as Json[];
+    expect(images.map((i) => i.reference)).toEqual([`localhost/${run}/*`, algo]);
+    expect(images[1]).toMatchObject({
+      source: 'local',
+      title: 'Podman Algo',
+      description: null,
+      version: '3.1.0',
+      allowed_by: `localhost/${run}/*`,
+    });
+    expect(images[1]?.size_bytes).toBeGreaterThan(0);
+    expect(Number.isNaN(Date.parse(String(images[1]?.created)))).toBe(false);
   });
 });
