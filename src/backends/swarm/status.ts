@@ -50,6 +50,14 @@ const containerSpecSchema = z.object({
   Command: z.array(z.string()).default([]),
 });
 
+/** One published port, in a service's Endpoint or a task's PortStatus (service jobs, issue 15). */
+const portSchema = z.object({
+  TargetPort: z.number().optional(),
+  PublishedPort: z.number().optional(),
+  PublishMode: z.string().optional(),
+});
+const portsSchema = z.array(portSchema).nullable().optional();
+
 /** The parts of a service inspect we read. */
 const serviceSchema = z.object({
   ID: z.string(),
@@ -60,7 +68,13 @@ const serviceSchema = z.object({
     TaskTemplate: z
       .object({ ContainerSpec: containerSpecSchema.default({ Image: '', Command: [] }) })
       .default({ ContainerSpec: { Image: '', Command: [] } }),
+    /** Absent replicas count as 1 (the engine's default); a stop scales a service job to 0. */
+    Mode: z
+      .object({ Replicated: z.object({ Replicas: z.number().optional() }).optional() })
+      .optional(),
   }),
+  /** The ports the swarm published (ingress mode: here, once the service exists). */
+  Endpoint: z.object({ Ports: portsSchema }).optional(),
 });
 
 /** The parts of a task we read. */
@@ -75,6 +89,8 @@ const taskSchema = z.object({
       Message: z.string().default(''),
       Err: z.string().default(''),
       ContainerStatus: z.object({ ExitCode: z.number().optional() }).optional(),
+      /** Host mode: the node port the task's container got (Docker lists it once per family). */
+      PortStatus: z.object({ Ports: portsSchema }).optional(),
     })
     .default({ Timestamp: '', State: '', Message: '', Err: '' }),
 });
@@ -120,13 +136,13 @@ export function newestTask(tasks: readonly SwarmTask[]): SwarmTask | undefined {
   return newest;
 }
 
-function isTaskState(state: string): state is TaskState {
+export function isTaskState(state: string): state is TaskState {
   return Object.hasOwn(TASK_STATES, state);
 }
 
 const OOM_EXIT_CODE = 137;
 
-function taskMessage(task: SwarmTask, state: string): string {
+export function taskMessage(task: SwarmTask, state: string): string {
   const { Err, Message, ContainerStatus } = task.Status;
   const exitCode = ContainerStatus?.ExitCode;
   if (state === 'shutdown' && exitCode === OOM_EXIT_CODE) {
