@@ -6,6 +6,7 @@ import { statusOf, logsOf } from '../fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -556,5 +557,161 @@ describe.skipIf(!engineUp)('swarm backend on the real engine', () => {
       ).toBe('finishedSuccessfully');
       await fresh.close();
     });
+  });
+});
+
+describe.skipIf(!engineUp)('swarm service jobs on the real engine (issue 15)', () => {
+  const prefix = `sws-${randomBytes(3).toString('hex')}`;
+  let n = 0;
+  const nextName = (): string => `${prefix}-${++n}`;
+  // Host mode: this sandbox's routing mesh refuses connections (CI sets SERVICE_PUBLISH_MODE=host).
+  const SVC_CFG: SwarmBackendConfig = {
+    ...CFG,
+    service: { publishMode: 'host', bindIp: '127.0.0.1', network: 'bridge' },
+  };
+  /** The swarm backend implements the Port's optional stop and watchJobs. */
+  type Full = Backend & Required<Pick<Backend, 'stop' | 'watchJobs'>>;
+  const isFull = (b: Backend): b is Full => b.stop !== undefined && b.watchJobs !== undefined;
+  const opened: Backend[] = [];
+  const open = async (): Promise<Full> => {
+    const b = await createSwarmBackend(SVC_CFG, deps());
+    opened.push(b);
+    if (!isFull(b)) throw new Error('swarm lacks stop/watchJobs');
+    return b;
+  };
+  let backend: Full;
+  let storeBase: string;
+
+  beforeAll(async () => {
+    backend = await open();
+    storeBase = await mkdtemp(path.join(tmpdir(), 'pman-sws-'));
+  });
+  afterAll(async () => {
+    removeServices(prefix);
+    for (const b of opened) await b.close();
+    if (storeBase !== undefined) await rm(storeBase, { recursive: true, force: true });
+  });
+
+  const serviceSpec = (name: string, command: string[]): Promise<JobSpec> =>
+    hostJobSpec(
+      {
+        storeBase,
+        name,
+        image: IMAGE,
+        command,
+        labels: { 'pman-test-run': prefix },
+        input: { file: 'data.txt', content: `served by ${name}\n` },
+      },
+      { service: { port: 8080, exposure: 'ClusterIP' } },
+    );
+  const HTTPD = ['httpd', '-f', '-p', '8080', '-h', '/share/incoming'];
+
+  /** Whether nothing listens on the port any more: we can bind it ourselves (docker-proxy binds
+   *  every address, so a bind on loopback fails while it holds the port). */
+  const portFree = (port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+
+  it('serves its input folder on 127.0.0.1 at a host port; a new server reports the same endpoint; stop ends it for good; delete frees the port', async () => {
+    const name = nextName();
+    const created = await backend.create(await serviceSpec(name, HTTPD));
+    expect(created.status).toBe('notstarted');
+    const [svc] = JSON.parse(docker('service', 'inspect', name)) as [
+      {
+        Spec: {
+          Labels: Record<string, string>;
+          TaskTemplate: { RestartPolicy: unknown; Networks?: unknown };
+          EndpointSpec: { Ports: Record<string, unknown>[] };
+        };
+      },
+    ];
+    expect(svc.Spec.Labels['pman.service.port']).toBe('8080');
+    expect(svc.Spec.TaskTemplate.RestartPolicy).toMatchObject({ Condition: 'any', MaxAttempts: 0 });
+    expect(svc.Spec.TaskTemplate.Networks).toBeUndefined();
+    expect(svc.Spec.EndpointSpec.Ports).toEqual([
+      { Protocol: 'tcp', TargetPort: 8080, PublishMode: 'host' },
+    ]);
+
+    const running = await until(
+      `${name} to publish its port`,
+      () => statusOf(backend, name),
+      (i) => i.status === 'started' && i.service?.endpoint !== undefined,
+    );
+    const endpoint = running.service?.endpoint ?? '';
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(running.service?.healthy).toBeUndefined();
+    const body = await until(
+      `${endpoint} to answer`,
+      () =>
+        fetch(`${endpoint}/data.txt`).then(
+          (r) => (r.ok ? r.text() : `HTTP ${r.status}`),
+          (err: unknown) => String(err),
+        ),
+      (text) => !text.startsWith('HTTP ') && !text.includes('Error'),
+    );
+    expect(body).toBe(`served by ${name}\n`);
+    expect((await backend.list()).find((j) => j.name === name)?.service?.endpoint).toBe(endpoint);
+    const fresh = await open();
+    expect((await statusOf(fresh, name)).service?.endpoint).toBe(endpoint);
+
+    await backend.stop(name, 1);
+    const stopped = await untilFinished(backend, name);
+    expect(stopped).toMatchObject({ status: 'finishedWithError', message: 'stopped' });
+    expect(
+      docker('service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', name),
+    ).toBe('0');
+    // Stopped for good: no task is started again.
+    expect(docker('service', 'ps', '--filter', 'desired-state=running', '-q', name)).toBe('');
+
+    const port = Number(new URL(endpoint).port);
+    await backend.delete(name);
+    await until(
+      `port ${port} to be free`,
+      () => portFree(port),
+      (free) => free,
+    );
+    await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('a crashing service is restarted by the swarm and never reported terminal until stopped', async () => {
+    const watched = await open();
+    const name = nextName();
+    const snapshots: JobRead[] = [];
+    watched.watchJobs({ tail: 100, maxBytes: 10_000 }, (s) => {
+      if (s.info.name === name) snapshots.push(s);
+    });
+    await watched.create(await serviceSpec(name, ['sh', '-c', 'echo boom; exit 3']));
+    const seen: JobInfo[] = [];
+    const restarting = await until(
+      `${name} to be restarted twice`,
+      async () => {
+        const info = await statusOf(watched, name);
+        seen.push(info);
+        return info;
+      },
+      (i) => (i.service?.restarts ?? 0) >= 2,
+    );
+    expect(seen.filter((i) => TERMINAL_STATUSES.has(i.status))).toEqual([]);
+    expect(snapshots.filter((s) => TERMINAL_STATUSES.has(s.info.status))).toEqual([]);
+    expect(restarting.status).toBe('started');
+    expect(restarting.message).toMatch(/^(restarting after exit code 3|running) \(\d+ restarts\)$/);
+    expect(restarting).not.toHaveProperty('exitCode');
+
+    await watched.stop(name, 1);
+    expect(await untilFinished(watched, name)).toMatchObject({
+      status: 'finishedWithError',
+      message: 'stopped',
+    });
+    const ends = await until(
+      `${name}'s terminal snapshot`,
+      () => Promise.resolve(snapshots.filter((s) => TERMINAL_STATUSES.has(s.info.status))),
+      (list) => list.length > 0,
+    );
+    expect(ends).toHaveLength(1);
+    expect(ends[0]?.logs).toContain('boom');
+    await watched.delete(name);
   });
 });

@@ -143,7 +143,8 @@ export function nodeCapacities(nodes: unknown, gpuResource?: string): PortNodeCa
     });
 }
 
-/** Swarm capabilities: one worker, the biggest node, GPUs only through SWARM_GPU_RESOURCE. */
+/** Swarm capabilities: one worker, the biggest node, GPUs only through SWARM_GPU_RESOURCE;
+ *  service jobs with a published port (no Kubernetes NodePort). */
 export function swarmCapabilities(capacity: NodeCapacity, gpuResource?: string): Capabilities {
   return {
     maxWorkers: 1,
@@ -154,5 +155,6 @@ export function swarmCapabilities(capacity: NodeCapacity, gpuResource?: string):
     runAsUser: true,
     mountKinds: ['host'],
     jobName: SWARM_JOB_NAME,
+    services: { nodePort: false },
   };
 }

@@ -28,8 +28,12 @@ import {
 } from './capacity.js';
 import { toServiceSpec } from './manifest.js';
 import { Services } from './services.js';
-import { fromService, parseService } from './status.js';
-import { ServiceJobs } from './view.js';
+import { parseService } from './status.js';
+import { jobInfoOf, restartedBySwarm } from './service-status.js';
+import { checkServiceNetwork } from './service-network.js';
+import { DEFAULT_SWARM_SERVICE_SETTINGS } from './settings.js';
+import type { SwarmServiceSettings } from './settings.js';
+import { ServiceJobs, entryOf } from './view.js';
 import type { SwarmEntry } from './view.js';
 
 /** After a task's container dies the manager may still list the task as running for a moment. */
@@ -57,6 +61,7 @@ export async function createSwarmBackend(
   const support = swarmHardeningSupport(cfg.hardening, version);
   if (support.warning !== undefined) deps.log.warn(support.warning);
   await ensureSwarmJobNetwork(docker, deps.timeoutMs, cfg.hardening.network);
+  await checkServiceNetwork(docker, deps.timeoutMs, cfg.service ?? DEFAULT_SWARM_SERVICE_SETTINGS);
   const backend = new SwarmBackend(docker, cfg, deps, capabilities, support.noNewPrivileges);
   backend.watch();
   return backend;
@@ -77,6 +82,8 @@ export class SwarmBackend implements Backend {
   readonly #jobs: WatchedJobs<SwarmEntry>;
   /** The log of each job scaled to 0 by a stop, read before (scaling down removes the task). */
   readonly #keptLogs = new Map<string, string>();
+  /** SERVICE_PUBLISH_MODE, SERVICE_BIND_IP, SERVICE_NETWORK (service jobs, issue 15). */
+  readonly #serviceSettings: SwarmServiceSettings;
   #watchLimits: LogLimits | undefined;
 
   constructor(
@@ -90,8 +97,9 @@ export class SwarmBackend implements Backend {
     this.#noNewPrivileges = noNewPrivileges;
     this.#log = deps.log; // main.ts names the backend on it
     this.capabilities = caps;
+    this.#serviceSettings = cfg.service ?? DEFAULT_SWARM_SERVICE_SETTINGS;
     this.#services = new Services(docker, deps.timeoutMs, managedByValue(cfg.instanceId));
-    this.#jobs = new WatchedJobs(new ServiceJobs(this.#services), {
+    this.#jobs = new WatchedJobs(new ServiceJobs(this.#services, this.#serviceSettings.bindIp), {
       docker,
       log: this.#log,
       settle: SETTLE,
@@ -109,6 +117,10 @@ export class SwarmBackend implements Backend {
       ...(this.#cfg.stopGraceSeconds !== undefined && {
         stopGraceSeconds: this.#cfg.stopGraceSeconds,
       }),
+      service: {
+        publishMode: this.#serviceSettings.publishMode,
+        network: this.#serviceSettings.network,
+      },
     });
     // Right before the service exists (issue 10, mount race): a refusal leaves nothing behind.
     // Swarm offers no hook before its task's container starts, so a task pending for long is
@@ -127,7 +139,7 @@ export class SwarmBackend implements Backend {
       CreatedAt: new Date().toISOString(),
       Spec: body,
     });
-    const entry = { serviceId, info: fromService(service, []) };
+    const entry = entryOf(service, [], this.#serviceSettings.bindIp);
     this.#jobs.keep(spec.name, entry, ticket);
     return entry.info;
   }
@@ -164,7 +176,8 @@ export class SwarmBackend implements Backend {
   }
 
   /**
-   * Cancel and deadlines (Port). When the task's container runs on this engine's node, it is
+   * Cancel and deadlines (Port). A service job (issue 15) is always scaled to 0: its signalled
+   * container would only be restarted by the swarm. When a batch task's container runs on this engine's node, it is
    * signalled directly (SIGTERM, `docker stop -t grace`): the task ends failed, and the service,
    * the task and its log stay until DELETE. Otherwise the service is scaled to 0 replicas, so
    * Swarm stops the task with its StopGracePeriod (CANCEL_GRACE_SECONDS at create); scaling down
@@ -174,7 +187,8 @@ export class SwarmBackend implements Backend {
     const service = await this.#services.inspect(name);
     const { info } = await this.#jobs.read(name);
     if (TERMINAL_STATUSES.has(info.status)) return;
-    const local = await this.#services.localContainer(name, service.ID);
+    const restarting = restartedBySwarm(service);
+    const local = restarting ? undefined : await this.#services.localContainer(name, service.ID);
     if (local !== undefined) {
       await this.#services.signalContainer(name, local, graceSeconds);
       return;
@@ -200,7 +214,7 @@ export class SwarmBackend implements Backend {
   async list(): Promise<JobInfo[]> {
     const { services, byService } = await this.#services.readAll();
     return services
-      .map((s) => fromService(s, byService.get(s.ID) ?? []))
+      .map((s) => jobInfoOf(s, byService.get(s.ID) ?? [], this.#serviceSettings.bindIp))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

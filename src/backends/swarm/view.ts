@@ -5,12 +5,29 @@ import type { JobInfo, LogLimits } from '../../domain/job.js';
 import type { EngineEvent } from '../shared/events.js';
 import type { EventVerdict, JobSource } from '../shared/watched-jobs.js';
 import type { Services } from './services.js';
-import { answerableFromView, fromService, isFinal } from './status.js';
+import { jobInfoOf, restartedBySwarm } from './service-status.js';
+import type { SwarmService, SwarmTask } from './status.js';
+import { answerableFromView, isFinal } from './status.js';
 
 /** What the view keeps per service: its id (for logs) and the job as last read. */
 export interface SwarmEntry {
   serviceId: string;
   info: JobInfo;
+  /** A service job the swarm keeps restarting (issue 15): a task's death is not its end. */
+  restarting: boolean;
+}
+
+/** The view's entry of one service read with its tasks; `bindIp` is SERVICE_BIND_IP. */
+export function entryOf(
+  service: SwarmService,
+  tasks: readonly SwarmTask[],
+  bindIp: string,
+): SwarmEntry {
+  return {
+    serviceId: service.ID,
+    info: jobInfoOf(service, tasks, bindIp),
+    restarting: restartedBySwarm(service),
+  };
 }
 
 /** The container label swarm puts on a task's container: which service it belongs to. */
@@ -21,9 +38,11 @@ export class ServiceJobs implements JobSource<SwarmEntry> {
   // ours: both are filtered by the names the view holds instead.
   readonly filters = { type: ['service', 'container'] };
   readonly #services: Services;
+  readonly #bindIp: string;
 
-  constructor(services: Services) {
+  constructor(services: Services, bindIp: string) {
     this.#services = services;
+    this.#bindIp = bindIp;
   }
 
   /**
@@ -49,17 +68,14 @@ export class ServiceJobs implements JobSource<SwarmEntry> {
   async fetch(name: string): Promise<SwarmEntry> {
     const service = await this.#services.inspect(name);
     const tasks = await this.#services.tasks([service.ID], name);
-    return { serviceId: service.ID, info: fromService(service, tasks) };
+    return entryOf(service, tasks, this.#bindIp);
   }
 
   async fetchAll(): Promise<Map<string, SwarmEntry>> {
     const { services, byService } = await this.#services.readAll();
     const entries = new Map<string, SwarmEntry>();
     for (const s of services) {
-      entries.set(s.Spec.Name, {
-        serviceId: s.ID,
-        info: fromService(s, byService.get(s.ID) ?? []),
-      });
+      entries.set(s.Spec.Name, entryOf(s, byService.get(s.ID) ?? [], this.#bindIp));
     }
     return entries;
   }
@@ -72,8 +88,13 @@ export class ServiceJobs implements JobSource<SwarmEntry> {
     return answerableFromView(entry.info);
   }
 
+  /**
+   * A batch job settles on a final read only (the manager may list a dead container's task as
+   * running for a moment). A service job the swarm restarts settles on any read: its task's death
+   * is never its end, and waiting for a "final" read would keep it out of the view for good.
+   */
   isFinal(entry: SwarmEntry): boolean {
-    return isFinal(entry.info);
+    return isFinal(entry.info) || entry.restarting;
   }
 
   /** A task that ran has logs; one that never started has an empty log, read all the same. */
