@@ -1,0 +1,360 @@
+// Service jobs (issue 15) on the Kubernetes backend, with the real @kubernetes/client-node against
+// the fake API server: the Deployment and Service the fake received, the status mapping through
+// the fake's Deployment controller, stop, delete, a refused Service, the DNS-1035 name rule,
+// NodePort endpoints, the watch, and a second backend instance over the same cluster.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobRead } from '../../src/backends/backend.js';
+import type { V1Deployment, V1Service } from '../../src/backends/kubernetes/client.js';
+import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
+import type { KubernetesBackendConfig } from '../../src/config/config.js';
+import { BackendRefusedError, InvalidSpecError, NotFoundError } from '../../src/domain/errors.js';
+import type { JobSpec, ServiceSpec } from '../../src/domain/job.js';
+import { runPrefix, until } from './backend.contract.js';
+import { kubeConfig, pvcMounts, startKubeRig } from './kube-rig.js';
+import type { KubeRig } from './kube-rig.js';
+
+const NS = 'chris';
+const silent = pino({ level: 'silent' });
+const LIMITS = { tail: 1000, maxBytes: 1 << 20 };
+
+function serviceSpec(name: string, service: Partial<ServiceSpec> = {}): JobSpec {
+  return {
+    name,
+    image: '127.0.0.1:5999/pman-ts/busybox:test',
+    command: ['httpd', '-f', '-p', '8080', '-h', '/share/incoming'],
+    env: { GREETING: 'hi' },
+    resources: { workers: 1, cpuMillicores: 500, memoryMiB: 128, gpus: 0 },
+    mounts: pvcMounts(name),
+    labels: { team: 'fnndsc' },
+    user: { uid: 1000, gid: 1000 },
+    service: { port: 8080, exposure: 'ClusterIP', ...service },
+  };
+}
+
+/** The first body POSTed to a path ending in `suffix` for `name`, parsed. */
+function posted<T extends { metadata?: { name?: string } }>(
+  r: KubeRig,
+  suffix: string,
+  name: string,
+): T {
+  const found = r.fake.requests
+    .filter((q) => q.method === 'POST' && q.path.endsWith(suffix))
+    .map((q) => JSON.parse(q.body) as T)
+    .find((o) => o.metadata?.name === name);
+  if (found === undefined) throw new Error(`the fake received no ${suffix} named ${name}`);
+  return found;
+}
+
+describe('kubernetes service jobs against the fake API', () => {
+  let r: KubeRig | undefined;
+  const prefix = runPrefix('ksvc');
+  let n = 0;
+  const jid = () => `${prefix}-${++n}`;
+
+  async function rig(
+    cfg: Partial<KubernetesBackendConfig> = {},
+    fake: Parameters<typeof startKubeRig>[0]['fake'] = {},
+  ): Promise<KubeRig> {
+    r = await startKubeRig({
+      namespace: NS,
+      fake,
+      config: { serviceStartTimeoutSeconds: 90, ...cfg },
+    });
+    return r;
+  }
+
+  afterEach(async () => {
+    await r?.close();
+    r = undefined;
+  });
+
+  it('sends a Deployment and a Service with the batch pod spec, probes, labels and the port', async () => {
+    const k = await rig({ requestRatio: 0.5 });
+    const name = jid();
+    await k.backend.create(serviceSpec(name, { healthPath: '/healthz' }));
+
+    const d = posted<V1Deployment>(k, '/deployments', name);
+    expect(d.spec?.replicas).toBe(1);
+    expect(d.spec?.progressDeadlineSeconds).toBe(90);
+    expect(d.spec?.selector.matchLabels).toEqual({ 'pman.service.job': name });
+    const labels = {
+      team: 'fnndsc',
+      'app.kubernetes.io/managed-by': 'pman',
+      'pman.service.port': '8080',
+      'pman.service.job': name,
+    };
+    expect(d.metadata?.labels).toEqual(labels);
+    expect(d.spec?.template.metadata?.labels).toEqual(labels);
+    const pod = d.spec?.template.spec;
+    expect(pod?.restartPolicy).toBe('Always');
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(pod?.volumes).toEqual([
+      { name: 'storebase', persistentVolumeClaim: { claimName: 'storebase' } },
+    ]);
+    const c = pod?.containers[0];
+    expect(c?.name).toBe(name);
+    expect(c?.command).toEqual(['httpd', '-f', '-p', '8080', '-h', '/share/incoming']);
+    expect(c?.env).toEqual([{ name: 'GREETING', value: 'hi' }]);
+    expect(c?.resources).toEqual({
+      limits: { cpu: '500m', memory: '128Mi' },
+      requests: { cpu: '250m', memory: '64Mi' },
+    });
+    expect(c?.securityContext).toMatchObject({
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c?.volumeMounts).toEqual([
+      { name: 'storebase', mountPath: '/share/incoming', subPath: `${name}/in`, readOnly: true },
+      { name: 'storebase', mountPath: '/share/outgoing', subPath: `${name}/out` },
+    ]);
+    expect(c?.ports).toEqual([{ name: 'service', containerPort: 8080, protocol: 'TCP' }]);
+    expect(c?.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 8080 });
+    expect(c?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 8080 });
+    expect(c?.livenessProbe?.failureThreshold).toBeGreaterThan(1);
+
+    const s = posted<V1Service>(k, '/services', name);
+    expect(s.spec?.type).toBe('ClusterIP');
+    expect(s.spec?.selector).toEqual(d.spec?.selector.matchLabels);
+    expect(s.spec?.ports).toEqual([
+      { name: 'service', port: 8080, targetPort: 8080, protocol: 'TCP' },
+    ]);
+    expect(s.metadata?.labels).toEqual(labels);
+    // The fake's own defaults and allocation: what the endpoint is built from.
+    expect(k.fake.getService(NS, name)?.spec.clusterIP).toMatch(/^10\.96\.\d+\.\d+$/);
+  });
+
+  it('without health_path the probes connect over TCP', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    const c = posted<V1Deployment>(k, '/deployments', name).spec?.template.spec?.containers[0];
+    expect(c?.readinessProbe?.tcpSocket).toEqual({ port: 8080 });
+    expect(c?.readinessProbe?.httpGet).toBeUndefined();
+  });
+
+  it('maps the Deployment through the controller: pulling → notstarted, not ready → unhealthy, available → healthy', async () => {
+    const k = await rig();
+    const name = jid();
+    const created = await k.backend.create(serviceSpec(name));
+    const ip = k.fake.getService(NS, name)?.spec.clusterIP ?? '';
+    const endpoint = `http://${ip}:8080`;
+    expect(created.status).toBe('notstarted');
+    expect(created.service).toEqual({ endpoint, healthy: false, restarts: 0 });
+    expect(k.fake.deploymentPods(NS, name)).toHaveLength(1);
+
+    k.fake.serviceStep(NS, name, { waiting: 'ErrImagePull' });
+    let read = await k.backend.read(name);
+    expect(read.info.status).toBe('notstarted');
+    expect(read.info.message).toMatch(/^ErrImagePull: failed to pull/);
+
+    k.fake.serviceStep(NS, name, { running: true, ready: false, log: 'booting\n' });
+    read = await k.backend.read(name, { logs: LIMITS });
+    expect(read.info.status).toBe('started');
+    expect(read.info.service).toEqual({ endpoint, healthy: false, restarts: 0 });
+    expect(read.logs).toBe('booting\n');
+
+    k.fake.serviceStep(NS, name, { running: true });
+    expect(k.fake.getDeployment(NS, name)?.status.availableReplicas).toBe(1);
+    read = await k.backend.read(name);
+    expect(read.info).toMatchObject({ status: 'started', message: 'running' });
+    expect(read.info.service).toEqual({ endpoint, healthy: true, restarts: 0 });
+
+    const listed = (await k.backend.list()).find((j) => j.name === name);
+    expect(listed?.service?.endpoint).toBe(endpoint);
+    expect(listed?.status).toBe('started');
+  });
+
+  it('a crashing server is started-and-restarting, never terminal', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    k.fake.serviceStep(NS, name, { running: true });
+    k.fake.serviceStep(NS, name, { crash: 1 });
+    k.fake.serviceStep(NS, name, { crash: 1 });
+    const { info } = await k.backend.read(name);
+    expect(info.status).toBe('started');
+    expect(info.message).toBe('restarting after exit code 1 (2 restarts)');
+    expect(info.service).toMatchObject({ healthy: false, restarts: 2 });
+  });
+
+  it('a passed progress deadline reports started, unhealthy, with the reason', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    k.fake.serviceStep(NS, name, { waiting: 'ImagePullBackOff' });
+    k.fake.serviceStep(NS, name, { progressDeadline: true });
+    const { info } = await k.backend.read(name);
+    expect(info.status).toBe('started');
+    expect(info.service?.healthy).toBe(false);
+    expect(info.message).toMatch(
+      /^ProgressDeadlineExceeded: ReplicaSet ".*" has timed out progressing\.; ImagePullBackOff/,
+    );
+  });
+
+  it('stop scales to 0 for good: terminal, log kept, Deployment and Service stay until delete', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    k.fake.serviceStep(NS, name, { running: true, log: 'served /a\n' });
+    await k.backend.stop?.(name, 5);
+    await k.fake.settle();
+    expect(k.fake.getDeployment(NS, name)?.spec.replicas).toBe(0);
+    expect(k.fake.deploymentPods(NS, name)).toHaveLength(0);
+    const { info, logs } = await k.backend.read(name, { logs: LIMITS });
+    expect(info.status).toBe('finishedWithError');
+    expect(info.message).toBe('stopped');
+    expect(logs).toBe('served /a\n');
+    expect(k.fake.getService(NS, name)).toBeDefined();
+    // A second stop is a no-op, not an error.
+    await k.backend.stop?.(name, 5);
+    expect(
+      k.fake.requests.filter(
+        (q) => q.method === 'PATCH' && q.path.endsWith(`/deployments/${name}`),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('delete removes the Deployment, its pods and the Service; a second delete is NotFound', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    k.fake.serviceStep(NS, name, { running: true });
+    await k.backend.delete(name);
+    await k.fake.settle();
+    expect(k.fake.getDeployment(NS, name)).toBeUndefined();
+    expect(k.fake.getService(NS, name)).toBeUndefined();
+    expect(k.fake.deploymentPods(NS, name)).toHaveLength(0);
+    expect(k.fake.pods(NS).filter((p) => p.metadata.labels?.['pman.service.job'] === name)).toEqual(
+      [],
+    );
+    // The Deployment's DELETE names Background and carries no body (kubernetes.md §7.8).
+    const del = k.fake.requests.find(
+      (q) => q.method === 'DELETE' && q.path.endsWith(`/deployments/${name}`),
+    );
+    expect(del?.query.propagationPolicy).toBe('Background');
+    expect(del?.body ?? '').toBe('');
+    await expect(k.backend.delete(name)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(k.backend.read(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('a refused Service create leaves no Deployment behind', async () => {
+    const k = await rig();
+    k.fake.deny({ verb: 'create', resource: 'services' });
+    const name = jid();
+    await expect(k.backend.create(serviceSpec(name))).rejects.toBeInstanceOf(BackendRefusedError);
+    await k.fake.settle();
+    expect(k.fake.getDeployment(NS, name)).toBeUndefined();
+    expect(k.fake.deploymentPods(NS, name)).toHaveLength(0);
+    expect(
+      k.fake.requests.some((q) => q.method === 'POST' && q.path.endsWith('/deployments')),
+    ).toBe(true);
+  });
+
+  it('a service jid starting with a digit is refused before any call, naming jid and the rule', async () => {
+    const k = await rig();
+    const before = k.fake.requests.filter((q) => q.method === 'POST').length;
+    const err = await k.backend.create(serviceSpec('1svc')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidSpecError);
+    expect((err as Error).message).toMatch(/jid "1svc".*starting with a letter/);
+    expect(k.fake.requests.filter((q) => q.method === 'POST').length).toBe(before);
+    // The fake says the same (a DNS-1035 label), should the check ever be bypassed.
+    const res = await fetch(`${k.fake.url}/api/v1/namespaces/${NS}/services`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer fake-token' },
+      body: JSON.stringify({ metadata: { name: '1svc' }, spec: { ports: [{ port: 80 }] } }),
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { message: string }).message).toMatch(/DNS-1035 label/);
+  });
+
+  it('NodePort: the endpoint is SERVICE_NODE_ADDRESS with the allocated node port', async () => {
+    const k = await rig({ serviceNodeAddress: '192.0.2.7' });
+    const name = jid();
+    const info = await k.backend.create(serviceSpec(name, { exposure: 'NodePort' }));
+    const svc = k.fake.getService(NS, name);
+    expect(svc?.spec.type).toBe('NodePort');
+    const nodePort = svc?.spec.ports?.[0]?.nodePort ?? 0;
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    expect(info.service?.endpoint).toBe(`http://192.0.2.7:${nodePort}`);
+  });
+
+  it("NodePort without SERVICE_NODE_ADDRESS: a node's InternalIP", async () => {
+    const k = await rig();
+    const res = await fetch(`${k.fake.url}/api/v1/nodes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer fake-token' },
+      body: JSON.stringify({
+        metadata: { name: 'node-a' },
+        status: {
+          addresses: [
+            { type: 'Hostname', address: 'node-a' },
+            { type: 'InternalIP', address: '10.0.0.21' },
+          ],
+        },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const name = jid();
+    const info = await k.backend.create(serviceSpec(name, { exposure: 'NodePort' }));
+    const nodePort = k.fake.getService(NS, name)?.spec.ports?.[0]?.nodePort ?? 0;
+    expect(info.service?.endpoint).toBe(`http://10.0.0.21:${nodePort}`);
+  });
+
+  it('the watch reports healthy, then the stop as terminal with the log', async () => {
+    const k = await rig();
+    const seen: JobRead[] = [];
+    k.backend.watchJobs(LIMITS, (s) => seen.push(s));
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    k.fake.serviceStep(NS, name, { running: true, log: 'up\n' });
+    await until(
+      'a healthy snapshot',
+      () => Promise.resolve(seen.filter((s) => s.info.name === name)),
+      (s) => s.some((x) => x.info.service?.healthy === true),
+    );
+    await k.backend.stop?.(name, 5);
+    const ends = await until(
+      'a terminal snapshot',
+      () =>
+        Promise.resolve(
+          seen.filter((s) => s.info.name === name && s.info.status === 'finishedWithError'),
+        ),
+      (s) => s.length > 0,
+    );
+    expect(ends[0]?.logs).toBe('up\n');
+    expect(ends[0]?.info.message).toBe('stopped');
+  });
+
+  it('a second backend over the same cluster reports the same endpoint (restart-safe)', async () => {
+    const k = await rig();
+    const name = jid();
+    const first = await k.backend.create(serviceSpec(name));
+    k.fake.serviceStep(NS, name, { running: true });
+    const again = await createKubernetesBackend(kubeConfig(NS, k.kubeconfigPath), {
+      log: silent,
+      timeoutMs: 5_000,
+      now: () => k.fake.clock.now(),
+    });
+    try {
+      const { info } = await again.read(name);
+      expect(info.service?.endpoint).toBe(first.service?.endpoint);
+      expect(info.service?.healthy).toBe(true);
+      expect((await again.list()).map((j) => j.name)).toContain(name);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('streams the logs of the Deployment pods', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    k.fake.serviceStep(NS, name, { running: true, log: 'GET /\n' });
+    let text = '';
+    for await (const chunk of k.backend.streamLogs(name)) text += Buffer.from(chunk).toString();
+    expect(text).toBe('GET /\n');
+  });
+});
