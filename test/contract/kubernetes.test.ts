@@ -519,11 +519,13 @@ describe('read() answers from the informers while their watches are live', () =>
       );
   const podWatches = (fake: FakeKubeApi) =>
     fake.requests.filter((q) => q.path.endsWith('/pods') && q.query.watch === 'true').length;
+  // Jobs, pods, and the Deployments of service jobs (issue 15): an unknown name is looked up as a
+  // service job only while the Deployments watch is not live.
   const bothWatching = (fake: FakeKubeApi) =>
     until(
-      'both watches open',
+      'the three watches open',
       () => Promise.resolve(fake.openWatches),
-      (k) => k >= 2,
+      (k) => k >= 3,
       10_000,
     );
 

@@ -6,6 +6,7 @@ import { delimiter, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
   ApiException,
+  AppsV1Api,
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
@@ -20,9 +21,11 @@ import type {
   CoreV1Event,
   KubernetesListObject,
   KubernetesObject,
+  V1Deployment,
   V1Job,
   V1Node,
   V1Pod,
+  V1Service,
 } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig } from './settings.js';
 import {
@@ -38,6 +41,10 @@ import { unreachableCodes } from '../shared/net-errors.js';
 export type {
   CoreV1Event,
   V1Container,
+  V1Deployment,
+  V1Node,
+  V1Probe,
+  V1Service,
   V1Job,
   V1Pod,
   V1PodSpec,
@@ -222,6 +229,24 @@ export interface KubeClient {
   patchJobDeadline?(name: string, seconds: number): Promise<void>;
   /** GET /api/v1/nodes (cluster scope: needs a ClusterRole to list nodes). */
   listNodes?(): Promise<V1Node[]>;
+  /** Service jobs (issue 15): an apps/v1 Deployment and a v1 Service per job. Optional only for
+   *  test doubles; the real client has them. */
+  services?: ServiceCalls;
+}
+
+/** The calls a service job needs (kubernetes.md, issue 15), errors already translated. */
+export interface ServiceCalls {
+  createDeployment(body: V1Deployment): Promise<V1Deployment>;
+  readDeployment(name: string): Promise<V1Deployment>;
+  listDeployments(labelSelector: string): Promise<V1Deployment[]>;
+  /** Background propagation: the pods go with it. */
+  deleteDeployment(name: string): Promise<void>;
+  /** replicas 0 for good, with the moment written as an annotation (a JSON patch). */
+  stopDeployment(name: string, stoppedAt: string): Promise<void>;
+  createService(body: V1Service): Promise<V1Service>;
+  readService(name: string): Promise<V1Service>;
+  deleteService(name: string): Promise<void>;
+  deploymentInformer(labelSelector: string, handlers: WatchHandlers<V1Deployment>): KubeInformer;
 }
 
 export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeClient {
@@ -243,6 +268,8 @@ export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeC
   const batch = new BatchV1Api(configuration);
   const core = new CoreV1Api(configuration);
   const versionApi = new VersionApi(configuration);
+  const apps = new AppsV1Api(configuration);
+  const deploymentsPath = `/apis/apps/v1/namespaces/${namespace}/deployments`;
   const jobsPath = `/apis/batch/v1/namespaces/${namespace}/jobs`;
   const podsPath = `/api/v1/namespaces/${namespace}/pods`;
 
@@ -298,6 +325,74 @@ export function createKubeClient(loaded: LoadedConfig, timeoutMs: number): KubeC
       await call('patch job', () => batch.patchNamespacedJob({ name, namespace, body }), name);
     },
     listNodes: () => call('list nodes', async () => (await core.listNode()).items),
+    services: {
+      createDeployment: (body) =>
+        call(
+          'create deployment',
+          () => apps.createNamespacedDeployment({ namespace, body }),
+          body.metadata?.name,
+        ),
+      readDeployment: (name) =>
+        call('read deployment', () => apps.readNamespacedDeployment({ name, namespace }), name),
+      listDeployments: (labelSelector) =>
+        call(
+          'list deployments',
+          async () => (await apps.listNamespacedDeployment({ namespace, labelSelector })).items,
+        ),
+      // No body (kubernetes.md §7.8): the query's propagationPolicy is then the one read.
+      deleteDeployment: (name) =>
+        call(
+          'delete deployment',
+          async () => {
+            await apps.deleteNamespacedDeployment({
+              name,
+              namespace,
+              propagationPolicy: 'Background',
+            });
+          },
+          name,
+        ),
+      stopDeployment: (name, stoppedAt) =>
+        call(
+          'stop deployment',
+          async () => {
+            // JSON patch (the generated client's default type); annotations exist from create.
+            const body = [
+              { op: 'replace', path: '/spec/replicas', value: 0 },
+              {
+                op: 'add',
+                path: '/metadata/annotations/pman.service.stopped-at',
+                value: stoppedAt,
+              },
+            ];
+            await apps.patchNamespacedDeployment({ name, namespace, body });
+          },
+          name,
+        ),
+      createService: (body) =>
+        call(
+          'create service',
+          () => core.createNamespacedService({ namespace, body }),
+          body.metadata?.name,
+        ),
+      readService: (name) =>
+        call('read service', () => core.readNamespacedService({ name, namespace }), name),
+      deleteService: (name) =>
+        call(
+          'delete service',
+          async () => {
+            await core.deleteNamespacedService({ name, namespace });
+          },
+          name,
+        ),
+      deploymentInformer: (labelSelector, handlers) =>
+        informer<V1Deployment>(
+          deploymentsPath,
+          labelSelector,
+          () => apps.listNamespacedDeployment({ namespace, labelSelector }),
+          handlers,
+        ),
+    },
     listJobs: (labelSelector) =>
       call(
         'list jobs',

@@ -28,6 +28,9 @@ import { nodeCapacities } from './nodes.js';
 import { formatStamp, fromJob, needsEvents, sortPods } from './status.js';
 import type { StatusLimits } from './status.js';
 import { ClusterView, podsExplainJob } from './view.js';
+import { ServiceJobs } from './services.js';
+import { SERVICE_JOB_LABEL } from './service-manifest.js';
+import { DEFAULT_SERVICE_START_TIMEOUT_SECONDS } from '../../config/service.js';
 
 export const KUBERNETES_JOB_NAME = {
   pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
@@ -44,6 +47,8 @@ export function kubernetesCapabilities(profile: 'kubernetes' | 'openshift'): Cap
     runAsUser: profile === 'kubernetes',
     mountKinds: profile === 'kubernetes' ? ['volume', 'host'] : ['volume'],
     jobName: { ...KUBERNETES_JOB_NAME },
+    // A Deployment plus a Service (issue 15); NodePort is a Service type of its own.
+    services: { nodePort: true },
   };
 }
 
@@ -92,6 +97,8 @@ export class KubernetesBackend implements Backend {
    */
   readonly #keptLogs = new Map<string, string>();
   readonly #gpuResourceName: string;
+  /** Service jobs (issue 15): Deployments and Services, with their own informer. */
+  readonly #services: ServiceJobs;
 
   /** Use createKubernetesBackend(); the constructor does no I/O. */
   constructor(cfg: KubernetesBackendConfig, client: KubeClient, deps: BackendDeps) {
@@ -129,12 +136,30 @@ export class KubernetesBackend implements Backend {
       // Gone from the cluster (the TTL controller, anyone's delete): a snapshot being taken still
       // lands, and a new Job of that name is reported from its first status on.
       onGone: (job) => this.#emitted.delete(job),
+      // A service job's pod changed (its readiness, a restart): its status may have too.
+      onPod: (pod) => {
+        const service = pod.metadata?.labels?.[SERVICE_JOB_LABEL];
+        if (service !== undefined) this.#services.changed(service);
+      },
+    });
+    this.#services = new ServiceJobs({
+      client,
+      manifest: {
+        ...this.#manifest,
+        progressDeadlineSeconds:
+          cfg.serviceStartTimeoutSeconds ?? DEFAULT_SERVICE_START_TIMEOUT_SECONDS,
+      },
+      managedBy: this.#managedBy,
+      selector: this.#selector,
+      ...(cfg.serviceNodeAddress !== undefined && { nodeAddress: cfg.serviceNodeAddress }),
+      now: this.#now,
+      log: deps.log,
     });
   }
 
   /** Starts the informers (list + watch); failures are retried in the background. */
   async start(): Promise<void> {
-    await this.#view.start();
+    await Promise.all([this.#view.start(), this.#services.start()]);
   }
 
   /** The namespace Jobs are created in. */
@@ -143,6 +168,7 @@ export class KubernetesBackend implements Backend {
   }
 
   async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobInfo> {
+    if (spec.service !== undefined) return this.#services.create(spec, options);
     const job = toJob(spec, this.#manifest);
     // A hostPath storeBase is bound by the kubelet, which this server does not see: the dirs are
     // checked once more right before the API gets the Job (issue 10, mount race). PVC subPaths
@@ -168,7 +194,19 @@ export class KubernetesBackend implements Backend {
    * the API; only the pod logs themselves, and the events of a Job without pods, are always read.
    */
   async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
-    const { job, pods } = await this.#observe(name);
+    const service = await this.#serviceFirst(name, () => this.#services.read(name, options));
+    if (service !== undefined) return service;
+    const observed = await this.#observe(name).catch(async (err: unknown) => {
+      // Not a Job of ours: a service job the informer has not seen yet (another process made it).
+      const late =
+        err instanceof NotFoundError && this.#services.mayExist(name)
+          ? await this.#services.read(name, options)
+          : undefined;
+      if (late === undefined) throw err;
+      return late;
+    });
+    if ('info' in observed) return observed;
+    const { job, pods } = observed;
     const events = needsEvents(job, pods) ? await this.#client.listJobEvents(name) : [];
     const info = fromJob(job, pods, events, this.#now(), this.#limits);
     const logs =
@@ -192,7 +230,24 @@ export class KubernetesBackend implements Backend {
     tail?: number,
     options: StreamOptions = {},
   ): AsyncIterable<Uint8Array> {
-    const { pods } = await this.#observe(name);
+    if (this.#services.knows(name)) {
+      yield* this.#services.streamLogs(name, tail, options);
+      return;
+    }
+    const observed = await this.#observe(name).catch(async (err: unknown) => {
+      if (
+        err instanceof NotFoundError &&
+        this.#services.mayExist(name) &&
+        (await this.#services.read(name)) !== undefined
+      )
+        return undefined;
+      throw err;
+    });
+    if (observed === undefined) {
+      yield* this.#services.streamLogs(name, tail, options);
+      return;
+    }
+    const { pods } = observed;
     const follow = options.follow === true ? { signal: options.signal } : undefined;
     for (const pod of sortPods(pods)) {
       const podName = pod.metadata?.name;
@@ -208,6 +263,24 @@ export class KubernetesBackend implements Backend {
    * not removed unchecked; it is read and checked in turn.
    */
   async delete(name: string): Promise<void> {
+    if (this.#services.knows(name)) {
+      if (await this.#services.delete(name)) return;
+    }
+    try {
+      await this.#deleteJob(name);
+    } catch (err) {
+      // No Job of ours: the Deployment and Service of a service job, if any.
+      if (
+        err instanceof NotFoundError &&
+        this.#services.mayExist(name) &&
+        (await this.#services.delete(name))
+      )
+        return;
+      throw err;
+    }
+  }
+
+  async #deleteJob(name: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       // The first look may use the informers' copy; a retry reads the API (the copy may lag).
       const job = await this.#ourJob(name, attempt === 1);
@@ -232,7 +305,18 @@ export class KubernetesBackend implements Backend {
    * Job object stays until DELETE (or its TTL). A Job that ended already is left alone.
    */
   async stop(name: string, _graceSeconds: number): Promise<void> {
-    const { job, pods } = await this.#observe(name);
+    if (this.#services.knows(name) && (await this.#services.stop(name))) return;
+    const observed = await this.#observe(name).catch(async (err: unknown) => {
+      if (
+        err instanceof NotFoundError &&
+        this.#services.mayExist(name) &&
+        (await this.#services.stop(name))
+      )
+        return undefined;
+      throw err;
+    });
+    if (observed === undefined) return;
+    const { job, pods } = observed;
     const info = fromJob(job, pods, [], this.#now(), this.#limits);
     if (TERMINAL_STATUSES.has(info.status)) return;
     if (this.#client.patchJobDeadline === undefined) {
@@ -263,6 +347,11 @@ export class KubernetesBackend implements Backend {
   }
 
   async list(): Promise<JobInfo[]> {
+    const [jobs, services] = await Promise.all([this.#listJobs(), this.#services.list()]);
+    return [...jobs, ...services];
+  }
+
+  async #listJobs(): Promise<JobInfo[]> {
     const now = this.#now();
     if (this.#view.synced) {
       return this.#view.jobs().map((job) => {
@@ -287,7 +376,15 @@ export class KubernetesBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.#view.close();
+    await Promise.all([this.#view.close(), this.#services.close()]);
+  }
+
+  /** A service job's answer when the informer knows it as one; undefined otherwise. */
+  async #serviceFirst(
+    name: string,
+    fn: () => Promise<JobRead | undefined>,
+  ): Promise<JobRead | undefined> {
+    return this.#services.knows(name) ? fn() : undefined;
   }
 
   /**
@@ -332,6 +429,7 @@ export class KubernetesBackend implements Backend {
   /** Every status change the informers see (the Port's optional capability). */
   watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
     this.#jobsWatch = { limits, listener };
+    this.#services.watch(limits, listener);
     // Jobs the informers already hold are reported now: their first sight.
     for (const job of this.#view.jobs()) {
       const name = job.metadata?.name;

@@ -13,6 +13,7 @@ import { readLimitModes } from '../shared/limit-modes.js';
 import type { LimitModes } from '../shared/limit-modes.js';
 import { DEFAULT_CANCEL_GRACE_SECONDS } from '../../config/control.js';
 import type { Toleration } from './tolerations.js';
+import { readServiceSettings } from '../../config/service.js';
 
 export type { Toleration } from './tolerations.js';
 
@@ -45,6 +46,12 @@ export interface KubernetesBackendConfig<K extends KubernetesKind = KubernetesKi
   /** CANCEL_GRACE_SECONDS as each pod's terminationGracePeriodSeconds (a cancel ends the Job
    *  through its deadline, and the Job controller deletes the pod with the pod's grace). */
   stopGraceSeconds?: number;
+  /** SERVICE_START_TIMEOUT_SECONDS (issue 15) as a service Deployment's progressDeadlineSeconds;
+   *  absent: the shared default. */
+  serviceStartTimeoutSeconds?: number;
+  /** SERVICE_NODE_ADDRESS (issue 15): the host a NodePort service's endpoint names; absent: the
+   *  InternalIP of a node (listing nodes needs the ClusterRole of kubernetes/). */
+  serviceNodeAddress?: string;
 }
 
 /** Warned about when set for another backend (KUBECONFIG is ambient in many shells: left out). */
@@ -59,6 +66,7 @@ export const KUBERNETES_VARIABLES = [
   'JOB_REQUEST_RATIO',
   'JOB_TOLERATIONS',
   'RUN_AS_NON_ROOT',
+  'SERVICE_NODE_ADDRESS',
 ] as const;
 
 /**
@@ -92,6 +100,7 @@ export function readKubernetesSettings<K extends KubernetesKind>(
     );
   }
   const instanceId = readInstanceId(r);
+  const serviceNodeAddress = r.string('SERVICE_NODE_ADDRESS');
   return {
     kind,
     ...(namespace !== undefined && { namespace }),
@@ -111,6 +120,11 @@ export function readKubernetesSettings<K extends KubernetesKind>(
     runAsNonRoot: kind === 'openshift' ? true : (runAsNonRoot ?? false),
     limits: readLimitModes(r),
     stopGraceSeconds: r.int('CANCEL_GRACE_SECONDS', DEFAULT_CANCEL_GRACE_SECONDS, { min: 0 }),
+    // Only when set: the shared default applies otherwise (src/config/service.ts).
+    ...(r.isSet('SERVICE_START_TIMEOUT_SECONDS') && {
+      serviceStartTimeoutSeconds: readServiceSettings(r).startTimeoutSeconds,
+    }),
+    ...(serviceNodeAddress !== undefined && { serviceNodeAddress }),
   };
 }
 

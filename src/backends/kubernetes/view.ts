@@ -28,6 +28,8 @@ export interface ClusterViewOptions {
   onChange?: (jobName: string) => void;
   /** Called when a Job leaves the cluster by anyone's hand but ours (TTL, kubectl delete). */
   onGone?: (jobName: string) => void;
+  /** Called after every pod change (service jobs' pods have no Job: issue 15). */
+  onPod?: (pod: V1Pod) => void;
 }
 
 interface InformerEntry {
@@ -195,6 +197,7 @@ export class ClusterView {
     const name = pod.metadata?.name;
     if (name === undefined) return;
     this.#pods.set(name, pod);
+    this.#opts.onPod?.(pod);
     const job = jobNameOfPod(pod);
     if (job !== undefined) this.#opts.onChange?.(job);
   }

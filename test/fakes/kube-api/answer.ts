@@ -2,6 +2,7 @@
 
 import type { FakeClock } from './clock.js';
 import type { JobController } from './controller.js';
+import type { DeploymentController } from './deployment-controller.js';
 import type { Later } from './delete.js';
 import type { ResourceInfo } from './discovery.js';
 import type { LogBook } from './pod-logs.js';
@@ -23,6 +24,8 @@ export type Outcome = Answer | { watch: WatchRequest } | { follow: FollowRequest
 export interface ApiContext {
   store: Store;
   controller: JobController;
+  /** Deployments' pods and status (issue 15). */
+  deployments: DeploymentController;
   logs: LogBook;
   clock: FakeClock;
   autoAdvance: 'off' | 'perRead';

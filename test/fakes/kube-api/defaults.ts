@@ -47,7 +47,7 @@ function canonical(map: Record<string, string> | undefined): Record<string, stri
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, String(canonicalQuantity(v))]));
 }
 
-function defaultContainer(c: Container): Container {
+export function defaultContainer(c: Container): Container {
   const limits = canonical(c.resources?.limits);
   const requests = canonical(c.resources?.requests) ?? (limits ? { ...limits } : undefined);
   const out: Container = { ...c };
@@ -62,7 +62,7 @@ function defaultContainer(c: Container): Container {
 }
 
 /** emptyDir.sizeLimit is a Quantity too. */
-function canonicalVolume(v: Volume): Volume {
+export function canonicalVolume(v: Volume): Volume {
   const emptyDir = v.emptyDir as { sizeLimit?: unknown } | undefined;
   if (emptyDir?.sizeLimit === undefined) return v;
   return { ...v, emptyDir: { ...emptyDir, sizeLimit: canonicalQuantity(emptyDir.sizeLimit) } };

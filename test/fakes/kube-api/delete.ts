@@ -11,6 +11,7 @@ import { JOBS, PODS } from './resources.js';
 import { badRequest, failure, notFound, success } from './status.js';
 import { resourceKey } from './store.js';
 import type { Job, KubeObject, Pod } from './types.js';
+import type { Deployment } from './deployments.js';
 
 /** Runs garbage-collector work just after the answer is written ("shortly after" in real clusters). */
 export type Later = (fn: () => void) => void;
@@ -190,6 +191,10 @@ export function deleteObject(
   const conflict = preconditionFailure(info, obj, pre);
   if (conflict) return { code: conflict.code, body: conflict.body };
   c.store.remove(key, ns, name);
+  // apps/v1 defaults to Background: the ReplicaSet's pods go shortly after.
+  if (info.plural === 'deployments') {
+    c.deployments.deleted(obj as Deployment, policy === 'Orphan');
+  }
   if (info.plural === 'pods') {
     c.logs.dropPod(ns ?? '', name);
     return {

@@ -8,6 +8,8 @@ import {
   type ResourceRoute,
 } from './answer.js';
 import { createJob, createStored } from './create.js';
+import { createDeployment, patchDeployment } from './deployments.js';
+import { createService } from './services.js';
 import { deleteObject } from './delete.js';
 import { podLog } from './log-route.js';
 import { patchObject } from './patch.js';
@@ -36,6 +38,9 @@ export class ResourceHandlers {
       case 'POST':
         if (r.name !== undefined) return fail(methodNotAllowed());
         if (info.plural === 'jobs') return createJob(this.#c, r.namespace ?? '', req.body);
+        if (info.plural === 'deployments')
+          return createDeployment(this.#c, r.namespace ?? '', req.body);
+        if (info.plural === 'services') return createService(this.#c, r.namespace ?? '', req.body);
         if (info.storeOnly || info.plural === 'namespaces')
           return createStored(this.#c, r, req.body);
         return fail(methodNotAllowed());
@@ -45,6 +50,8 @@ export class ResourceHandlers {
       case 'PATCH':
         if (info.plural === 'jobs' && r.name !== undefined && r.sub === undefined)
           return patchJob(this.#c, r.namespace ?? '', r.name, req);
+        if (info.plural === 'deployments' && r.name !== undefined && r.sub === undefined)
+          return patchDeployment(this.#c, r.namespace ?? '', r.name, req);
         if (!info.storeOnly || r.name === undefined || r.sub !== undefined)
           return fail(methodNotAllowed());
         return patchObject(this.#c, r, r.name, req);

@@ -5,6 +5,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createFakeClock } from './clock.js';
 import { JobController } from './controller.js';
+import { DeploymentController, type ServiceStep } from './deployment-controller.js';
+import { DEPLOYMENTS, type Deployment } from './deployments.js';
+import { SERVICES, type Service } from './services.js';
 import { deleteJobNow } from './delete.js';
 import { EVENTS, type Event } from './events.js';
 import { Faults } from './faults.js';
@@ -29,6 +32,9 @@ import type {
 import { Watches, type ExpiredForm } from './watch.js';
 
 export type {
+  ServiceStep,
+  Deployment,
+  Service,
   Step,
   RecordedRequest,
   RequestMatch,
@@ -81,6 +87,17 @@ export interface FakeKubeApi {
   expireResourceVersions(form?: ExpiredForm): void;
   /** Resolves once the garbage collector's pending work (pods after a delete) has run. */
   settle(): Promise<void>;
+
+  // Deployments and Services (issue 15).
+
+  /** The stored Deployment (a copy), or undefined. */
+  getDeployment(namespace: string, name: string): Deployment | undefined;
+  /** The stored Service (a copy), or undefined. */
+  getService(namespace: string, name: string): Service | undefined;
+  /** The pods of a Deployment (through its ReplicaSet), terminating ones included. */
+  deploymentPods(namespace: string, name: string): Pod[];
+  /** Makes every pod of the Deployment take this step, then runs the controller's sync. */
+  serviceStep(namespace: string, name: string, step: ServiceStep): void;
 }
 
 export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
@@ -114,9 +131,17 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
     });
     pending.add(h);
   };
+  const deployments = new DeploymentController({
+    store,
+    logs,
+    clock,
+    later,
+    ...(opts.openshift ? { uidRange: opts.openshift.uidRange } : {}),
+  });
   const ctx: ApiContext = {
     store,
     controller,
+    deployments,
     logs,
     clock,
     autoAdvance: opts.autoAdvance ?? 'off',
@@ -201,6 +226,10 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
       expiredForm = form;
       store.expireAll();
     },
+    getDeployment: (ns, name) => store.get(DEPLOYMENTS, ns, name) as Deployment | undefined,
+    getService: (ns, name) => store.get(SERVICES, ns, name) as Service | undefined,
+    deploymentPods: (ns, name) => deployments.pods(ns, name),
+    serviceStep: (ns, name, step) => deployments.step(ns, name, step),
     async settle() {
       while (pending.size > 0) await new Promise((r) => setImmediate(r));
     },

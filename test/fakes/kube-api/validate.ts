@@ -5,7 +5,8 @@ import type { StatusCause } from './status.js';
 import type { Container, Job, PodSpec } from './types.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS1123_SUBDOMAIN =
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
@@ -23,12 +24,12 @@ function q(v: unknown): string {
   return JSON.stringify(typeof v === 'string' ? v : String(v));
 }
 
-function invalidValue(field: string, value: unknown, detail: string): StatusCause {
+export function invalidValue(field: string, value: unknown, detail: string): StatusCause {
   const shown = typeof value === 'number' || typeof value === 'boolean' ? String(value) : q(value);
   return { reason: 'FieldValueInvalid', message: `Invalid value: ${shown}: ${detail}`, field };
 }
 
-function required(field: string, detail = ''): StatusCause {
+export function required(field: string, detail = ''): StatusCause {
   return {
     reason: 'FieldValueRequired',
     message: detail ? `Required value: ${detail}` : 'Required value',
@@ -158,7 +159,12 @@ function validateContainer(c: Container, path: string, volumes: Set<string>): St
   return out;
 }
 
-function validatePodSpec(spec: PodSpec | undefined, path: string): StatusCause[] {
+/** `restartPolicies`: what the owning kind allows (Jobs: OnFailure, Never; Deployments: Always). */
+export function validatePodSpec(
+  spec: PodSpec | undefined,
+  path: string,
+  restartPolicies: readonly string[] = ['OnFailure', 'Never'],
+): StatusCause[] {
   const out: StatusCause[] = [];
   const volumes = new Set<string>();
   (spec?.volumes ?? []).forEach((v, i) => {
@@ -173,10 +179,10 @@ function validatePodSpec(spec: PodSpec | undefined, path: string): StatusCause[]
     out.push(...validateContainer(c, `${path}.containers[${i}]`, volumes)),
   );
   const policy = spec?.restartPolicy;
-  if (policy !== 'Never' && policy !== 'OnFailure') {
+  if (!restartPolicies.includes(policy ?? '')) {
     out.push({
       reason: 'FieldValueNotSupported',
-      message: `Unsupported value: ${q(policy ?? '')}: supported values: "OnFailure", "Never"`,
+      message: `Unsupported value: ${q(policy ?? '')}: supported values: ${restartPolicies.map((x) => q(x)).join(', ')}`,
       field: `${path}.restartPolicy`,
     });
   }
