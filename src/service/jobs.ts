@@ -189,7 +189,7 @@ export class JobService {
       notCreated: (run) => this.#pending(run) || this.#creating.has(run.jid),
       warn: (message, err) => this.#warn(message, err),
     });
-    // Checks only service runs that wait for their health check: idle otherwise.
+    // Rounds only while a service run waits for its health check: idle (no timer) otherwise.
     this.#services.start();
     this.#reconciler = new Reconciler({
       ledger: deps.ledger,

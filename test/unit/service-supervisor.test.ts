@@ -2,7 +2,7 @@
 // (Kubernetes `healthy`) is taken without probing, a probe otherwise; a ready service is never
 // checked again; the start timeout counts from the backend's first report, kept in the store, so a
 // restarted server stops an overdue service at once with the reason.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory.js';
 import type { LedgerRun } from '../../src/store/ledger.js';
 import { Ledger } from '../../src/store/ledger.js';
@@ -69,6 +69,22 @@ async function serviceRun(
   await ledger.markCreated(runId);
   return runId;
 }
+
+/**
+ * One period on the fake clock, then real event-loop turns (the store commits on setImmediate)
+ * until `done` holds — bounded, so a round that never gets there fails instead of hanging.
+ */
+async function round(done: () => boolean): Promise<void> {
+  await vi.advanceTimersByTimeAsync(1_000);
+  for (let turn = 0; turn < 1_000 && !done(); turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(done()).toBe(true);
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('ServiceSupervisor', () => {
   it("takes the backend's own verdict without probing; false keeps it waiting", async () => {
@@ -137,6 +153,34 @@ describe('ServiceSupervisor', () => {
         'service not healthy after 60 s: connection refused (restarting after exit code 1 (1 restarts))',
       ],
     ]);
+  });
+
+  it('runs rounds only while a service waits: idle without one, woken by a look at one', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const ledger = Ledger.inMemory();
+    const backend = new MemoryBackend();
+    let result: ProbeResult = { ok: false, reason: 'connection refused' };
+    const h = harness(ledger, backend, () => result);
+    h.supervisor.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(vi.getTimerCount()).toBe(0);
+    const runId = await serviceRun(ledger, backend, 'w1');
+    backend.start('w1');
+    const run = ledger.current('w1');
+    if (run === undefined) throw new Error('no run');
+    // A look at it (a GET, a watch snapshot) wakes the rounds.
+    h.supervisor.present(run, (await backend.read('w1')).info);
+    expect(vi.getTimerCount()).toBe(1);
+    // Each round ends with the next one armed.
+    const armed = (): boolean => vi.getTimerCount() === 1;
+    await round(() => h.probes.length === 1 && armed());
+    await round(() => h.probes.length === 2 && armed());
+    result = { ok: true };
+    await round(() => ledger.services.get(runId)?.readyAt != null && armed());
+    // Ready: the next round finds nobody waiting, and the timer goes.
+    await round(() => vi.getTimerCount() === 0);
+    expect(h.probes).toHaveLength(3);
+    h.supervisor.close();
   });
 
   it('notHealthyText leaves out a plain "running"', () => {

@@ -51,24 +51,32 @@ export class ServiceSupervisor {
   /** Runs whose check is under way: a slow one is never checked twice at once. */
   readonly #checking = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
+  #started = false;
   #closed = false;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
   }
 
-  /** Checks from now on, every period, until close(). */
+  /**
+   * Checks from now on, every period while any service waits for its check, until close(). Idle
+   * (no timer) while none waits: a look at a waiting service (present()) wakes it again.
+   */
   start(): void {
-    if (this.#closed || this.#timer !== undefined) return;
-    const loop = (): void => {
-      this.#timer = setTimeout(() => {
-        void this.tick().finally(() => {
-          if (!this.#closed) loop();
-        });
-      }, this.#deps.periodMs ?? SERVICE_CHECK_PERIOD_MS);
-      this.#timer.unref();
-    };
-    loop();
+    this.#started = true;
+    this.wake();
+  }
+
+  /** A service may be waiting: rounds go on until none is. */
+  wake(): void {
+    if (!this.#started || this.#closed || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      void this.tick().then((waiting) => {
+        this.#timer = undefined;
+        if (waiting > 0) this.wake();
+      });
+    }, this.#deps.periodMs ?? SERVICE_CHECK_PERIOD_MS);
+    this.#timer.unref();
   }
 
   close(): void {
@@ -96,7 +104,9 @@ export class ServiceSupervisor {
         this.#deps.warn(`could not note the endpoint of service job "${run.jid}"`, err);
       });
     }
-    return presentService(info, readiness);
+    const shown = presentService(info, readiness);
+    if (!readiness.ready && !TERMINAL_STATUSES.has(shown.status)) this.wake();
+    return shown;
   }
 
   /** The service runs waiting for their check now. */
@@ -114,16 +124,17 @@ export class ServiceSupervisor {
       );
   }
 
-  /** One round: every waiting service checked once, a few at a time. */
-  async tick(): Promise<void> {
-    let queue: LedgerRun[];
+  /** One round: every waiting service checked once, a few at a time. Answers how many waited. */
+  async tick(): Promise<number> {
+    let waiting: LedgerRun[];
     try {
-      queue = this.waiting().filter((run) => !this.#checking.has(run.id));
+      waiting = this.waiting();
     } catch (err) {
-      // A store that cannot be read now (closed at shutdown, an I/O error): the next round.
+      // A store that cannot be read now (closed at shutdown, an I/O error): idle until woken.
       this.#deps.warn('could not list the service jobs waiting for their health check', err);
-      return;
+      return 0;
     }
+    const queue = waiting.filter((run) => !this.#checking.has(run.id));
     const worker = async (): Promise<void> => {
       for (let run = queue.shift(); run !== undefined; run = queue.shift()) {
         if (this.#closed) return;
@@ -138,6 +149,7 @@ export class ServiceSupervisor {
       }
     };
     await Promise.all(Array.from({ length: SERVICE_CHECK_CONCURRENCY }, worker));
+    return waiting.length;
   }
 
   /** One check of one waiting service: recorded, and stopped when its time is up. */
