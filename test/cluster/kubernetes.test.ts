@@ -195,6 +195,35 @@ describe.skipIf(noCluster)(`real cluster (${profile})`, () => {
       },
     );
 
+    it('a service job: a Deployment turns healthy behind a Service, stops for good, deletes', async () => {
+      const name = `pt-${RUN}-svc`;
+      const created = await backend.create(
+        spec(name, '', {
+          command: ['httpd', '-f', '-p', '8080', '-h', '/tmp'],
+          service: { port: 8080, exposure: 'ClusterIP' },
+        }),
+      );
+      expect(created.service?.endpoint).toMatch(/^http:\/\/\S+:8080$/);
+      const healthy = await until(
+        `${name} to pass its readiness probe`,
+        () => statusOf(backend, name),
+        (i) => i.service?.healthy === true,
+        FINISH_MS,
+      );
+      expect(healthy.status).toBe('started');
+      expect(healthy.service?.endpoint).toBe(created.service?.endpoint);
+      await raw.stop?.(name, 5);
+      const stopped = await until(
+        `${name} to stop`,
+        () => statusOf(backend, name),
+        (i) => TERMINAL_STATUSES.has(i.status),
+        FINISH_MS,
+      );
+      expect(stopped).toMatchObject({ status: 'finishedWithError', message: 'stopped' });
+      await backend.delete(name);
+      await expect(backend.read(name)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
     it.skipIf(env.TEST_GPU !== '1')(
       'a GPU job runs when a node advertises the GPU resource',
       async () => {
