@@ -358,3 +358,50 @@ describe('kubernetes service jobs against the fake API', () => {
     expect(text).toBe('GET /\n');
   });
 });
+
+describe('service jobs on the fake OpenShift (restricted-v2 admission)', () => {
+  const UID_RANGE: [number, number] = [1000620000, 1000629999];
+  let r: KubeRig | undefined;
+  const prefix = runPrefix('osvc');
+
+  afterEach(async () => {
+    await r?.close();
+    r = undefined;
+  });
+
+  it('the openshift profile sends no fixed UID; the admitted pod runs in the range and turns healthy', async () => {
+    r = await startKubeRig({
+      namespace: NS,
+      fake: { openshift: { uidRange: UID_RANGE } },
+      config: { kind: 'openshift', runAsNonRoot: true },
+    });
+    const name = `${prefix}-ok`;
+    const { user: _user, ...rest } = serviceSpec(name);
+    await r.backend.create(rest);
+    for (const q of r.fake.requests.filter((x) => x.method === 'POST')) {
+      expect(q.body).not.toMatch(/runAsUser|runAsGroup|fsGroup|hostPath/);
+    }
+    const [pod] = r.fake.deploymentPods(NS, name);
+    expect(pod?.spec.containers?.[0]?.securityContext?.runAsUser).toBe(UID_RANGE[0]);
+    r.fake.serviceStep(NS, name, { running: true });
+    const { info } = await r.backend.read(name);
+    expect(info).toMatchObject({ status: 'started', message: 'running' });
+    expect(info.service?.healthy).toBe(true);
+  });
+
+  it('a pod the SCC refuses: no pod, notstarted with the FailedCreate text (the job service ends it)', async () => {
+    r = await startKubeRig({
+      namespace: NS,
+      fake: { openshift: { uidRange: UID_RANGE } },
+      config: { kind: 'kubernetes' },
+    });
+    const name = `${prefix}-uid`;
+    await r.backend.create(serviceSpec(name));
+    expect(r.fake.deploymentPods(NS, name)).toHaveLength(0);
+    const { info } = await r.backend.read(name);
+    expect(info.status).toBe('notstarted');
+    expect(info.message).toMatch(
+      /^FailedCreate: pods ".*" is forbidden: unable to validate against any security context constraint/,
+    );
+  });
+});
