@@ -11,7 +11,8 @@ export const CLIENT_SYNOPSIS = `    pman submit <file.json|-> [--json]     pman 
     pman jobs [--status <status>] [--label k=v] [--json]
     pman logs [-f|--follow] [--tail <n>] <jid>
     pman wait <jid> [--json]               pman cancel <jid> [--json]
-    pman delete <jid> [--json]             pman events [--jid <jid>] [--status <s>] [--since <seq>] [--json]`;
+    pman delete <jid> [--json]             pman events [--jid <jid>] [--status <s>] [--since <seq>] [--json]
+    pman images [--q <text>] [--json]`;
 
 export function withClientCommands<T>(y: Argv<T>): Argv<T> {
   return y
@@ -56,10 +57,25 @@ export function withClientCommands<T>(y: Argv<T>): Argv<T> {
         })
         .option('since', { type: 'string', describe: 'replay from after this sequence number' })
         .option('json', JSON_OPTION),
+    )
+    .command('images', 'the images this server will run (the image catalogue)', (c) =>
+      c
+        .option('q', { type: 'string', describe: 'only images whose name or title contains this' })
+        .option('json', JSON_OPTION),
     );
 }
 
-const NAMES = ['submit', 'status', 'jobs', 'logs', 'wait', 'cancel', 'delete', 'events'] as const;
+const NAMES = [
+  'submit',
+  'status',
+  'jobs',
+  'logs',
+  'wait',
+  'cancel',
+  'delete',
+  'events',
+  'images',
+] as const;
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
@@ -122,6 +138,10 @@ export function clientCommandOf(
         ...(status !== undefined && { status }),
         ...(since !== undefined && { since }),
       };
+    }
+    case 'images': {
+      const q = str(args.q);
+      return { name, json, ...(q !== undefined && { q }) };
     }
     case 'status':
     case 'wait':

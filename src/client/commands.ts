@@ -1,10 +1,10 @@
-// The `pman` client commands (issue 14): submit, status, jobs, logs, wait, cancel, delete, events
-// against PMAN_URL. Each returns its exit code; output goes through ClientIo, so the HTTP tests run
-// them in-process. Errors print the server's message and exit 1.
+// The `pman` client commands (issue 14): submit, status, jobs, logs, wait, cancel, delete, events,
+// and images (issue 15) against PMAN_URL. Each returns its exit code; output goes through ClientIo,
+// so the HTTP tests run them in-process. Errors print the server's message and exit 1.
 import { ApiError } from './http.js';
 import type { Query, PmanClient } from './http.js';
-import { eventLine, jobDetail, jobsTable, TERMINAL, waitLine } from './format.js';
-import type { StatusEvent, WireJob } from './format.js';
+import { eventLine, imagesTable, jobDetail, jobsTable, TERMINAL, waitLine } from './format.js';
+import type { StatusEvent, WireCatalogue, WireJob } from './format.js';
 import { parseSse } from './sse.js';
 
 export type ClientCommand = { json: boolean } & (
@@ -16,6 +16,7 @@ export type ClientCommand = { json: boolean } & (
   | { name: 'cancel'; jid: string }
   | { name: 'delete'; jid: string }
   | { name: 'events'; jid?: readonly string[]; status?: readonly string[]; since?: string }
+  | { name: 'images'; q?: string }
 );
 
 export interface ClientIo {
@@ -97,6 +98,14 @@ async function dispatch(cmd: ClientCommand, client: PmanClient, io: ClientIo): P
     }
     case 'events':
       return events(cmd, client, io);
+    case 'images': {
+      const answer = await client.json('GET', '/api/v1/images/', undefined, { q: cmd.q });
+      const catalogue = asCatalogue(answer);
+      io.stdout(
+        cmd.json ? `${JSON.stringify(catalogue, null, 2)}\n` : imagesTable(catalogue, io.now()),
+      );
+      return 0;
+    }
     case 'wait':
       return wait(cmd, client, io);
   }
@@ -196,6 +205,19 @@ function listOf(answer: unknown): WireJob[] {
     Array.isArray(answer.jobs)
   ) {
     return answer.jobs.map(asJob);
+  }
+  throw new ApiError(0, `unexpected answer from the server: ${JSON.stringify(answer)}`);
+}
+
+/** The image catalogue from an answer (checked just enough to print it). */
+function asCatalogue(answer: unknown): WireCatalogue {
+  if (
+    typeof answer === 'object' &&
+    answer !== null &&
+    'images' in answer &&
+    Array.isArray(answer.images)
+  ) {
+    return answer as WireCatalogue;
   }
   throw new ApiError(0, `unexpected answer from the server: ${JSON.stringify(answer)}`);
 }

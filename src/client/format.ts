@@ -117,4 +117,60 @@ export function eventLine(e: StatusEvent): string {
   return `${e.timestamp ?? ''}  ${e.jid}${run}  ${e.status}${message}`.trimStart();
 }
 
+/** One entry of GET /api/v1/images/ (issue 15): an allow-list line or a local tag. */
+export interface WireCatalogueImage {
+  source: string;
+  reference: string;
+  kind?: string;
+  size_bytes?: number;
+  created?: string;
+  title?: string | null;
+  version?: string | null;
+}
+
+/** GET /api/v1/images/ as the client reads it. */
+export interface WireCatalogue {
+  allowlist?: readonly unknown[] | null;
+  local_images_unavailable?: string;
+  images: readonly WireCatalogueImage[];
+}
+
+/** Bytes as `docker images` shows them (powers of 1000): 1.98 MB. */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${Number(value.toPrecision(3))} ${units[unit] ?? ''}`;
+}
+
+/** `pman images`: one row per allow-list line or local tag, then what the list does not say. */
+export function imagesTable(c: WireCatalogue, now: Date): string {
+  const notes = [
+    ...(c.allowlist === null
+      ? ['no IMAGE_ALLOWLIST: any image may run; these are the images held locally']
+      : []),
+    ...(c.local_images_unavailable !== undefined
+      ? [`local images not listed: ${c.local_images_unavailable}`]
+      : []),
+  ].map((n) => `(${n})\n`);
+  if (c.images.length === 0) return `no images\n${notes.join('')}`;
+  const rows = c.images.map((i) =>
+    i.source === 'local'
+      ? [
+          i.reference,
+          'local',
+          i.title ?? '',
+          i.version ?? '',
+          i.size_bytes === undefined ? '' : formatSize(i.size_bytes),
+          age(i.created, now),
+        ]
+      : [i.reference, i.kind ?? i.source, '', '', '', ''],
+  );
+  return table(['REFERENCE', 'KIND', 'TITLE', 'VERSION', 'SIZE', 'AGE'], rows) + notes.join('');
+}
+
 export const TERMINAL = new Set(['finishedSuccessfully', 'finishedWithError']);

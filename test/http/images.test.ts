@@ -6,7 +6,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/client/commands.js';
+import { PmanClient } from '../../src/client/http.js';
+import { listen } from '../../src/http/server.js';
 import type { LocalImage } from '../../src/backends/backend.js';
 import { MemoryBackend } from '../../src/backends/memory.js';
 import { loadAuthenticator } from '../../src/http/auth.js';
@@ -14,6 +18,7 @@ import { parseAllowlist } from '../../src/domain/image-allowlist.js';
 import { BackendUnavailableError } from '../../src/domain/errors.js';
 import { testApp } from '../fixtures.js';
 import type { TestApp } from '../fixtures.js';
+import { httpSettings } from './http-settings.js';
 import { expectDocumented, fetchDoc } from './openapi-check.js';
 import type { OpenApiDoc } from './openapi-check.js';
 
@@ -250,5 +255,59 @@ describe('GET /api/v1/images/ behind the token', () => {
       headers: { Authorization: 'Bearer images-token-0123456789' },
     });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('pman images against a running server', () => {
+  it('prints the catalogue as a table, ?q= through --q, --json the answer, a 400 as exit 1', async () => {
+    const t = await testApp({
+      backend: holding(HELD),
+      config: { imageAllowlist: allowlist('registry.example:5000/algo/*') },
+    });
+    const server = await listen({
+      ip: '127.0.0.1',
+      port: 0,
+      http: httpSettings(),
+      fetch: t.app.fetch,
+      log: pino({ level: 'silent' }),
+    });
+    const client = new PmanClient({ url: `http://127.0.0.1:${server.port}` });
+    const run = async (q: string | undefined, json = false) => {
+      let out = '';
+      let err = '';
+      const code = await runCommand(
+        { name: 'images', json, ...(q !== undefined && { q }) },
+        client,
+        {
+          stdout: (text) => (out += typeof text === 'string' ? text : Buffer.from(text).toString()),
+          stderr: (text) => (err += text),
+          isTTY: false,
+          now: () => new Date('2026-02-02T00:05:00Z'),
+          readInput: () => Promise.resolve(''),
+        },
+      );
+      return { code, out, err };
+    };
+    try {
+      const all = await run(undefined);
+      expect(all.code).toBe(0);
+      expect(all.out.split('\n').map((line) => line.split(/\s{2,}/)[0])).toEqual([
+        'REFERENCE',
+        'registry.example:5000/algo/*',
+        'registry.example:5000/algo/align:2',
+        'registry.example:5000/algo/denoise:1.0',
+        '',
+      ]);
+      expect(all.out).toMatch(/align:2 +local +Brain Align +99 B +5m00s\n/);
+      const found = await run('denoise', true);
+      expect(found.code).toBe(0);
+      const body = JSON.parse(found.out) as Json;
+      expect(refs(body)).toEqual(['registry.example:5000/algo/denoise:1.0']);
+      const bad = await run('');
+      expect(bad).toMatchObject({ code: 1, err: 'pman: q: must not be empty\n' });
+    } finally {
+      server.server.closeAllConnections();
+      await new Promise((resolve) => server.server.close(resolve));
+    }
   });
 });
