@@ -56,6 +56,7 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
   const { backend, config, jobs, log } = deps;
   const streams = new EventStreams({ ledger: deps.ledger, backend, jobs }, deps.streams);
   const cmdStyle = cmdStyleFor(backend.name);
+  const serviceStateOf = (runId: number) => deps.ledger.services.get(runId);
   const json = (status: number, value: unknown) =>
     jsonResponse(status, value, indentFor(config.mode));
   const query = (c: HttpContext) => firstQueryValues(c.req.url);
@@ -101,7 +102,9 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
       handlers: {
         GET: (c) => {
           const page = jobs.history(parseHistoryQuery(c.req.url));
-          return Promise.resolve(json(200, toWireHistoryPage(page.runs, page.next, cmdStyle)));
+          return Promise.resolve(
+            json(200, toWireHistoryPage(page.runs, page.next, cmdStyle, serviceStateOf)),
+          );
         },
       },
     },
@@ -112,7 +115,9 @@ export function routeTable(deps: RouteDeps): readonly Route[] {
         GET: (c) => {
           const runs = jobs
             .historyOf(jid(c))
-            .map((run) => toWireRunWithAttempts(run, deps.ledger.attempts.of(run.id), cmdStyle));
+            .map((run) =>
+              toWireRunWithAttempts(run, deps.ledger.attempts.of(run.id), cmdStyle, serviceStateOf),
+            );
           return Promise.resolve(json(200, { jid: jid(c), runs }));
         },
       },

@@ -124,6 +124,17 @@ describe('service jobs', { timeout: 60_000 }, () => {
     expect(cancel.status).toBe(202);
     const end = await until200(app, 'svc-1', (b) => b.status === 'finishedWithError', 'its end');
     expect(end).toMatchObject({ message: 'cancelled by request', endpoint: null });
+    // The history keeps what was asked and where it was reached, after the end too.
+    const history = (await (await app.request('/api/v1/history/svc-1/')).json()) as {
+      runs: Array<{ service?: Body }>;
+    };
+    expect(history.runs[0]?.service).toMatchObject({
+      port,
+      health_path: null,
+      type: 'ClusterIP',
+      endpoint,
+    });
+    expect(history.runs[0]?.service?.ready).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
     expect((await app.request('/api/v1/svc-1/', { method: 'DELETE' })).status).toBe(204);
     expect((await app.request('/api/v1/svc-1/')).status).toBe(404);
   });

@@ -107,6 +107,21 @@ export const Run = z
     started: rfc3339.nullable(),
     finished: rfc3339.nullable(),
     removed: rfc3339.nullable(),
+    service: z
+      .strictObject({
+        port: z.int().min(1).max(65_535),
+        health_path: z.string().nullable(),
+        type: z.enum(['ClusterIP', 'NodePort']),
+        endpoint: z.string().nullable().meta({
+          description: 'Where it was reached once healthy; kept after the end, for the record.',
+        }),
+        ready: rfc3339.nullable().meta({ description: 'When it first passed its health check.' }),
+        last_check: z.string().nullable().meta({
+          description: 'The last failed health check while it waited (or when it was given up).',
+        }),
+      })
+      .optional()
+      .meta({ description: 'Service runs only (issue 15).' }),
   })
   .meta({ id: 'Run' }) satisfies z.ZodType<WireRun>;
 
