@@ -2,6 +2,7 @@
 // policy, network, label), the status of a service container (endpoint, restarts, never terminal
 // while the engine restarts it), and SERVICE_BIND_IP / SERVICE_NETWORK at start-up.
 import { describe, expect, it } from 'vitest';
+import { freeHostPort, isPortTaken } from '../../src/backends/docker/host-port.js';
 import { toContainerCreate } from '../../src/backends/docker/manifest.js';
 import { readContainerSettings } from '../../src/backends/docker/settings.js';
 import { fromContainer, isFinal, type ContainerView } from '../../src/backends/docker/status.js';
@@ -63,6 +64,13 @@ describe('toContainerCreate of a service job', () => {
     expect(batch.HostConfig?.Binds).toHaveLength(2);
     expect(batch.HostConfig?.CapDrop).toStrictEqual(['ALL']);
     expect(batch.HostConfig?.NetworkMode).toBe('none');
+  });
+
+  it("the backend's host port, when it chose one, is sent as HostPort", () => {
+    const body = toContainerCreate(serviceSpec(), { ...HARD, hostPort: 40123 });
+    expect(body.HostConfig?.PortBindings).toStrictEqual({
+      '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '40123' }],
+    });
   });
 
   it('a batch job has no published port, no service label and never restarts', () => {
@@ -245,5 +253,36 @@ describe('SERVICE_BIND_IP and SERVICE_NETWORK', () => {
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatch(new RegExp(`^SERVICE_NETWORK: "${network}" cannot carry`));
     }
+  });
+});
+
+describe('the host port of a service', () => {
+  it('is one the OS says is free on the bind address', async () => {
+    const port = await freeHostPort('127.0.0.1');
+    expect(port).toBeGreaterThan(0);
+    expect(port).toBeLessThanOrEqual(65535);
+  });
+
+  it('an address this process does not have still gives a port (the engine checks it at start)', async () => {
+    const port = await freeHostPort('203.0.113.7');
+    expect(port).toBeGreaterThan(0);
+  });
+
+  it("the engine's refusals of a taken port are told apart from other start failures", () => {
+    expect(
+      isPortTaken(
+        new Error(
+          'driver failed programming external connectivity on endpoint x (1): Bind for 127.0.0.1:45124 failed: port is already allocated',
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      isPortTaken(
+        new Error(
+          'Error starting userland proxy: listen tcp4 127.0.0.1:45123: bind: address already in use',
+        ),
+      ),
+    ).toBe(true);
+    expect(isPortTaken(new Error('exec: "httpd": executable file not found in $PATH'))).toBe(false);
   });
 });

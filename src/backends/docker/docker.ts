@@ -28,6 +28,7 @@ import { Containers } from './containers.js';
 import { localImagesOf } from './images.js';
 import { DOCKER_FLAVOUR } from './flavour.js';
 import type { EngineFlavour } from './flavour.js';
+import { freeHostPort, HOST_PORT_ATTEMPTS, isPortTaken } from './host-port.js';
 import type { ContainerCreateOpts } from './manifest.js';
 import { PendingPulls } from './pending-pulls.js';
 import { serviceSettings } from './settings.js';
@@ -160,9 +161,10 @@ export class DockerBackend implements Backend {
       const pending = await this.#pending.pullOrPend(spec, options);
       if (pending !== undefined) return pending;
     }
+    const opts = await this.#optsFor(spec);
     const created = await this.#containers.create(
       spec,
-      this.#createOpts,
+      opts,
       options.recheckMounts,
       options.onCreated,
     );
@@ -288,14 +290,53 @@ export class DockerBackend implements Backend {
     };
   }
 
-  #createAndStart(spec: JobSpec, options: CreateOptions): Promise<JobInfo> {
-    return this.#containers.createAndStart(
-      spec,
-      this.#createOpts,
-      options.recheckMounts,
-      options.onCreated,
-      this.#status,
-    );
+  /** The create options of this job: a service's own host port, picked now (host-port.ts). */
+  async #optsFor(spec: JobSpec): Promise<ContainerCreateOpts> {
+    const opts = this.#createOpts;
+    if (spec.service === undefined) return opts;
+    return { ...opts, hostPort: await freeHostPort(serviceSettings(this.#cfg).bindIp) };
+  }
+
+  /** A job whose image arrived in the background; a service whose host port was taken meanwhile
+   *  tries another. */
+  async #createAndStart(spec: JobSpec, options: CreateOptions): Promise<JobInfo> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#containers.createAndStart(
+          spec,
+          await this.#optsFor(spec),
+          options.recheckMounts,
+          options.onCreated,
+          this.#status,
+        );
+      } catch (err) {
+        if (!this.#retryPort(spec, err, attempt)) throw err;
+      }
+    }
+  }
+
+  /** Whether a refused start of a service is retried on another host port (the refused
+   *  container was removed by the start). */
+  #retryPort(spec: JobSpec, err: unknown, attempt: number): boolean {
+    if (spec.service === undefined || attempt >= HOST_PORT_ATTEMPTS || !isPortTaken(err)) {
+      return false;
+    }
+    this.#log.info({ job: spec.name, err }, 'the host port of a service was taken; trying another');
+    return true;
+  }
+
+  /** Starts a created container; a service whose host port was taken since it was picked is
+   *  created again on another (unless it was deleted meanwhile). */
+  async #start(spec: JobSpec, options: CreateOptions, cancelled: () => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#containers.start(spec.name, options.recheckMounts);
+        return;
+      } catch (err) {
+        if (cancelled() || !this.#retryPort(spec, err, attempt)) throw err;
+        await this.#containers.create(spec, await this.#optsFor(spec), options.recheckMounts);
+      }
+    }
   }
 
   /**
@@ -308,7 +349,7 @@ export class DockerBackend implements Backend {
     const entry = { cancelled: false, task: Promise.resolve() };
     entry.task = (async () => {
       try {
-        await this.#containers.start(name, options.recheckMounts);
+        await this.#start(spec, options, () => entry.cancelled);
       } catch (err) {
         if (entry.cancelled) return;
         this.#log.warn({ err, job: name }, 'the engine refused to start a job');

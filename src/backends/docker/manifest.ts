@@ -27,6 +27,9 @@ export interface ContainerCreateOpts {
   explicitNoPidsLimit?: boolean;
   /** SERVICE_BIND_IP and SERVICE_NETWORK, for service jobs; unset: 127.0.0.1 and `bridge`. */
   service?: ServiceSettings;
+  /** A service job's host port, chosen by the backend (host-port.ts); unset: the engine picks
+   *  one, a new one at each restart of the container. */
+  hostPort?: number;
 }
 
 /** `<source>/<subPath>:<containerPath>:ro|rw`; only host directories can be bind-mounted here. */
@@ -65,20 +68,22 @@ function confinement(h: JobHardening, explicitNoPidsLimit = false): HostConfig {
 }
 
 /**
- * A service job (issue 15) publishes its port on SERVICE_BIND_IP at a host port the engine picks
- * (HostPort ""), and joins SERVICE_NETWORK instead of JOB_NETWORK (`none` cannot publish). The
+ * A service job (issue 15) publishes its port on SERVICE_BIND_IP at the host port the backend
+ * chose (host-port.ts; unset: HostPort "", the engine picks), and joins SERVICE_NETWORK instead of JOB_NETWORK (`none` cannot publish). The
  * engine restarts a crashing server itself, with its bounded exponential backoff; `unless-stopped`
  * because a `docker stop` (cancel, start timeout) is a manual stop it then respects.
  */
 function serviceParts(
   service: ServiceSpec,
   settings: ServiceSettings,
+  hostPort: number | undefined,
 ): { exposed: ContainerCreateOptions['ExposedPorts']; host: HostConfig } {
   const key = `${service.port}/tcp`;
+  const HostPort = hostPort === undefined ? '' : String(hostPort);
   return {
     exposed: { [key]: {} },
     host: {
-      PortBindings: { [key]: [{ HostIp: settings.bindIp, HostPort: '' }] },
+      PortBindings: { [key]: [{ HostIp: settings.bindIp, HostPort }] },
       RestartPolicy: { Name: 'unless-stopped' },
       NetworkMode: settings.network,
     },
@@ -98,7 +103,7 @@ export function toContainerCreate(
   const service =
     spec.service === undefined
       ? undefined
-      : serviceParts(spec.service, opts.service ?? serviceSettings({}));
+      : serviceParts(spec.service, opts.service ?? serviceSettings({}), opts.hostPort);
   const hostConfig: HostConfig = {
     Binds: spec.mounts.map(toBind),
     ...limits(spec, opts),
