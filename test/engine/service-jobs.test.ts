@@ -297,6 +297,61 @@ for (const backend of ['docker', 'swarm'] as const) {
       expect(await bindable(Number(port))).toBe(true);
     });
 
+    it('a server the engine restarts after a crash keeps its endpoint and stays started', async () => {
+      // httpd in the background, then a crash once `crash` appears in the input folder; the
+      // restarted container finds `crashed` in its output folder and does not crash again.
+      const script = [
+        'httpd -p 8080 -h /share/incoming',
+        'while [ ! -e /share/incoming/crash ] || [ -e /share/outgoing/crashed ]; do sleep 0.2; done',
+        'touch /share/outgoing/crashed',
+        'exit 3',
+      ].join('; ');
+      const id = await submit(['/bin/sh', '-c', script], { port: 8080 });
+      await mkdir(path.join(storeBase, `key-${id}`, 'outgoing'), { recursive: true });
+      await writeFile(incoming(id, 'hello.txt'), 'before\n');
+      const started = await until(
+        `${id} started`,
+        () => job(id),
+        (j) => j.status === 'started' && j.endpoint !== null,
+        90_000,
+      );
+      const endpoint = String(started.endpoint);
+      expect(await fetchOnce(`${endpoint}/hello.txt`)).toStrictEqual({
+        status: 200,
+        text: 'before\n',
+      });
+      await writeFile(incoming(id, 'crash'), '');
+      if (backend === 'docker') {
+        await until(
+          `${id} restarted by the engine`,
+          () => Promise.resolve(Number(docker('inspect', id, '--format', '{{.RestartCount}}'))),
+          (count) => count >= 1,
+          60_000,
+        );
+      }
+      await writeFile(incoming(id, 'hello.txt'), 'after\n');
+      // Served again by the restarted server, on the same endpoint; never reported ended.
+      await until(
+        `${id} serving again on ${endpoint}`,
+        () => fetchOnce(`${endpoint}/hello.txt`),
+        (r) => typeof r === 'object' && r.text === 'after\n',
+        60_000,
+      );
+      const after = await until(
+        `${id} running again`,
+        () => job(id),
+        (j) => j.message === 'running',
+        60_000,
+      );
+      expect(after).toMatchObject({ status: 'started', endpoint });
+      expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
+      // Its only end is the DELETE's: the crash never ended the run.
+      const events = await statusEvents(server.url, id);
+      expect(events.filter((e) => e.startsWith('finished'))).toStrictEqual([
+        'finishedWithError: removed by DELETE while started',
+      ]);
+    });
+
     it('a service whose command exits at once is restarted by the engine, then ends finishedWithError saying why', async () => {
       const id = await submit(['/bin/sh', '-c', 'echo crashing; exit 1'], { port: 8080 });
       if (backend === 'docker') {
