@@ -624,16 +624,18 @@ describe.skipIf(!engineUp)('swarm service jobs on the real engine (issue 15)', (
         Spec: {
           Labels: Record<string, string>;
           TaskTemplate: { RestartPolicy: unknown; Networks?: unknown };
-          EndpointSpec: { Ports: Record<string, unknown>[] };
+          EndpointSpec: { Ports: { PublishedPort?: number }[] };
         };
       },
     ];
     expect(svc.Spec.Labels['pman.service.port']).toBe('8080');
     expect(svc.Spec.TaskTemplate.RestartPolicy).toMatchObject({ Condition: 'any', MaxAttempts: 0 });
     expect(svc.Spec.TaskTemplate.Networks).toBeUndefined();
+    const pinned = svc.Spec.EndpointSpec.Ports[0]?.PublishedPort;
     expect(svc.Spec.EndpointSpec.Ports).toEqual([
-      { Protocol: 'tcp', TargetPort: 8080, PublishMode: 'host' },
+      { Protocol: 'tcp', TargetPort: 8080, PublishMode: 'host', PublishedPort: pinned },
     ]);
+    expect(pinned).toBeGreaterThan(0);
 
     const running = await until(
       `${name} to publish its port`,
@@ -641,7 +643,7 @@ describe.skipIf(!engineUp)('swarm service jobs on the real engine (issue 15)', (
       (i) => i.status === 'started' && i.service?.endpoint !== undefined,
     );
     const endpoint = running.service?.endpoint ?? '';
-    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(endpoint).toBe(`http://127.0.0.1:${String(pinned)}`);
     expect(running.service?.healthy).toBeUndefined();
     const body = await until(
       `${endpoint} to answer`,
@@ -683,7 +685,9 @@ describe.skipIf(!engineUp)('swarm service jobs on the real engine (issue 15)', (
     watched.watchJobs({ tail: 100, maxBytes: 10_000 }, (s) => {
       if (s.info.name === name) snapshots.push(s);
     });
-    await watched.create(await serviceSpec(name, ['sh', '-c', 'echo boom; exit 3']));
+    // Serves for a moment, then crashes (its httpd runs in the background of the shell).
+    const script = 'echo boom; httpd -p 8080 -h /share/incoming; sleep 2; exit 3';
+    await watched.create(await serviceSpec(name, ['sh', '-c', script]));
     const seen: JobInfo[] = [];
     const restarting = await until(
       `${name} to be restarted twice`,
@@ -699,6 +703,20 @@ describe.skipIf(!engineUp)('swarm service jobs on the real engine (issue 15)', (
     expect(restarting.status).toBe('started');
     expect(restarting.message).toMatch(/^(restarting after exit code 3|running) \(\d+ restarts\)$/);
     expect(restarting).not.toHaveProperty('exitCode');
+    // The port was pinned at create: every restarted task serves on the same endpoint.
+    const endpoints = new Set(seen.map((i) => i.service?.endpoint));
+    expect([...endpoints]).toEqual([restarting.service?.endpoint]);
+    const endpoint = restarting.service?.endpoint ?? '';
+    const answer = await until(
+      `${endpoint} to answer after restarts`,
+      () =>
+        fetch(`${endpoint}/data.txt`).then(
+          (r) => r.text(),
+          (err: unknown) => String(err),
+        ),
+      (text) => text === `served by ${name}\n`,
+    );
+    expect(answer).toBe(`served by ${name}\n`);
 
     await watched.stop(name, 1);
     expect(await untilFinished(watched, name)).toMatchObject({

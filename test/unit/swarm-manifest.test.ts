@@ -205,6 +205,15 @@ describe('toServiceSpec', () => {
       expect(svcContainer.CapabilityDrop).toEqual(['ALL']);
     });
 
+    it('host mode pins the port picked at create (the swarm would pick a new one per task)', () => {
+      const out = toServiceSpec(baseSpec({ service }), {
+        service: { publishMode: 'host', network: 'bridge', publishedPort: 41234 },
+      });
+      expect(out.EndpointSpec).toStrictEqual({
+        Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishMode: 'host', PublishedPort: 41234 }],
+      });
+    });
+
     it('ingress by default; SERVICE_NETWORK names the overlay it joins', () => {
       const byDefault = toServiceSpec(baseSpec({ service }), hardened);
       expect(byDefault.EndpointSpec?.Ports[0].PublishMode).toBe('ingress');

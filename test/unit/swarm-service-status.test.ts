@@ -12,7 +12,15 @@ const CREATED = '2026-12-05T20:40:54.621502775Z';
 
 /** A service job's inspect, shaped as Docker 20.10 answers it (host or ingress mode). */
 function service(
-  opts: { mode?: 'host' | 'ingress'; replicas?: number; published?: number; port?: string } = {},
+  opts: {
+    mode?: 'host' | 'ingress';
+    replicas?: number;
+    /** Allocated by the swarm (the inspect's Endpoint). */
+    published?: number;
+    /** Pinned at create (the spec's EndpointSpec). */
+    pinned?: number;
+    port?: string;
+  } = {},
 ): SwarmService {
   const mode = opts.mode ?? 'host';
   const port = { Protocol: 'tcp', TargetPort: 8080, PublishMode: mode };
@@ -31,7 +39,10 @@ function service(
         RestartPolicy: { Condition: 'any', Delay: 3_000_000_000, MaxAttempts: 0 },
       },
       Mode: { Replicated: { Replicas: opts.replicas ?? 1 } },
-      EndpointSpec: { Mode: 'vip', Ports: [port] },
+      EndpointSpec: {
+        Mode: 'vip',
+        Ports: [opts.pinned === undefined ? port : { ...port, PublishedPort: opts.pinned }],
+      },
     },
     Endpoint: {
       Spec: { Mode: 'vip', Ports: [port] },
@@ -146,6 +157,15 @@ describe('jobInfoOf: service jobs on Swarm (issue 15)', () => {
     expect(info.message).toBe('restarting after exit code 3 (2 restarts)');
     // host mode: no running task, so no endpoint to call meanwhile.
     expect(info.service).toStrictEqual({ restarts: 2 });
+  });
+
+  it('host mode with the port pinned at create: the same endpoint while it runs and while it restarts', () => {
+    // The engine has not allocated it yet (Endpoint without it): the spec says it all the same.
+    const pinned = service({ mode: 'host', pinned: 41234 });
+    const runs = jobInfoOf(pinned, [task('running', { hostPort: 41234 })], '127.0.0.1');
+    const restarts = jobInfoOf(pinned, [failed(1, 1), task('ready', { created: 2 })], '127.0.0.1');
+    expect(runs.service?.endpoint).toBe('http://127.0.0.1:41234');
+    expect(restarts.service).toStrictEqual({ endpoint: 'http://127.0.0.1:41234', restarts: 1 });
   });
 
   it('an exit 0 is restarted too (condition any), and a rejected task says why', () => {

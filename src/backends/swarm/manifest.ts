@@ -69,6 +69,8 @@ export interface PublishedPortSpec {
   Protocol: 'tcp';
   TargetPort: number;
   PublishMode: ServicePublishMode;
+  /** Host mode: picked once at create, since the swarm would pick a new port for each task. */
+  PublishedPort?: number;
 }
 
 /** Seconds the swarm waits before it restarts a service job's task that ended (any reason). */
@@ -79,6 +81,9 @@ export interface ServicePublishing {
   publishMode: ServicePublishMode;
   /** SERVICE_NETWORK; `bridge`: no network in the spec. */
   network: string;
+  /** Host mode: the node port chosen for this job (swarm.ts asks the OS for a free one). Unset:
+   *  the swarm picks one per task (ingress: one for the service, which stays). */
+  publishedPort?: number;
 }
 
 export interface ServiceSpecOptions {
@@ -176,7 +181,16 @@ export function toServiceSpec(spec: JobSpec, opts: ServiceSpecOptions): SwarmSer
     },
     Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: {
-      Ports: [{ Protocol: 'tcp', TargetPort: service.port, PublishMode: publishing.publishMode }],
+      Ports: [
+        {
+          Protocol: 'tcp',
+          TargetPort: service.port,
+          PublishMode: publishing.publishMode,
+          ...(publishing.publishedPort !== undefined && {
+            PublishedPort: publishing.publishedPort,
+          }),
+        },
+      ],
     },
   };
 }

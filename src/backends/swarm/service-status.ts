@@ -119,10 +119,10 @@ function lastEnd(tasks: readonly SwarmTask[]): string | undefined {
 }
 
 /**
- * `http://<SERVICE_BIND_IP>:<port>` once the swarm published the port: ingress mode in the
- * service's Endpoint (the swarm publishes on every node address, so the host part is ours to
- * say); host mode in the running task's PortStatus (a restarted task may get another port, so
- * only a running one counts).
+ * `http://<SERVICE_BIND_IP>:<port>` once the swarm published the port (it publishes on every node
+ * address, so the host part is ours to say): the port pinned in the spec at create (host mode),
+ * else the service's Endpoint once the swarm allocated it (ingress), else the running task's
+ * PortStatus (a port the swarm picked for that task only).
  */
 function endpointOf(
   service: SwarmService,
@@ -130,26 +130,20 @@ function endpointOf(
   port: number,
   bindIp: string,
 ): string | undefined {
-  const ingress = published(service.Endpoint?.Ports, port, 'ingress');
-  if (ingress !== undefined) return endpointFor('', ingress, bindIp);
+  const fixed =
+    published(service.Spec.EndpointSpec?.Ports, port) ?? published(service.Endpoint?.Ports, port);
+  if (fixed !== undefined) return endpointFor('', fixed, bindIp);
   for (const task of tasks) {
     if (task.Status.State !== 'running') continue;
-    const host = published(task.Status.PortStatus?.Ports, port, 'host');
-    if (host !== undefined) return endpointFor('', host, bindIp);
+    const own = published(task.Status.PortStatus?.Ports, port);
+    if (own !== undefined) return endpointFor('', own, bindIp);
   }
   return undefined;
 }
 
 function published(
-  ports:
-    | readonly { TargetPort?: number; PublishedPort?: number; PublishMode?: string }[]
-    | null
-    | undefined,
+  ports: readonly { TargetPort?: number; PublishedPort?: number }[] | null | undefined,
   port: number,
-  mode: string,
 ): number | undefined {
-  const found = ports?.find(
-    (p) => p.TargetPort === port && p.PublishMode === mode && (p.PublishedPort ?? 0) > 0,
-  );
-  return found?.PublishedPort;
+  return ports?.find((p) => p.TargetPort === port && (p.PublishedPort ?? 0) > 0)?.PublishedPort;
 }

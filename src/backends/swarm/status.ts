@@ -68,6 +68,8 @@ const serviceSchema = z.object({
     TaskTemplate: z
       .object({ ContainerSpec: containerSpecSchema.default({ Image: '', Command: [] }) })
       .default({ ContainerSpec: { Image: '', Command: [] } }),
+    /** A port pinned at create (host mode) is here from the start; Endpoint only once allocated. */
+    EndpointSpec: z.object({ Ports: portsSchema }).optional(),
     /** Absent replicas count as 1 (the engine's default); a stop scales a service job to 0. */
     Mode: z
       .object({ Replicated: z.object({ Replicas: z.number().optional() }).optional() })

@@ -27,10 +27,12 @@ import {
   swarmCapabilities,
 } from './capacity.js';
 import { toServiceSpec } from './manifest.js';
+import type { ServicePublishing } from './manifest.js';
 import { Services } from './services.js';
 import { parseService } from './status.js';
 import { jobInfoOf, restartedBySwarm } from './service-status.js';
 import { checkServiceNetwork } from './service-network.js';
+import { freeHostPort } from './free-port.js';
 import { DEFAULT_SWARM_SERVICE_SETTINGS } from './settings.js';
 import type { SwarmServiceSettings } from './settings.js';
 import { ServiceJobs, entryOf } from './view.js';
@@ -117,10 +119,7 @@ export class SwarmBackend implements Backend {
       ...(this.#cfg.stopGraceSeconds !== undefined && {
         stopGraceSeconds: this.#cfg.stopGraceSeconds,
       }),
-      service: {
-        publishMode: this.#serviceSettings.publishMode,
-        network: this.#serviceSettings.network,
-      },
+      service: await this.#publishing(spec),
     });
     // Right before the service exists (issue 10, mount race): a refusal leaves nothing behind.
     // Swarm offers no hook before its task's container starts, so a task pending for long is
@@ -142,6 +141,14 @@ export class SwarmBackend implements Backend {
     const entry = entryOf(service, [], this.#serviceSettings.bindIp);
     this.#jobs.keep(spec.name, entry, ticket);
     return entry.info;
+  }
+
+  /** How a service job is published; host mode pins a port picked now (the swarm would pick a
+   *  new one per task). A batch job needs none. */
+  async #publishing(spec: JobSpec): Promise<ServicePublishing> {
+    const { publishMode, network } = this.#serviceSettings;
+    if (spec.service === undefined || publishMode !== 'host') return { publishMode, network };
+    return { publishMode, network, publishedPort: await freeHostPort() };
   }
 
   async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
