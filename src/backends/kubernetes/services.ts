@@ -62,6 +62,8 @@ export class ServiceJobs {
   readonly #keptLogs = new Map<string, string>();
   /** Per name, the report in flight: reports of one job run in order. */
   readonly #reports = new Map<string, Promise<void>>();
+  /** uids of Deployments we deleted ourselves: a late watch event must not bring them back. */
+  readonly #deleted = new Set<string>();
   readonly #informer: KubeInformer | undefined;
   #watcher: Watcher | undefined;
   #synced = false;
@@ -207,7 +209,9 @@ export class ServiceJobs {
     ) {
       removed = (await gone(calls.deleteService(name))) || removed;
     }
-    this.#forget(name, deployment?.metadata?.uid);
+    const uid = deployment?.metadata?.uid;
+    if (uid !== undefined) this.#deleted.add(uid);
+    this.#forget(name, uid);
     return removed;
   }
 
@@ -263,7 +267,8 @@ export class ServiceJobs {
       return;
     }
     const logs = await this.#logs(name, pods, watcher.limits).catch(() => '');
-    if (!this.#deployments.has(name)) return;
+    // Deleted by us while its log was read: a late snapshot must not bring it back.
+    if (this.#deployments.get(name)?.metadata?.uid !== deployment.metadata?.uid) return;
     this.#keptLogs.delete(name);
     watcher.listener({ info, logs });
   }
@@ -325,7 +330,8 @@ export class ServiceJobs {
 
   #upsert(deployment: V1Deployment): void {
     const name = deployment.metadata?.name;
-    if (name === undefined) return;
+    const uid = deployment.metadata?.uid;
+    if (name === undefined || (uid !== undefined && this.#deleted.has(uid))) return;
     this.#deployments.set(name, deployment);
     this.changed(name);
   }
@@ -335,6 +341,8 @@ export class ServiceJobs {
     if (name === undefined) return;
     const known = this.#deployments.get(name);
     if (known !== undefined && known.metadata?.uid !== deployment.metadata?.uid) return;
+    // Gone for good: its uid is never seen again, so the guard against late events can go too.
+    if (deployment.metadata?.uid !== undefined) this.#deleted.delete(deployment.metadata.uid);
     this.#forget(name, deployment.metadata?.uid);
   }
 
