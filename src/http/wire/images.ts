@@ -34,7 +34,7 @@ const AllowlistImage = z.strictObject({
   source: z.literal('allowlist'),
   reference: z.string().meta({
     description:
-      'The allow-list line in normalized form (`busybox` is `docker.io/library/busybox:latest`).',
+      'The allow-list line in normalized form: `busybox:1.36` is `docker.io/library/busybox:1.36`, `busybox` alone the repository `docker.io/library/busybox`.',
   }),
   kind: z.enum(['exact', 'repository', 'pattern']).meta({
     description:
