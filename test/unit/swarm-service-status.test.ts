@@ -191,7 +191,7 @@ describe('jobInfoOf: service jobs on Swarm (issue 15)', () => {
       task('running', { hostPort: 32771, created: 2 }),
     ];
     const info = jobInfoOf(service(), tasks, '127.0.0.1');
-    expect(info).toMatchObject({ status: 'started', message: 'running (1 restart)' });
+    expect(info).toMatchObject({ status: 'started', message: 'running' });
     expect(info.service).toStrictEqual({ endpoint: 'http://127.0.0.1:32771', restarts: 1 });
   });
 

@@ -89,13 +89,8 @@ function serviceJobInfo(
     return { ...base, status: 'undefined', message: state === '' ? 'unknown' : state };
   }
   const counted = restarts === 1 ? '1 restart' : `${restarts} restarts`;
-  if (state === 'running') {
-    return {
-      ...base,
-      status: 'started',
-      message: restarts > 0 ? `running (${counted})` : 'running',
-    };
-  }
+  // As on Docker: `running`, however often it was restarted before (info.service counts them).
+  if (state === 'running') return { ...base, status: 'started', message: 'running' };
   // Before its first run (pulling, pending) the task's own words say why it waits.
   if (restarts === 0 && LIVE.has(state)) {
     return { ...base, status: 'notstarted', message: taskMessage(task, state) };
