@@ -16,10 +16,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
+import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { TEST_IMAGE } from './shell-job.js';
 
 const engineUp = await requireEngine();
+const podmanUp = await requirePodman();
 
 type Json = Record<string, unknown>;
 
@@ -111,8 +113,13 @@ function docker(...args: string[]): string {
   }).trim();
 }
 
-for (const backend of ['docker', 'swarm'] as const) {
-  describe.skipIf(!engineUp)(`service jobs on ${backend}`, { timeout: 240_000 }, () => {
+for (const backend of ['docker', 'podman', 'swarm'] as const) {
+  const up = backend === 'podman' ? podmanUp : engineUp;
+  /** The engine's own CLI: Podman's on its service's store, else Docker's. */
+  const engineCli = backend === 'podman' ? podman : docker;
+  /** One container per job (Docker, Podman) rather than a swarm service. */
+  const containers = backend !== 'swarm';
+  describe.skipIf(!up)(`service jobs on ${backend}`, { timeout: 240_000 }, () => {
     const run = `svc-${backend.slice(0, 2)}-${randomBytes(3).toString('hex')}`;
     let storeBase: string;
     let server: ServerProcess;
@@ -145,8 +152,8 @@ for (const backend of ['docker', 'swarm'] as const) {
     /** The host port the engine published the service's 8080 on (read from the engine itself). */
     function publishedPort(id: string): number | undefined {
       try {
-        if (backend === 'docker') {
-          const line = docker('port', id, '8080/tcp').split('\n')[0] ?? '';
+        if (containers) {
+          const line = engineCli('port', id, '8080/tcp').split('\n')[0] ?? '';
           const port = Number(/:(\d+)$/.exec(line)?.[1]);
           return port > 0 ? port : undefined;
         }
@@ -175,6 +182,7 @@ for (const backend of ['docker', 'swarm'] as const) {
         IMAGE_PULL_WAIT_SECONDS: '10',
         CANCEL_GRACE_SECONDS: '2',
         SERVICE_START_TIMEOUT_SECONDS: String(START_TIMEOUT_SECONDS),
+        ...(backend === 'podman' && { PODMAN_HOST }),
         ...(backend === 'swarm' && {
           JOB_NETWORK: `${run}-jobs`,
           SERVICE_PUBLISH_MODE: 'host',
@@ -186,7 +194,7 @@ for (const backend of ['docker', 'swarm'] as const) {
     afterAll(async () => {
       for (const id of jids) {
         try {
-          if (backend === 'docker') docker('container', 'rm', '-f', id);
+          if (containers) engineCli('rm', '-f', id);
           else docker('service', 'rm', id);
         } catch {
           // already gone
@@ -261,9 +269,9 @@ for (const backend of ['docker', 'swarm'] as const) {
       expect(started.endpoint).toBe(direct);
       const served = await fetchOnce(`${String(started.endpoint)}/hello.txt`);
       expect(served).toStrictEqual({ status: 200, text: `hello from ${id}\n` });
-      if (backend === 'docker') {
+      if (containers) {
         // Published on SERVICE_BIND_IP (loopback) only, with the engine's restart policy.
-        const host = JSON.parse(docker('inspect', id, '--format', '{{json .HostConfig}}')) as {
+        const host = JSON.parse(engineCli('inspect', id, '--format', '{{json .HostConfig}}')) as {
           PortBindings: Record<string, { HostIp: string }[]>;
           RestartPolicy: { Name: string };
         };
@@ -283,8 +291,10 @@ for (const backend of ['docker', 'swarm'] as const) {
       // DELETE: the object is gone, nothing answers on the port, and it can be bound again.
       expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
       expect((await call(`${server.url}/api/v1/${id}/`, 'GET')).status).toBe(404);
-      if (backend === 'docker') {
-        expect(docker('ps', '-a', '--filter', `name=^/${id}$`, '--format', '{{.Names}}')).toBe('');
+      if (containers) {
+        expect(engineCli('ps', '-a', '--filter', `name=^/?${id}$`, '--format', '{{.Names}}')).toBe(
+          '',
+        );
       } else {
         expect(docker('service', 'ls', '--filter', `name=${id}`, '--format', '{{.Name}}')).toBe('');
       }
@@ -321,10 +331,10 @@ for (const backend of ['docker', 'swarm'] as const) {
         text: 'before\n',
       });
       await writeFile(incoming(id, 'crash'), '');
-      if (backend === 'docker') {
+      if (containers) {
         await until(
           `${id} restarted by the engine`,
-          () => Promise.resolve(Number(docker('inspect', id, '--format', '{{.RestartCount}}'))),
+          () => Promise.resolve(Number(engineCli('inspect', id, '--format', '{{.RestartCount}}'))),
           (count) => count >= 1,
           60_000,
         );
@@ -354,11 +364,11 @@ for (const backend of ['docker', 'swarm'] as const) {
 
     it('a service whose command exits at once is restarted by the engine, then ends finishedWithError saying why', async () => {
       const id = await submit(['/bin/sh', '-c', 'echo crashing; exit 1'], { port: 8080 });
-      if (backend === 'docker') {
+      if (containers) {
         // The engine restarts it (its own backoff) while the job waits for its health check.
         await until(
           `${id} restarted by the engine`,
-          () => Promise.resolve(Number(docker('inspect', id, '--format', '{{.RestartCount}}'))),
+          () => Promise.resolve(Number(engineCli('inspect', id, '--format', '{{.RestartCount}}'))),
           (count) => count >= 2,
           60_000,
         );
@@ -382,9 +392,12 @@ for (const backend of ['docker', 'swarm'] as const) {
       expect(terminal).toStrictEqual([`finishedWithError: ${String(end.message)}`]);
       expect(events.at(-1)).toBe(terminal[0]);
       expect(events).toContain('notstarted: waiting for health check');
-      if (backend === 'docker') {
-        // Stopped for good: the engine does not restart it after the stop.
-        expect(docker('inspect', id, '--format', '{{.State.Status}}')).toBe('exited');
+      if (containers) {
+        // Stopped for good: the engine does not restart it after the stop (Podman says `stopped`
+        // for a container stopped between two of its restarts).
+        expect(['exited', 'stopped']).toContain(
+          engineCli('inspect', id, '--format', '{{.State.Status}}'),
+        );
       }
       expect((await call(`${server.url}/api/v1/${id}/`, 'DELETE')).status).toBe(204);
     });
@@ -415,8 +428,8 @@ for (const backend of ['docker', 'swarm'] as const) {
         message: 'cancelled by request',
         endpoint: null,
       });
-      if (backend === 'docker') {
-        expect(docker('inspect', id, '--format', '{{.State.Status}} {{.RestartCount}}')).toBe(
+      if (containers) {
+        expect(engineCli('inspect', id, '--format', '{{.State.Status}} {{.RestartCount}}')).toBe(
           'exited 0',
         );
       }
