@@ -10,6 +10,9 @@ import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernete
 import type { KubernetesBackendConfig } from '../../src/config/config.js';
 import { BackendRefusedError, InvalidSpecError, NotFoundError } from '../../src/domain/errors.js';
 import type { JobSpec, ServiceSpec } from '../../src/domain/job.js';
+import { JobService } from '../../src/service/jobs.js';
+import { Ledger } from '../../src/store/ledger.js';
+import { sampleRequest, testConfig } from '../fixtures.js';
 import { runPrefix, until } from './backend.contract.js';
 import { kubeConfig, pvcMounts, startKubeRig } from './kube-rig.js';
 import type { KubeRig } from './kube-rig.js';
@@ -403,5 +406,76 @@ describe('service jobs on the fake OpenShift (restricted-v2 admission)', () => {
     expect(info.message).toMatch(
       /^FailedCreate: pods ".*" is forbidden: unable to validate against any security context constraint/,
     );
+  });
+});
+
+describe('a Kubernetes service job through the job service', () => {
+  let r: KubeRig | undefined;
+  let jobs: JobService | undefined;
+
+  afterEach(async () => {
+    jobs?.close();
+    jobs = undefined;
+    await r?.close();
+    r = undefined;
+  });
+
+  async function start(startTimeoutSeconds: number): Promise<{ k: KubeRig; js: JobService }> {
+    r = await startKubeRig({ namespace: NS });
+    jobs = new JobService({
+      backend: r.backend,
+      ledger: Ledger.inMemory(),
+      config: testConfig({ service: { startTimeoutSeconds } }),
+      storage: { type: 'kubernetes_pvc', claimName: 'storebase' },
+    });
+    return { k: r, js: jobs };
+  }
+
+  const service = { port: 8080, exposure: 'ClusterIP' } as const;
+
+  it('notstarted until the readiness probe passes, then started with the endpoint; cancel stops, DELETE removes', async () => {
+    const { k, js } = await start(120);
+    const jid = `${runPrefix('jsvc')}-a`;
+    await js.create(sampleRequest({ jid, service }));
+    k.fake.serviceStep(NS, jid, { running: true, ready: false });
+    const waiting = await js.read(jid);
+    expect(waiting.info.status).toBe('notstarted');
+    k.fake.serviceStep(NS, jid, { running: true });
+    const ip = k.fake.getService(NS, jid)?.spec.clusterIP ?? '';
+    const started = await until(
+      'the job service to see it healthy',
+      async () => (await js.read(jid)).info,
+      (i) => i.status === 'started',
+      10_000,
+    );
+    expect(started.service?.endpoint).toBe(`http://${ip}:8080`);
+    await js.cancel(jid);
+    const ended = await until(
+      'the cancel to end it',
+      async () => (await js.read(jid)).info,
+      (i) => i.status === 'finishedWithError',
+      10_000,
+    );
+    expect(ended.message).toMatch(/cancel/);
+    expect(k.fake.getDeployment(NS, jid)?.spec.replicas).toBe(0);
+    await js.remove(jid);
+    await k.fake.settle();
+    expect(k.fake.getDeployment(NS, jid)).toBeUndefined();
+    expect(k.fake.getService(NS, jid)).toBeUndefined();
+  });
+
+  it('never ready within SERVICE_START_TIMEOUT_SECONDS: stopped, finishedWithError with the reason', async () => {
+    const { k, js } = await start(1);
+    const jid = `${runPrefix('jsvc')}-b`;
+    await js.create(sampleRequest({ jid, service }));
+    k.fake.serviceStep(NS, jid, { crash: 1 });
+    const ended = await until(
+      'the start timeout to end it',
+      async () => (await js.read(jid)).info,
+      (i) => i.status === 'finishedWithError',
+      15_000,
+    );
+    expect(ended.message).toMatch(/not healthy/);
+    expect(k.fake.getDeployment(NS, jid)?.spec.replicas).toBe(0);
   });
 });
