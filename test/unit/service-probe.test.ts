@@ -30,13 +30,27 @@ async function freePort(): Promise<number> {
 
 describe('probe', () => {
   it('TCP: passes when something listens, "connection refused" when nothing does', async () => {
-    const port = await listen(createTcpServer((socket) => socket.end()));
+    // A server keeps an idle connection open; the probe closes it.
+    const port = await listen(createTcpServer(() => undefined));
     expect(await probe(`http://127.0.0.1:${port}`, undefined)).toEqual({ ok: true });
+    // One that speaks first passes at once.
+    const banner = await listen(createTcpServer((socket) => socket.write('220 ready\r\n')));
+    expect(await probe(`http://127.0.0.1:${banner}`, undefined)).toEqual({ ok: true });
     const closed = await freePort();
     expect(await probe(`http://127.0.0.1:${closed}`, undefined)).toEqual({
       ok: false,
       reason: 'connection refused',
     });
+  });
+
+  it("TCP: a connection closed at once fails (Docker's port proxy with nothing behind it)", async () => {
+    const port = await listen(createTcpServer((socket) => socket.end()));
+    expect(await probe(`http://127.0.0.1:${port}`, undefined)).toEqual({
+      ok: false,
+      reason: 'connection closed at once (nothing listening behind the published port)',
+    });
+    const reset = await listen(createTcpServer((socket) => socket.resetAndDestroy()));
+    expect((await probe(`http://127.0.0.1:${reset}`, undefined)).ok).toBe(false);
   });
 
   it('HTTP: 2xx and 3xx pass (no redirect followed), 500 names status and path', async () => {

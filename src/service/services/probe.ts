@@ -7,6 +7,13 @@ import { connect } from 'node:net';
 
 /** How long one check may take. */
 export const PROBE_TIMEOUT_MS = 2_000;
+/**
+ * How long a TCP check keeps its connection open before it passes. Docker's and Swarm's published
+ * ports are served by a proxy that accepts every connection, even with nothing listening in the
+ * container, and closes it within milliseconds: a connect alone would pass any running container.
+ * A server keeps an idle connection open far longer than this (or speaks first, which also passes).
+ */
+export const TCP_HOLD_MS = 300;
 
 export type ProbeResult = { ok: true } | { ok: false; reason: string };
 
@@ -32,16 +39,34 @@ export function probe(
     : httpProbe(host, port, healthPath, timeoutMs);
 }
 
+/** A TCP connect that stays open TCP_HOLD_MS (or gets data) passes; one the peer closes at once
+ *  does not (a port proxy with nothing behind it). */
 function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
+    let settled = false;
+    let hold: NodeJS.Timeout | undefined;
     const socket = connect({ host, port });
     const done = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(hold);
       socket.destroy();
       resolve(result);
     };
     const timer = setTimeout(() => done(timedOut(timeoutMs)), timeoutMs);
-    socket.once('connect', () => done({ ok: true }));
+    socket.once('connect', () => {
+      hold = setTimeout(() => done({ ok: true }), TCP_HOLD_MS);
+    });
+    // A server that speaks first (a banner) is listening.
+    socket.once('data', () => done({ ok: true }));
+    const closed = (): void =>
+      done({
+        ok: false,
+        reason: 'connection closed at once (nothing listening behind the published port)',
+      });
+    socket.once('end', closed);
+    socket.once('close', closed);
     socket.once('error', (err) => done({ ok: false, reason: reasonOf(err) }));
   });
 }
