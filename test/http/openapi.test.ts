@@ -168,6 +168,10 @@ describe('real answers match the document', () => {
     const has = (path: string) => t.app.routes.some((r) => r.path === path);
     if (has('/metrics')) expect((await request(t, doc, 'GET', '/metrics')).status).toBe(200);
     if (has('/api/v1/capacity/')) await request(t, doc, 'GET', '/api/v1/capacity/');
+    if (has('/api/v1/images/')) {
+      await request(t, doc, 'GET', '/api/v1/images/');
+      expect((await request(t, doc, 'GET', '/api/v1/images/?x=1')).status).toBe(400);
+    }
     if (has('/api/v1/queue/')) {
       await request(t, doc, 'GET', '/api/v1/queue/');
       expect((await request(t, doc, 'GET', '/api/v1/queue/?x=1')).status).toBe(400);

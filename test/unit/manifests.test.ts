@@ -178,6 +178,13 @@ describe.skipIf(!kubectlPresent).each(variants)('kustomize %s', (variant) => {
       { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+      // Service jobs (issue 15): a Deployment and a Service each.
+      {
+        apiGroups: ['apps'],
+        resources: ['deployments'],
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'watch'],
+      },
+      { apiGroups: [''], resources: ['services'], verbs: ['create', 'delete', 'get'] },
     ]);
     expect(objects.some((o) => o.kind.startsWith('Cluster'))).toBe(false);
     const binding = only<IRoleBinding>(objects, 'RoleBinding');
