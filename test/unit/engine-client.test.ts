@@ -122,6 +122,7 @@ describe('capabilities from engine facts', () => {
       runAsUser: true,
       mountKinds: ['host'],
       jobName: DOCKER_JOB_NAME,
+      services: { nodePort: false },
     });
     expect(dockerCapabilities(info, { ignoreLimits: true })).toMatchObject({
       maxCpuMillicores: null,
