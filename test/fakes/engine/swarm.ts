@@ -3,9 +3,37 @@
 import type { Context, Hono } from 'hono';
 import type { ErrorAnswer } from './images.js';
 import { chunked, tailLines, tty } from './logs.js';
-import type { EngineParts, FakeOutcome, FakeService } from './state.js';
+import type { EngineParts, FakeOutcome, FakeService, FakeTask } from './state.js';
 
 const OOM_EXIT_CODE = 137;
+
+/** A published port as the engine reports it (service Endpoint, task PortStatus). */
+interface FakePort {
+  Protocol: string;
+  TargetPort: number;
+  PublishedPort?: number;
+  PublishMode: string;
+}
+
+/** What a service job's spec asks of the swarm (issue 15): restart on any end, one port. */
+function restartsOnAnyEnd(spec: Record<string, unknown>): { delayMs: number } | undefined {
+  const template = spec.TaskTemplate as { RestartPolicy?: { Condition?: string; Delay?: number } };
+  const policy = template.RestartPolicy;
+  if (policy?.Condition !== 'any') return undefined;
+  return { delayMs: (policy.Delay ?? 5e9) / 1e6 };
+}
+
+function portsOf(spec: Record<string, unknown>): FakePort[] {
+  return ((spec.EndpointSpec as { Ports?: FakePort[] } | undefined)?.Ports ?? []).map((p) => ({
+    ...p,
+  }));
+}
+
+function replicasOf(spec: Record<string, unknown>): number {
+  return (
+    (spec as { Mode?: { Replicated?: { Replicas?: number } } }).Mode?.Replicated?.Replicas ?? 1
+  );
+}
 
 function labelsOf(spec: Record<string, unknown>): Record<string, string> {
   return (spec.Labels ?? {}) as Record<string, string>;
@@ -13,6 +41,14 @@ function labelsOf(spec: Record<string, unknown>): Record<string, string> {
 
 export class SwarmRoutes {
   readonly #parts: EngineParts;
+  /** Ended tasks of services the swarm restarted (service jobs), by service name, oldest first. */
+  readonly #history = new Map<string, FakeTask[]>();
+  /** The ingress range's next port (a real swarm starts at 30000). */
+  #nextIngressPort = 30000;
+  /** Host mode without a pinned port: the node's next dynamic port. */
+  #nextHostPort = 32768;
+  /** Each service's Endpoint.Ports (ingress ports allocated at create), by service id. */
+  readonly #endpoints = new Map<string, FakePort[]>();
 
   constructor(parts: EngineParts) {
     this.#parts = parts;
@@ -28,8 +64,10 @@ export class SwarmRoutes {
     if (s === undefined) throw new Error(`fake engine: no service ${name}`);
     const exitCode = outcome === 'oom' ? OOM_EXIT_CODE : outcome.exitCode;
     if (outcome !== 'oom') s.logs += outcome.logs ?? '';
+    // The task that ends, even once a restart (service jobs) put a replacement in its place.
+    const task = s.task;
     const settle = (): void => {
-      s.task.Status = {
+      task.Status = {
         Timestamp: new Date().toISOString(),
         State: exitCode === 0 ? 'complete' : 'failed',
         Message: exitCode === 0 ? 'finished' : 'started',
@@ -40,6 +78,45 @@ export class SwarmRoutes {
     if (lagMs > 0) setTimeout(settle, lagMs).unref();
     else settle();
     this.#taskEvent(s, 'die');
+    this.#restartLater(s);
+  }
+
+  /**
+   * A service job's swarm (restart condition any): the ended task stays listed, and its
+   * replacement waits in `ready` for the spec's restart delay, then runs (as a real manager does).
+   */
+  #restartLater(s: FakeService): void {
+    const restart = restartsOnAnyEnd(s.Spec);
+    if (restart === undefined || replicasOf(s.Spec) === 0) return;
+    const ended = s.task;
+    this.#history.set(s.Spec.Name, [...(this.#history.get(s.Spec.Name) ?? []), ended]);
+    const now = new Date().toISOString();
+    s.task = {
+      ID: this.#parts.nextId('task'),
+      ServiceID: s.ID,
+      CreatedAt: now,
+      Status: { Timestamp: now, State: 'ready', Message: 'prepared' },
+    };
+    const replacement = s.task;
+    setTimeout(() => {
+      if (s.task !== replacement || replicasOf(s.Spec) === 0) return;
+      s.task = this.#running(s, replacement);
+      this.#taskEvent(s, 'start');
+    }, restart.delayMs).unref();
+  }
+
+  /** The task running, with its host-mode ports (a pinned port, else the next dynamic one). */
+  #running(s: FakeService, task: FakeTask): FakeTask {
+    const host = portsOf(s.Spec)
+      .filter((p) => p.PublishMode === 'host')
+      .map((p) => ({ ...p, PublishedPort: p.PublishedPort ?? this.#nextHostPort++ }));
+    const status = {
+      Timestamp: new Date().toISOString(),
+      State: 'running',
+      Message: 'started',
+      ...(host.length > 0 && { PortStatus: { Ports: host } }),
+    };
+    return { ...task, Status: status };
   }
 
   route(app: Hono, err: ErrorAnswer): void {
@@ -75,7 +152,7 @@ export class SwarmRoutes {
         ID: id,
         CreatedAt: now,
         Spec: spec,
-        // One replica, restart condition none: one task, running at once here.
+        // One replica: one task, running at once here.
         task: {
           ID: this.#parts.nextId('task'),
           ServiceID: id,
@@ -84,7 +161,16 @@ export class SwarmRoutes {
         },
         logs: '',
       };
+      service.task = this.#running(service, service.task);
       state.services.set(spec.Name, service);
+      this.#history.delete(spec.Name);
+      // Ingress: the swarm allocates the published port for the service, once.
+      const ingress = portsOf(spec).filter((p) => p.PublishMode === 'ingress');
+      for (const p of ingress) p.PublishedPort ??= this.#nextIngressPort++;
+      this.#endpoints.set(id, [
+        ...ingress,
+        ...portsOf(spec).filter((p) => p.PublishMode === 'host'),
+      ]);
       this.#serviceEvent(service, 'create');
       this.#taskEvent(service, 'start');
       return c.json({ ID: id }, 201);
@@ -96,12 +182,12 @@ export class SwarmRoutes {
       const list = [...state.services.values()].filter((s) =>
         wanted.every(([k = '', v]) => labelsOf(s.Spec)[k] === v),
       );
-      return c.json(list.map(inspectOf));
+      return c.json(list.map((s) => this.#inspectOf(s)));
     });
 
     app.get('/services/:id', (c) => {
       const s = find(c);
-      return s === undefined ? err(c, 404, 'service not found') : c.json(inspectOf(s));
+      return s === undefined ? err(c, 404, 'service not found') : c.json(this.#inspectOf(s));
     });
 
     // Cancel (issue 13): the backend scales the service to 0 replicas with the version it read.
@@ -117,6 +203,13 @@ export class SwarmRoutes {
         ?.Replicas;
       s.Spec = spec;
       this.#serviceEvent(s, 'update');
+      if (replicas === 0 && s.task.Status.State === 'ready') {
+        // A replacement waiting out the restart delay is dropped.
+        s.task = {
+          ...s.task,
+          Status: { ...s.task.Status, State: 'shutdown', Message: 'shutdown' },
+        };
+      }
       if (replicas === 0 && s.task.Status.State === 'running') {
         s.task.Status = {
           Timestamp: new Date().toISOString(),
@@ -140,6 +233,7 @@ export class SwarmRoutes {
       const s = find(c);
       if (s === undefined) return err(c, 404, 'service not found');
       state.services.delete(s.Spec.Name);
+      this.#history.delete(s.Spec.Name);
       this.#serviceEvent(s, 'remove');
       return c.body(null, 200);
     });
@@ -147,9 +241,23 @@ export class SwarmRoutes {
     app.get('/tasks', (c) => {
       const filters = JSON.parse(c.req.query('filters') ?? '{}') as { service?: string[] };
       const ids = new Set(filters.service ?? []);
-      const tasks = [...state.services.values()].filter((s) => ids.has(s.ID)).map((s) => s.task);
+      const tasks = [...state.services.values()]
+        .filter((s) => ids.has(s.ID))
+        .flatMap((s) => [...(this.#history.get(s.Spec.Name) ?? []), s.task]);
       return c.json(tasks);
     });
+  }
+
+  #inspectOf(s: FakeService): Record<string, unknown> {
+    const ports = this.#endpoints.get(s.ID) ?? [];
+    return {
+      ID: s.ID,
+      Version: { Index: 1 },
+      CreatedAt: s.CreatedAt,
+      UpdatedAt: s.CreatedAt,
+      Spec: s.Spec,
+      ...(ports.length > 0 && { Endpoint: { Ports: ports } }),
+    };
   }
 
   #serviceEvent(s: FakeService, action: string): void {
@@ -174,14 +282,4 @@ export class SwarmRoutes {
       },
     });
   }
-}
-
-function inspectOf(s: FakeService): Record<string, unknown> {
-  return {
-    ID: s.ID,
-    Version: { Index: 1 },
-    CreatedAt: s.CreatedAt,
-    UpdatedAt: s.CreatedAt,
-    Spec: s.Spec,
-  };
 }
