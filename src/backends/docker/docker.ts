@@ -89,6 +89,8 @@ export class DockerBackend implements Backend {
   readonly #status: StatusOptions;
   /** Podman: a kill does not keep a service from restarting (flavour.ts). */
   readonly #killRestartsServices: boolean;
+  /** Jobs whose container this backend is removing (watchJobs stays silent about them). */
+  readonly #deleting = new Set<string>();
   /** Podman: service containers this backend stopped (their exit is final at once). */
   readonly #stoppedServices = new Set<string>();
 
@@ -180,9 +182,13 @@ export class DockerBackend implements Backend {
     await this.#containers.start(name);
   }
 
-  /** Every status change the event-fed view stores, terminal ones with their log (Port). */
+  /** Every status change the event-fed view stores, terminal ones with their log (Port). A job
+   *  this backend is deleting is not reported: a forced removal shows the container `dead` for a
+   *  moment, which is no end of the job's own (the job service records the removal). */
   watchJobs(limits: LogLimits, listener: (snapshot: JobRead) => void): void {
-    this.#jobs.watchJobs(limits, listener);
+    this.#jobs.watchJobs(limits, (snapshot) => {
+      if (!this.#deleting.has(snapshot.info.name)) listener(snapshot);
+    });
   }
 
   async read(name: string, options: ReadOptions = {}): Promise<JobRead> {
@@ -207,8 +213,14 @@ export class DockerBackend implements Backend {
     if (starting !== undefined) starting.cancelled = true;
     if (await this.#pending.delete(name)) return;
     await this.#containers.ours(name);
-    await this.#containers.remove(name);
-    this.#jobs.forget(name);
+    this.#deleting.add(name);
+    try {
+      await this.#containers.remove(name);
+    } finally {
+      this.#deleting.delete(name);
+      // Gone, or still there after a failed remove: either way reported afresh from here on.
+      this.#jobs.forget(name);
+    }
     this.#stoppedServices.delete(name);
   }
 
