@@ -13,7 +13,6 @@ import { readLimitModes } from '../shared/limit-modes.js';
 import type { LimitModes } from '../shared/limit-modes.js';
 import { DEFAULT_CANCEL_GRACE_SECONDS } from '../../config/control.js';
 import type { Toleration } from './tolerations.js';
-import { readServiceSettings } from '../../config/service.js';
 
 export type { Toleration } from './tolerations.js';
 
@@ -101,6 +100,7 @@ export function readKubernetesSettings<K extends KubernetesKind>(
   }
   const instanceId = readInstanceId(r);
   const serviceNodeAddress = r.string('SERVICE_NODE_ADDRESS');
+  const serviceStartTimeout = startTimeout(r.string('SERVICE_START_TIMEOUT_SECONDS'));
   return {
     kind,
     ...(namespace !== undefined && { namespace }),
@@ -120,10 +120,7 @@ export function readKubernetesSettings<K extends KubernetesKind>(
     runAsNonRoot: kind === 'openshift' ? true : (runAsNonRoot ?? false),
     limits: readLimitModes(r),
     stopGraceSeconds: r.int('CANCEL_GRACE_SECONDS', DEFAULT_CANCEL_GRACE_SECONDS, { min: 0 }),
-    // Only when set: the shared default applies otherwise (src/config/service.ts).
-    ...(r.isSet('SERVICE_START_TIMEOUT_SECONDS') && {
-      serviceStartTimeoutSeconds: readServiceSettings(r).startTimeoutSeconds,
-    }),
+    ...(serviceStartTimeout !== undefined && { serviceStartTimeoutSeconds: serviceStartTimeout }),
     ...(serviceNodeAddress !== undefined && { serviceNodeAddress }),
   };
 }
@@ -132,4 +129,15 @@ function activeDeadline(jobDeadlineSeconds: number | undefined): number {
   return jobDeadlineSeconds === undefined
     ? DEFAULT_ACTIVE_DEADLINE_SECONDS
     : jobDeadlineSeconds + DEADLINE_BACKSTOP_SECONDS;
+}
+
+/**
+ * SERVICE_START_TIMEOUT_SECONDS as the Deployments' progressDeadlineSeconds, when it is set and
+ * valid. src/config/service.ts reads and checks it for the job service (a bad value stops start-up
+ * there, once); this copy only follows it.
+ */
+function startTimeout(raw: string | undefined): number | undefined {
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
+  const seconds = Number(raw.trim());
+  return seconds >= 1 && seconds <= 86_400 ? seconds : undefined;
 }
