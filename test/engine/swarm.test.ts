@@ -678,6 +678,53 @@ describe.skipIf(!engineUp)('swarm service jobs on the real engine (issue 15)', (
     await expect(statusOf(backend, name)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('SERVICE_NETWORK is checked at start-up: missing, local-scoped, or internal in host mode', async () => {
+    const withNetwork = (network: string, publishMode: 'host' | 'ingress' = 'host') =>
+      createSwarmBackend(
+        { ...SVC_CFG, service: { publishMode, bindIp: '127.0.0.1', network } },
+        deps(),
+      ).then((b) => {
+        opened.push(b);
+        return b;
+      });
+    await expect(withNetwork(`${prefix}-none`)).rejects.toThrow(
+      `SERVICE_NETWORK: there is no network "${prefix}-none" on this engine`,
+    );
+    await expect(withNetwork('docker_gwbridge')).rejects.toThrow(/is local-scoped/);
+    // The job overlay the suite's backends made: internal, so no host-mode port on it alone.
+    await expect(withNetwork(JOB_NETWORK)).rejects.toThrow(
+      /SERVICE_NETWORK: network .* is internal/,
+    );
+    await expect(withNetwork(JOB_NETWORK, 'ingress')).resolves.toBeDefined();
+  });
+
+  it('ingress mode: the endpoint is the port the swarm allocated from its range, on SERVICE_BIND_IP (the mesh itself refuses connections in this sandbox)', async () => {
+    const ingress = await createSwarmBackend(
+      { ...SVC_CFG, service: { publishMode: 'ingress', bindIp: '127.0.0.1', network: 'bridge' } },
+      deps(),
+    );
+    opened.push(ingress);
+    const name = nextName();
+    await ingress.create(await serviceSpec(name, HTTPD));
+    const info = await until(
+      `${name}'s ingress port`,
+      () => statusOf(ingress, name),
+      (i) => i.service?.endpoint !== undefined,
+    );
+    const port = Number(new URL(info.service?.endpoint ?? '').port);
+    expect(info.service?.endpoint).toBe(`http://127.0.0.1:${String(port)}`);
+    expect(
+      docker(
+        'service',
+        'inspect',
+        name,
+        '--format',
+        '{{range .Endpoint.Ports}}{{.PublishedPort}} {{.PublishMode}}{{end}}',
+      ),
+    ).toBe(`${String(port)} ingress`);
+    await ingress.delete(name);
+  });
+
   it('a crashing service is restarted by the swarm and never reported terminal until stopped', async () => {
     const watched = await open();
     const name = nextName();
