@@ -10,6 +10,7 @@ import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernete
 import type { KubernetesBackendConfig } from '../../src/config/config.js';
 import { BackendRefusedError, InvalidSpecError, NotFoundError } from '../../src/domain/errors.js';
 import type { JobSpec, ServiceSpec } from '../../src/domain/job.js';
+import { toErrorAnswer } from '../../src/http/on-error.js';
 import { JobService } from '../../src/service/jobs.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { sampleRequest, testConfig } from '../fixtures.js';
@@ -462,6 +463,19 @@ describe('a Kubernetes service job through the job service', () => {
     await k.fake.settle();
     expect(k.fake.getDeployment(NS, jid)).toBeUndefined();
     expect(k.fake.getService(NS, jid)).toBeUndefined();
+  });
+
+  it('a service jid starting with a digit is a 400 naming jid, and nothing is created', async () => {
+    const { k, js } = await start(120);
+    const err = await js.create(sampleRequest({ jid: '1svc', service })).catch((e: unknown) => e);
+    expect(toErrorAnswer(err)).toEqual({
+      status: 400,
+      message: expect.stringMatching(/^jid "1svc" .*starting with a letter/) as unknown,
+    });
+    expect(k.fake.requests.filter((q) => q.method === 'POST')).toEqual([]);
+    // A batch job may still start with a digit (the Job name rule is DNS-1123).
+    await js.create(sampleRequest({ jid: '1batch' }));
+    expect(k.fake.getJob(NS, '1batch')).toBeDefined();
   });
 
   it('never ready within SERVICE_START_TIMEOUT_SECONDS: stopped, finishedWithError with the reason', async () => {
