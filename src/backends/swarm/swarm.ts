@@ -184,8 +184,8 @@ export class SwarmBackend implements Backend {
 
   /**
    * Cancel and deadlines (Port). A service job (issue 15) is always scaled to 0: its signalled
-   * container would only be restarted by the swarm. When a batch task's container runs on this engine's node, it is
-   * signalled directly (SIGTERM, `docker stop -t grace`): the task ends failed, and the service,
+   * container would only be restarted by the swarm. When a batch task's container runs on this
+   * engine's node, it is signalled directly (SIGTERM, `docker stop -t grace`): the task ends failed, and the service,
    * the task and its log stay until DELETE. Otherwise the service is scaled to 0 replicas, so
    * Swarm stops the task with its StopGracePeriod (CANCEL_GRACE_SECONDS at create); scaling down
    * removes the task and its log, so the log is read first and kept. A job that ended is left.
@@ -194,8 +194,9 @@ export class SwarmBackend implements Backend {
     const service = await this.#services.inspect(name);
     const { info } = await this.#jobs.read(name);
     if (TERMINAL_STATUSES.has(info.status)) return;
-    const restarting = restartedBySwarm(service);
-    const local = restarting ? undefined : await this.#services.localContainer(name, service.ID);
+    const local = restartedBySwarm(service)
+      ? undefined
+      : await this.#services.localContainer(name, service.ID);
     if (local !== undefined) {
       await this.#services.signalContainer(name, local, graceSeconds);
       return;
