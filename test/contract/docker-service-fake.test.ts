@@ -1,0 +1,113 @@
+// Service jobs through the docker backend over the fake Engine API (issue 15): the create body the
+// engine receives (a pinned host port on SERVICE_BIND_IP, restart policy, SERVICE_NETWORK), a
+// start refused because the host port was taken retried on another port (and only that refusal),
+// and a SERVICE_NETWORK the engine does not have stopping start-up.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backends/backend.js';
+import { createDockerBackend } from '../../src/backends/docker/docker.js';
+import { ConfigError } from '../../src/config/errors.js';
+import type { JobSpec } from '../../src/domain/job.js';
+import { sampleSpec } from '../fixtures.js';
+import { startEngineFake, type EngineFake } from '../fakes/engine-api.js';
+import { until } from './backend.contract.js';
+import { dockerSettings, FAKE_IMAGE } from './engine-rig.js';
+
+const deps = { log: pino({ level: 'silent' }), timeoutMs: 5000 };
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function rig(
+  overrides: Parameters<typeof dockerSettings>[1] = {},
+): Promise<{ fake: EngineFake; backend: Backend }> {
+  const fake = await startEngineFake();
+  closers.push(() => fake.close());
+  fake.images.add(FAKE_IMAGE);
+  const backend = await createDockerBackend(dockerSettings(fake, overrides), deps);
+  closers.push(() => backend.close?.() ?? Promise.resolve());
+  return { fake, backend };
+}
+
+function service(name: string): JobSpec {
+  return sampleSpec({
+    name,
+    image: FAKE_IMAGE,
+    command: ['httpd', '-f', '-p', '8080'],
+    mounts: [],
+    service: { port: 8080, exposure: 'ClusterIP' },
+  });
+}
+
+interface Body {
+  Labels?: Record<string, string>;
+  ExposedPorts?: Record<string, unknown>;
+  HostConfig?: {
+    PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
+    RestartPolicy?: { Name: string };
+    NetworkMode?: string;
+  };
+}
+
+function creates(fake: EngineFake): number {
+  return fake.requests.filter((r) => r.startsWith('POST /containers/create')).length;
+}
+
+describe('service jobs on the docker backend (fake engine)', () => {
+  it('the engine receives a pinned host port on SERVICE_BIND_IP, unless-stopped, the default bridge', async () => {
+    const { fake, backend } = await rig({ serviceBindIp: '127.0.0.1' });
+    expect(backend.capabilities.services).toStrictEqual({ nodePort: false });
+    const created = await backend.create(service('svc-a'));
+    expect(created.status).toBe('notstarted');
+    expect(created.service).toStrictEqual({ restarts: 0 });
+    const body = fake.containers.get('svc-a')?.body as Body;
+    const binding = body.HostConfig?.PortBindings?.['8080/tcp']?.[0];
+    expect(binding?.HostIp).toBe('127.0.0.1');
+    expect(Number(binding?.HostPort)).toBeGreaterThan(0);
+    expect(body.HostConfig?.RestartPolicy).toStrictEqual({ Name: 'unless-stopped' });
+    expect(body.HostConfig?.NetworkMode).toBe('bridge');
+    expect(body.Labels?.['pman.service.port']).toBe('8080');
+  });
+
+  it('a start refused because the host port is taken is retried on another port, up to 5 times', async () => {
+    const { fake, backend } = await rig();
+    fake.failStart = {
+      status: 500,
+      message:
+        'driver failed programming external connectivity on endpoint svc-b (x): Bind for 127.0.0.1:40001 failed: port is already allocated',
+    };
+    await backend.create(service('svc-b'));
+    const end = await until(
+      'svc-b failed',
+      () => backend.read('svc-b'),
+      (r) => r.info.status === 'finishedWithError',
+      20_000,
+    );
+    expect(end.info.message).toMatch(/port is already allocated/);
+    expect(creates(fake)).toBe(5);
+  });
+
+  it('any other refused start is not retried', async () => {
+    const { fake, backend } = await rig();
+    fake.failStart = { status: 500, message: 'exec: "httpd": executable file not found in $PATH' };
+    await backend.create(service('svc-c'));
+    await until(
+      'svc-c failed',
+      () => backend.read('svc-c'),
+      (r) => r.info.status === 'finishedWithError',
+      20_000,
+    );
+    expect(creates(fake)).toBe(1);
+  });
+
+  it('a SERVICE_NETWORK the engine does not have stops start-up, naming it', async () => {
+    const fake = await startEngineFake();
+    closers.push(() => fake.close());
+    await expect(
+      createDockerBackend(dockerSettings(fake, { serviceNetwork: 'nope' }), deps),
+    ).rejects.toThrow(
+      new ConfigError(['SERVICE_NETWORK: there is no network "nope" on this engine']),
+    );
+  });
+});
