@@ -101,6 +101,20 @@ describe('service jobs on the docker backend (fake engine)', () => {
     expect(creates(fake)).toBe(1);
   });
 
+  it('an internal SERVICE_NETWORK stops start-up: no port would be published', async () => {
+    const fake = await startEngineFake();
+    closers.push(() => fake.close());
+    fake.networks.set('sealed', {
+      Name: 'sealed',
+      Driver: 'bridge',
+      Scope: 'local',
+      Internal: true,
+    });
+    await expect(
+      createDockerBackend(dockerSettings(fake, { serviceNetwork: 'sealed' }), deps),
+    ).rejects.toThrow(/^SERVICE_NETWORK: network "sealed" is internal/);
+  });
+
   it('a SERVICE_NETWORK the engine does not have stops start-up, naming it', async () => {
     const fake = await startEngineFake();
     closers.push(() => fake.close());

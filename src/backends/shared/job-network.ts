@@ -62,8 +62,9 @@ export async function checkDockerJobNetwork(
 
 /**
  * Docker/Podman service jobs (SERVICE_NETWORK, issue 15): the network must exist, so a typo stops
- * start-up instead of failing every service job's start. `none` and `host` were refused when the
- * settings were read; `bridge` is the engine's default network (Podman answers for it too).
+ * start-up instead of failing every service job's start, and not be internal (nothing would be
+ * published). `none` and `host` were refused when the settings were read; `bridge` is the
+ * engine's default network (Podman answers for it too).
  */
 export async function checkDockerServiceNetwork(
   docker: Docker,
@@ -73,6 +74,12 @@ export async function checkDockerServiceNetwork(
   const found = await inspectNetwork(docker, timeoutMs, name);
   if (found === undefined) {
     throw new ConfigError([`SERVICE_NETWORK: there is no network "${name}" on this engine`]);
+  }
+  if (found.Internal) {
+    // The engine accepts the port binding and publishes nothing (seen on Docker 20.10).
+    throw new ConfigError([
+      `SERVICE_NETWORK: network "${name}" is internal, so a service job on it could publish no port; use "bridge" (the default) or a non-internal network`,
+    ]);
   }
   return found;
 }
