@@ -8,7 +8,12 @@ import type { JobRead } from '../../src/backends/backend.js';
 import type { V1Deployment, V1Service } from '../../src/backends/kubernetes/client.js';
 import { createKubernetesBackend } from '../../src/backends/kubernetes/kubernetes.js';
 import type { KubernetesBackendConfig } from '../../src/config/config.js';
-import { BackendRefusedError, InvalidSpecError, NotFoundError } from '../../src/domain/errors.js';
+import {
+  BackendRefusedError,
+  ConflictError,
+  InvalidSpecError,
+  NotFoundError,
+} from '../../src/domain/errors.js';
 import type { JobSpec, ServiceSpec } from '../../src/domain/job.js';
 import { toErrorAnswer } from '../../src/http/on-error.js';
 import { JobService } from '../../src/service/jobs.js';
@@ -48,6 +53,16 @@ function posted<T extends { metadata?: { name?: string } }>(
     .find((o) => o.metadata?.name === name);
   if (found === undefined) throw new Error(`the fake received no ${suffix} named ${name}`);
   return found;
+}
+
+/** POSTs a Service to the fake as some other client would. */
+async function createRaw(r: KubeRig, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${r.fake.url}/api/v1/namespaces/${NS}/services`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer fake-token' },
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', ...body }),
+  });
+  if (res.status !== 201) throw new Error(`the fake refused the Service: ${await res.text()}`);
 }
 
 describe('kubernetes service jobs against the fake API', () => {
@@ -184,14 +199,14 @@ describe('kubernetes service jobs against the fake API', () => {
     expect(info.service).toMatchObject({ healthy: false, restarts: 2 });
   });
 
-  it('a passed progress deadline reports started, unhealthy, with the reason', async () => {
+  it('a passed progress deadline with no server up stays notstarted, unhealthy, with the reason', async () => {
     const k = await rig();
     const name = jid();
     await k.backend.create(serviceSpec(name));
     k.fake.serviceStep(NS, name, { waiting: 'ImagePullBackOff' });
     k.fake.serviceStep(NS, name, { progressDeadline: true });
     const { info } = await k.backend.read(name);
-    expect(info.status).toBe('started');
+    expect(info.status).toBe('notstarted');
     expect(info.service?.healthy).toBe(false);
     expect(info.message).toMatch(
       /^ProgressDeadlineExceeded: ReplicaSet ".*" has timed out progressing\.; ImagePullBackOff/,
@@ -244,7 +259,7 @@ describe('kubernetes service jobs against the fake API', () => {
     await expect(k.backend.read(name)).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('a refused Service create leaves no Deployment behind', async () => {
+  it('a refused Service create makes no Deployment', async () => {
     const k = await rig();
     k.fake.deny({ verb: 'create', resource: 'services' });
     const name = jid();
@@ -252,9 +267,75 @@ describe('kubernetes service jobs against the fake API', () => {
     await k.fake.settle();
     expect(k.fake.getDeployment(NS, name)).toBeUndefined();
     expect(k.fake.deploymentPods(NS, name)).toHaveLength(0);
+    expect(k.fake.requests.some((q) => q.method === 'POST' && q.path.endsWith('/services'))).toBe(
+      true,
+    );
+  });
+
+  it('a refused Deployment create leaves no Service behind (nothing half-created)', async () => {
+    const k = await rig();
+    k.fake.deny({ verb: 'create', resource: 'deployments' });
+    const name = jid();
+    await expect(k.backend.create(serviceSpec(name))).rejects.toBeInstanceOf(BackendRefusedError);
+    expect(k.fake.getService(NS, name)).toBeUndefined();
+    expect(k.fake.getDeployment(NS, name)).toBeUndefined();
+    // It was made, then removed again.
     expect(
-      k.fake.requests.some((q) => q.method === 'POST' && q.path.endsWith('/deployments')),
+      k.fake.requests.some((q) => q.method === 'DELETE' && q.path.endsWith(`/services/${name}`)),
     ).toBe(true);
+  });
+
+  it('a Service of ours left by a create or delete cut short is replaced, not a 409 for good', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name, { port: 9090 }));
+    // A DELETE cut short after the Service went (here the API fails the Deployment's call): the
+    // Deployment stays listed, so the reconciler deletes it again; no Service is left unlisted.
+    k.fake.failNext({ method: 'DELETE', path: new RegExp(`/deployments/${name}$`) }, { code: 500 });
+    await expect(k.backend.delete(name)).rejects.toThrow();
+    expect(k.fake.getService(NS, name)).toBeUndefined();
+    expect((await k.backend.list()).map((i) => i.name)).toContain(name);
+    await k.backend.delete(name);
+    await k.fake.settle();
+    expect(k.fake.getDeployment(NS, name)).toBeUndefined();
+
+    // A Service alone, of this instance and this jid, with another port (a create cut short after
+    // its Service, then a new POST of the jid): replaced by the create, not a 409 for good.
+    await createRaw(k, {
+      metadata: {
+        name,
+        labels: {
+          'app.kubernetes.io/managed-by': 'pman',
+          'pman.service.job': name,
+          'pman.service.port': '9090',
+        },
+      },
+      spec: { selector: { 'pman.service.job': name }, ports: [{ port: 9090 }] },
+    });
+    const info = await k.backend.create(serviceSpec(name));
+    expect(k.fake.getService(NS, name)?.spec.ports?.[0]?.port).toBe(8080);
+    expect(info.service?.endpoint).toMatch(/:8080$/);
+    expect(k.fake.getDeployment(NS, name)).toBeDefined();
+  });
+
+  it('a Service that is not ours, or has its Deployment, is never replaced: 409', async () => {
+    const k = await rig();
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    const before = k.fake.getService(NS, name)?.metadata.uid;
+    // A second create of a live service job (its ledger lost): the Service stays, nothing new.
+    await expect(k.backend.create(serviceSpec(name))).rejects.toBeInstanceOf(ConflictError);
+    expect(k.fake.getService(NS, name)?.metadata.uid).toBe(before);
+    expect(k.fake.getDeployment(NS, name)).toBeDefined();
+
+    const foreign = jid();
+    await createRaw(k, {
+      metadata: { name: foreign, labels: { app: 'someone-else' } },
+      spec: { selector: { app: 'x' }, ports: [{ port: 80 }] },
+    });
+    await expect(k.backend.create(serviceSpec(foreign))).rejects.toBeInstanceOf(ConflictError);
+    expect(k.fake.getService(NS, foreign)?.metadata.labels?.app).toBe('someone-else');
+    expect(k.fake.getDeployment(NS, foreign)).toBeUndefined();
   });
 
   it('a service jid starting with a digit is refused before any call, naming jid and the rule', async () => {

@@ -125,7 +125,7 @@ describe('fromDeployment', () => {
     expect(info.service?.restarts).toBe(3);
   });
 
-  it('ProgressDeadlineExceeded: started, unhealthy, with the reason first', () => {
+  it('ProgressDeadlineExceeded with no server up: still notstarted, unhealthy, the reason first', () => {
     const d = deployment({
       status: {
         conditions: [
@@ -139,7 +139,8 @@ describe('fromDeployment', () => {
       },
     });
     const info = fromDeployment(d, [pending({ reason: 'ErrImagePull' })], EP, NOW, STOPPED);
-    expect(info.status).toBe('started');
+    // No server process: a `started` would be shown as "waiting for health check", hiding why.
+    expect(info.status).toBe('notstarted');
     expect(info.service?.healthy).toBe(false);
     expect(info.message).toBe(
       'ProgressDeadlineExceeded: ReplicaSet "svc-x" has timed out progressing.; ErrImagePull',

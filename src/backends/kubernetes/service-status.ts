@@ -115,10 +115,13 @@ export function fromDeployment(
       service: service(false),
     };
   }
+  // No server process yet (pulling, unschedulable, refused): notstarted, even past the progress
+  // deadline; the reason stays in the message (a `started` one would read "waiting for health
+  // check" instead), and the job service ends it after SERVICE_START_TIMEOUT_SECONDS.
   const why = pendingText(sorted[0], deployment);
   return {
     ...base,
-    status: stuck === undefined ? 'notstarted' : 'started',
+    status: 'notstarted',
     message: stuck === undefined ? why : `${stuck}; ${why}`,
     timestamp: formatStamp(created, now),
     service: service(false),

@@ -2,7 +2,7 @@
 // job, both named by the jid. A Deployments informer reports their changes to the job service as
 // the Job informer does for batch jobs; reads, stops and deletes go to the API directly.
 import type { Logger } from 'pino';
-import { NotFoundError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
 import { boundLogText } from '../../domain/logs.js';
 import type { CreateOptions, JobRead, ReadOptions, StreamOptions } from '../backend.js';
@@ -122,16 +122,19 @@ export class ServiceJobs {
     const deployment = toDeployment(spec, this.#o.manifest);
     const service = toService(spec, this.#o.manifest);
     if (spec.mounts.some((m) => m.kind === 'host')) await options.recheckMounts?.();
-    const created = await calls.createDeployment(deployment);
-    let exposed: V1Service;
+    // The Service first: a create cut short (a crash, a refused Deployment) then leaves at most a
+    // Service, which list() does not show as a job and the next create of the jid replaces. A
+    // Deployment left without its Service would be a job with no endpoint.
+    const exposed = await this.#createService(calls, service);
+    let created: V1Deployment;
     try {
-      exposed = await calls.createService(service);
+      created = await calls.createDeployment(deployment);
     } catch (err) {
-      // Nothing half-created: a Deployment without its Service is removed again.
-      await calls.deleteDeployment(spec.name).catch((e: unknown) => {
+      // Nothing half-created: the Service made for it goes again.
+      await calls.deleteService(spec.name).catch((e: unknown) => {
         this.#o.log.warn(
           { err: e, job: spec.name },
-          'could not remove the deployment of a refused service',
+          'could not remove the service of a refused deployment',
         );
       });
       throw err;
@@ -140,6 +143,24 @@ export class ServiceJobs {
     this.#deployments.set(spec.name, created);
     const endpoint = await this.#endpointOf(created, exposed);
     return fromDeployment(created, [], endpoint, this.#o.now(), STOPPED_AT_ANNOTATION);
+  }
+
+  /**
+   * Creates the Service; one of ours of that name without a Deployment (left by a create or a
+   * delete cut short) is replaced — it may name another port — instead of making the jid unusable.
+   */
+  async #createService(calls: ServiceCalls, body: V1Service): Promise<V1Service> {
+    try {
+      return await calls.createService(body);
+    } catch (err) {
+      const name = body.metadata?.name ?? '';
+      if (!(err instanceof ConflictError)) throw err;
+      const left = await calls.readService(name).catch(notFoundAs(undefined));
+      if (left === undefined || !this.#isOurs(left, name)) throw err;
+      if ((await this.#ours(name, false)) !== undefined) throw err;
+      await gone(calls.deleteService(name));
+      return calls.createService(body);
+    }
   }
 
   /** The service job `name`, or undefined when no Deployment of ours has that name. */
@@ -193,21 +214,22 @@ export class ServiceJobs {
     }
   }
 
-  /** Deletes the Deployment (its pods with it) and the Service; false when neither exists. */
+  /**
+   * Deletes the Service, then the Deployment (its pods with it); false when neither exists. In that
+   * order: a delete cut short leaves the Deployment, which list() shows and the reconciler deletes
+   * again, never a Service nobody lists (holding its clusterIP or node port).
+   */
   async delete(name: string): Promise<boolean> {
     const calls = this.#calls;
     if (calls === undefined) return false;
-    const deployment = await this.#ours(name, false);
-    let removed = false;
-    if (deployment !== undefined) {
-      removed = await gone(calls.deleteDeployment(name));
-    }
     const service = await calls.readService(name).catch(notFoundAs(undefined));
-    if (
-      service !== undefined &&
-      service.metadata?.labels?.[KUBE_MANAGED_BY_LABEL] === this.#o.managedBy
-    ) {
-      removed = (await gone(calls.deleteService(name))) || removed;
+    let removed = false;
+    if (service !== undefined && this.#isOurs(service, name)) {
+      removed = await gone(calls.deleteService(name));
+    }
+    const deployment = await this.#ours(name, false);
+    if (deployment !== undefined) {
+      removed = (await gone(calls.deleteDeployment(name))) || removed;
     }
     const uid = deployment?.metadata?.uid;
     if (uid !== undefined) this.#deleted.add(uid);
@@ -286,10 +308,15 @@ export class ServiceJobs {
     if (calls === undefined) return undefined;
     const viewed = copy ? this.#deployments.get(name) : undefined;
     const deployment = viewed ?? (await calls.readDeployment(name).catch(notFoundAs(undefined)));
-    if (deployment?.metadata?.labels?.[KUBE_MANAGED_BY_LABEL] !== this.#o.managedBy)
-      return undefined;
-    if (deployment.metadata.labels[SERVICE_JOB_LABEL] !== name) return undefined;
-    return deployment;
+    return deployment !== undefined && this.#isOurs(deployment, name) ? deployment : undefined;
+  }
+
+  /** Whether an object is this instance's, of the service job `name` (by its labels). */
+  #isOurs(object: V1Deployment | V1Service, name: string): boolean {
+    const labels = object.metadata?.labels;
+    return (
+      labels?.[KUBE_MANAGED_BY_LABEL] === this.#o.managedBy && labels[SERVICE_JOB_LABEL] === name
+    );
   }
 
   #podsOf(name: string): Promise<V1Pod[]> {
