@@ -108,7 +108,7 @@ export function imageAllowed(image: string, allowlist: ImageAllowlist): boolean 
 }
 
 /** `image` in Docker's normalized form, as patterns are compared with it; undefined if unparsable. */
-function normalizedImage(image: string): string | undefined {
+export function normalizedImage(image: string): string | undefined {
   const parsed = parseImageReference(image);
   return parsed.ok ? formatImageReference(parsed.ref) : undefined;
 }

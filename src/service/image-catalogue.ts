@@ -4,7 +4,7 @@
 // an allow-list any image runs: the local images are listed as what is at hand, not as a limit.
 // Swarm does not list: its manager's image store says nothing about what its nodes hold or pull.
 import type { Backend, LocalImage } from '../backends/backend.js';
-import { admittingEntry, describeAllowlist } from '../domain/image-allowlist.js';
+import { admittingEntry, describeAllowlist, normalizedImage } from '../domain/image-allowlist.js';
 import type {
   AllowlistEntry,
   AllowlistEntryKind,
@@ -140,9 +140,13 @@ function heldImage(image: LocalImage, allowedBy: string | undefined): HeldImage 
   };
 }
 
+/** A local tag is also found by its normalized name, the form the allow-list lines are shown in:
+ *  `?q=docker.io/library/busybox` finds `busybox:latest` as it finds the line admitting it. */
 function matches(image: CatalogueImage, needle: string): boolean {
   if (image.reference.toLowerCase().includes(needle)) return true;
-  return image.source === 'local' && (image.title?.toLowerCase().includes(needle) ?? false);
+  if (image.source !== 'local') return false;
+  if (image.title?.toLowerCase().includes(needle) === true) return true;
+  return normalizedImage(image.reference)?.toLowerCase().includes(needle) ?? false;
 }
 
 /** By reference in code-unit order (the same on every machine), allow-list lines first on a tie. */

@@ -197,6 +197,21 @@ describe('the catalogue', () => {
     expect(refs('mri')).toEqual([]);
   });
 
+  it('?q= finds a local tag by its normalized name too, as the allow-list lines are shown', () => {
+    const refs = (q: string) =>
+      buildCatalogue('docker', undefined, held, { q }).images.map((i) => i.reference);
+    expect(refs('docker.io/library/busybox')).toEqual(['busybox:latest']);
+    expect(refs('library/')).toEqual(['busybox:latest']);
+    // With the allow-list shown in that form, a line's text finds the tags it admits.
+    const admitted = buildCatalogue('docker', ['docker.io/library/busybox:*'], held, {
+      q: 'docker.io/library/busybox',
+    });
+    expect(admitted.images.map((i) => `${i.source} ${i.reference}`)).toEqual([
+      'local busybox:latest',
+      'allowlist docker.io/library/busybox:*',
+    ]);
+  });
+
   it('serializes in snake_case with nulls for missing labels', () => {
     const wire = toWireImageCatalogue(buildCatalogue('docker', undefined, held, { q: 'tool' }));
     expect(wire).toEqual({
