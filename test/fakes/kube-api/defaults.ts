@@ -2,7 +2,7 @@
 
 import { apiTime } from './clock.js';
 import { canonicalQuantity } from './quantity.js';
-import type { Container, Job, JsonObject, KubeObject, Volume } from './types.js';
+import type { Container, Job, JsonObject, KubeObject, PodSpec, Volume } from './types.js';
 
 /** Map-typed fields (Go maps with omitempty): dropped when empty. Struct pointers such as `securityContext: {}` stay. */
 const MAP_FIELDS = new Set([
@@ -93,6 +93,25 @@ export function controllerLabels(uid: string, name: string): Record<string, stri
   };
 }
 
+/** A pod template's spec as the API server defaults it (a Job's, a Deployment's); `container`
+ *  defaults each container (a Deployment's probes get their own defaults on top). */
+export function defaultPodSpec(
+  podSpec: PodSpec,
+  container: (c: Container) => Container = defaultContainer,
+): PodSpec {
+  return {
+    ...podSpec,
+    restartPolicy: podSpec.restartPolicy ?? 'Always',
+    terminationGracePeriodSeconds: podSpec.terminationGracePeriodSeconds ?? 30,
+    dnsPolicy: podSpec.dnsPolicy ?? 'ClusterFirst',
+    securityContext: podSpec.securityContext ?? {},
+    schedulerName: podSpec.schedulerName ?? 'default-scheduler',
+    ...(podSpec.volumes ? { volumes: podSpec.volumes.map(canonicalVolume) } : {}),
+    containers: (podSpec.containers ?? []).map(container),
+    ...(podSpec.initContainers ? { initContainers: podSpec.initContainers.map(container) } : {}),
+  };
+}
+
 /** Job, selector, template and container defaults of a 1.27+ API server; returns a new object. */
 export function applyJobDefaults(input: Job, uid: string, namespace: string, now: Date): Job {
   const job = structuredClone(input);
@@ -103,22 +122,9 @@ export function applyJobDefaults(input: Job, uid: string, namespace: string, now
   const labels = controllerLabels(uid, name);
   job.metadata = { ...job.metadata, generation: 1, labels: { ...job.metadata.labels, ...labels } };
   const s = job.spec;
-  const podSpec = s.template.spec ?? {};
   const template = {
     metadata: { ...s.template.metadata, labels: { ...s.template.metadata?.labels, ...labels } },
-    spec: {
-      ...podSpec,
-      restartPolicy: podSpec.restartPolicy ?? 'Always',
-      terminationGracePeriodSeconds: podSpec.terminationGracePeriodSeconds ?? 30,
-      dnsPolicy: podSpec.dnsPolicy ?? 'ClusterFirst',
-      securityContext: podSpec.securityContext ?? {},
-      schedulerName: podSpec.schedulerName ?? 'default-scheduler',
-      ...(podSpec.volumes ? { volumes: podSpec.volumes.map(canonicalVolume) } : {}),
-      containers: (podSpec.containers ?? []).map(defaultContainer),
-      ...(podSpec.initContainers
-        ? { initContainers: podSpec.initContainers.map(defaultContainer) }
-        : {}),
-    },
+    spec: defaultPodSpec(s.template.spec ?? {}),
   };
   job.spec = {
     parallelism: s.parallelism ?? 1,

@@ -6,15 +6,15 @@
 // stands in for the progress deadline passing).
 
 import { createHash, randomUUID } from 'node:crypto';
-import { admit, SCC_ANNOTATION, sccRefusal, sccViolations } from './admission.js';
+import { sccRefusal, sccViolations } from './admission.js';
 import { apiTime, type FakeClock } from './clock.js';
 import { DEPLOYMENTS, type Deployment, type DeploymentCondition } from './deployments.js';
 import * as kubelet from './kubelet.js';
 import type { LogBook } from './pod-logs.js';
-import { containerStatuses, podName, qosClass } from './pods.js';
+import { containerStatuses, controlledPod } from './pods.js';
 import { PODS } from './resources.js';
 import type { Store } from './store.js';
-import type { Pod, PodSpec } from './types.js';
+import type { Pod } from './types.js';
 
 /** What a test makes a Deployment's pods do; each applies to every current pod, then the controller syncs. */
 export type ServiceStep =
@@ -164,43 +164,9 @@ export class DeploymentController {
       rsUid = randomUUID();
       this.#replicaSets.set(uid, rsUid);
     }
-    const template = d.spec.template;
-    let spec: PodSpec = structuredClone(template.spec ?? {});
-    const range = this.#o.uidRange;
-    if (range) spec = admit(spec, range);
-    const annotations = { ...template.metadata?.annotations, ...(range ? SCC_ANNOTATION : {}) };
-    return {
-      kind: 'Pod',
-      apiVersion: 'v1',
-      metadata: {
-        name: podName(rsName),
-        generateName: `${rsName}-`,
-        namespace: d.metadata.namespace,
-        uid: randomUUID(),
-        creationTimestamp: apiTime(now),
-        labels: { ...template.metadata?.labels, 'pod-template-hash': templateHash(d) },
-        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: rsName,
-            uid: rsUid,
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
-      },
-      spec: {
-        ...spec,
-        serviceAccountName: spec.serviceAccountName ?? 'default',
-        serviceAccount: spec.serviceAccountName ?? 'default',
-        enableServiceLinks: spec.enableServiceLinks ?? true,
-        priority: 0,
-        preemptionPolicy: 'PreemptLowerPriority',
-      },
-      status: { phase: 'Pending', qosClass: qosClass(spec) },
-    };
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rsUid };
+    const hash = { 'pod-template-hash': templateHash(d) };
+    return controlledPod(owner, d.metadata.namespace, d.spec.template, hash, now, this.#o.uidRange);
   }
 
   /** The status from the live pods, in the Go struct's field order (zero counters omitted). */

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail, type Answer, type ApiContext, type ApiRequest } from './answer.js';
 import { decode, isAnswer, namespaceMismatch } from './decode.js';
-import { canonicalVolume, defaultContainer, omitEmpty, serverMetadata } from './defaults.js';
+import { defaultContainer, defaultPodSpec, omitEmpty, serverMetadata } from './defaults.js';
 import type { ResourceInfo } from './discovery.js';
 import { namespaceExists } from './namespaces.js';
 import { mergePatch } from './patch.js';
@@ -110,16 +110,7 @@ function applyDeploymentDefaults(input: Deployment, ns: string, now: Date): Depl
     progressDeadlineSeconds: d.spec.progressDeadlineSeconds ?? 600,
     template: {
       ...d.spec.template,
-      spec: {
-        ...podSpec,
-        restartPolicy: podSpec.restartPolicy ?? 'Always',
-        terminationGracePeriodSeconds: podSpec.terminationGracePeriodSeconds ?? 30,
-        dnsPolicy: podSpec.dnsPolicy ?? 'ClusterFirst',
-        securityContext: podSpec.securityContext ?? {},
-        schedulerName: podSpec.schedulerName ?? 'default-scheduler',
-        ...(podSpec.volumes ? { volumes: podSpec.volumes.map(canonicalVolume) } : {}),
-        containers: (podSpec.containers ?? []).map((x) => defaultProbes(defaultContainer(x))),
-      },
+      spec: defaultPodSpec(podSpec, (x) => defaultProbes(defaultContainer(x))),
     },
   };
   d.status = {};

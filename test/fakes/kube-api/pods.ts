@@ -3,7 +3,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { admit, SCC_ANNOTATION } from './admission.js';
 import { apiTime } from './clock.js';
-import type { ContainerStatus, Job, Pod, PodCondition, PodSpec } from './types.js';
+import type { ContainerStatus, Job, Pod, PodCondition, PodSpec, PodTemplate } from './types.js';
 
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export const NODE_NAME = 'fake-node-1';
@@ -65,7 +65,31 @@ export function condition(
 /** A new Pending pod for `job`, as the Job controller creates it (admission applied when `uidRange` is given). */
 export function newPod(job: Job, now: Date, uidRange?: readonly [number, number]): Pod {
   const name = job.metadata.name ?? '';
-  const template = job.spec.template;
+  const owner = { apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid ?? '' };
+  return controlledPod(owner, job.metadata.namespace, job.spec.template, {}, now, uidRange);
+}
+
+/** What a controller's pod is made from: its owner, and the template it copies. */
+interface PodOwner {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+/**
+ * A new Pending pod of `owner` from `template`, named `<owner>-<random>`, as the API server stores
+ * it: the pod defaults, the DefaultTolerationSeconds tolerations every pod gets, and admission
+ * (OpenShift's restricted-v2) when `uidRange` is given. The Job and Deployment controllers' pods.
+ */
+export function controlledPod(
+  owner: PodOwner,
+  namespace: string | undefined,
+  template: PodTemplate,
+  extraLabels: Readonly<Record<string, string>>,
+  now: Date,
+  uidRange?: readonly [number, number],
+): Pod {
   let spec: PodSpec = structuredClone(template.spec ?? {});
   if (uidRange) spec = admit(spec, uidRange);
   const annotations = { ...template.metadata?.annotations, ...(uidRange ? SCC_ANNOTATION : {}) };
@@ -73,23 +97,14 @@ export function newPod(job: Job, now: Date, uidRange?: readonly [number, number]
     kind: 'Pod',
     apiVersion: 'v1',
     metadata: {
-      name: podName(name),
-      generateName: `${name}-`,
-      namespace: job.metadata.namespace,
+      name: podName(owner.name),
+      generateName: `${owner.name}-`,
+      namespace,
       uid: randomUUID(),
       creationTimestamp: apiTime(now),
-      labels: { ...template.metadata?.labels },
+      labels: { ...template.metadata?.labels, ...extraLabels },
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-      ownerReferences: [
-        {
-          apiVersion: 'batch/v1',
-          kind: 'Job',
-          name,
-          uid: job.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
     },
     spec: {
       ...spec,

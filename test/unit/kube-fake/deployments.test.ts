@@ -79,6 +79,11 @@ describe('fake Deployments', () => {
       name: `web-${hash}`,
       controller: true,
     });
+    // Every pod gets DefaultTolerationSeconds' two tolerations, whichever controller made it.
+    expect(pods[0]?.spec.tolerations).toEqual([
+      expect.objectContaining({ key: 'node.kubernetes.io/not-ready', tolerationSeconds: 300 }),
+      expect.objectContaining({ key: 'node.kubernetes.io/unreachable', tolerationSeconds: 300 }),
+    ]);
     const d = fake.getDeployment(NS, 'web');
     expect(d?.status).toMatchObject({
       observedGeneration: 1,
