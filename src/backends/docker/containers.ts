@@ -197,17 +197,17 @@ export class Containers {
 
   /**
    * The engine's own stop, awaited (SIGTERM, SIGKILL after the grace): on Podman the only call
-   * that keeps a restart policy from starting the container again (flavour.ts). A container that
-   * does not run is left alone.
+   * that keeps a restart policy from starting the container again (flavour.ts). 'not-running'
+   * when it did not run (the engine's 304): then nothing was marked stopped.
    */
-  async stopForGood(name: string, graceSeconds: number): Promise<void> {
+  async stopForGood(name: string, graceSeconds: number): Promise<'stopped' | 'not-running'> {
     try {
       await engineCall(this.#timeoutMs + graceSeconds * 1000, { name }, (signal) =>
         this.#container(name).stop({ t: graceSeconds, abortSignal: signal }),
       );
+      return 'stopped';
     } catch (err) {
-      // 304: it was not running.
-      if (statusOf(err) === 304) return;
+      if (statusOf(err) === 304) return 'not-running';
       throw err;
     }
   }

@@ -237,12 +237,38 @@ export class DockerBackend implements Backend {
     const container = await this.#containers.ours(name);
     if (this.#killRestartsServices && servicePortOf(container.Config.Labels) !== undefined) {
       this.#stoppedServices.add(name);
-      await this.#containers.stopForGood(name, graceSeconds);
+      await this.#stopPodmanService(name, graceSeconds);
       // The exit is seen before the stop returned: read it again, now final.
       await this.#jobs.load(name).catch(() => undefined);
       return;
     }
     await this.#containers.stop(name, graceSeconds);
+  }
+
+  /**
+   * Podman: a stop that finds the service between a crash and its restart is a 304 that marks
+   * nothing, and Podman starts it again a moment later (seen on the real service: the job ended,
+   * its container ran on). A fast crash loop is down most of the time, so the stop is sent again
+   * each time the container shows it was restarted, until one lands while it runs (204: marked
+   * stopped) or it stays down for PODMAN_RESTART_SETTLE_MS (bounded by PODMAN_STOP_ROUNDS).
+   */
+  async #stopPodmanService(name: string, graceSeconds: number): Promise<void> {
+    let seen = (await this.#containers.inspectOurs(name))?.RestartCount;
+    for (let round = 1; round <= PODMAN_STOP_ROUNDS; round++) {
+      if ((await this.#containers.stopForGood(name, graceSeconds)) === 'stopped') return;
+      const quietUntil = Date.now() + PODMAN_RESTART_SETTLE_MS;
+      for (;;) {
+        const c = await this.#containers.inspectOurs(name);
+        if (c === undefined) return;
+        if (c.State.Running || c.RestartCount !== seen) {
+          seen = c.RestartCount;
+          break;
+        }
+        if (Date.now() > quietUntil) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    this.#log.warn({ job: name }, 'podman kept restarting a service being stopped');
   }
 
   /** The engine's host: one node, as GET /info describes it. */
@@ -377,6 +403,8 @@ export class DockerBackend implements Backend {
 /** Podman restarts a crashed service within a second; one still down this long after its exit
  *  was stopped from outside (or Podman gave up): final. */
 const PODMAN_RESTART_SETTLE_MS = 5_000;
+/** Stops sent to a Podman service that keeps coming back between them (stopPodmanService). */
+const PODMAN_STOP_ROUNDS = 200;
 
 function stayedDown(c: ContainerView, now: Date): boolean {
   const finished = Date.parse(c.State.FinishedAt);
