@@ -60,6 +60,20 @@ export function serviceLabels(spec: JobSpec, opts: ManifestOptions): Record<stri
   };
 }
 
+/** The Deployment's and the Service's metadata: named by the jid, the port as an annotation too. */
+function objectMeta(
+  spec: JobSpec,
+  opts: ManifestOptions,
+  labels: Record<string, string>,
+): NonNullable<V1Service['metadata']> {
+  return {
+    name: spec.name,
+    namespace: opts.namespace,
+    labels,
+    annotations: { [SERVICE_PORT_LABEL]: String(serviceOf(spec).port) },
+  };
+}
+
 /** The readiness check: HTTP GET healthPath when given, else a TCP connect to the port. */
 function probe(service: ServiceSpec): Pick<V1Probe, 'httpGet' | 'tcpSocket'> {
   return service.healthPath === undefined
@@ -79,12 +93,7 @@ export function toDeployment(spec: JobSpec, opts: ServiceManifestOptions): V1Dep
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: spec.name,
-      namespace: opts.namespace,
-      labels,
-      annotations: { [SERVICE_PORT_LABEL]: String(service.port) },
-    },
+    metadata: objectMeta(spec, opts, labels),
     spec: {
       replicas: spec.resources.workers,
       selector: { matchLabels: { [SERVICE_JOB_LABEL]: spec.name } },
@@ -128,12 +137,7 @@ export function toService(spec: JobSpec, opts: ManifestOptions): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: {
-      name: spec.name,
-      namespace: opts.namespace,
-      labels: serviceLabels(spec, opts),
-      annotations: { [SERVICE_PORT_LABEL]: String(service.port) },
-    },
+    metadata: objectMeta(spec, opts, serviceLabels(spec, opts)),
     spec: {
       type: service.exposure,
       selector: { [SERVICE_JOB_LABEL]: spec.name },

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { fail, keyOf, type Answer, type ApiContext, type ResourceRoute } from './answer.js';
-import { decode, isAnswer, namespaceMismatch } from './decode.js';
+import { decode, decodeFor, isAnswer, namespaceMismatch } from './decode.js';
 import { applyJobDefaults, omitEmpty, serverMetadata } from './defaults.js';
 import { apiVersionOf, type ResourceInfo } from './discovery.js';
 import { namespaceExists } from './namespaces.js';
@@ -17,11 +17,8 @@ const JOB_INFO = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job' } 
 
 /** Decode, defaults, 422 validation, 409, store. */
 export function createJob(c: ApiContext, ns: string, body: string): Answer {
-  const decoded = decode(body, JOB_INFO);
+  const decoded = decodeFor(body, JOB_INFO, ns);
   if (isAnswer(decoded)) return decoded;
-  if (decoded.metadata.namespace !== undefined && decoded.metadata.namespace !== ns) {
-    return namespaceMismatch();
-  }
   const input = omitEmpty(decoded) as Job;
   input.metadata ??= {};
   input.spec ??= { template: {} };

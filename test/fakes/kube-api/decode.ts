@@ -51,3 +51,14 @@ export function namespaceMismatch(): Answer {
     ),
   );
 }
+
+/** A create's body decoded for the namespace of its URL: the 400 of decode, or of a body naming
+ *  another namespace, as an Answer. */
+export function decodeFor(body: string, info: ResourceInfo, ns: string): KubeObject | Answer {
+  const decoded = decode(body, info);
+  if (isAnswer(decoded)) return decoded;
+  if (decoded.metadata.namespace !== undefined && decoded.metadata.namespace !== ns) {
+    return namespaceMismatch();
+  }
+  return decoded;
+}

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { fail, type Answer, type ApiContext, type ApiRequest } from './answer.js';
-import { decode, isAnswer, namespaceMismatch } from './decode.js';
+import { decodeFor, isAnswer } from './decode.js';
 import { defaultContainer, defaultPodSpec, omitEmpty, serverMetadata } from './defaults.js';
 import type { ResourceInfo } from './discovery.js';
 import { namespaceExists } from './namespaces.js';
@@ -68,11 +68,8 @@ export interface Deployment extends KubeObject {
 
 /** Decode, defaults, 422, 409, store; the controller then creates the pods. */
 export function createDeployment(c: ApiContext, ns: string, body: string): Answer {
-  const decoded = decode(body, DEPLOYMENT_INFO);
+  const decoded = decodeFor(body, DEPLOYMENT_INFO, ns);
   if (isAnswer(decoded)) return decoded;
-  if (decoded.metadata.namespace !== undefined && decoded.metadata.namespace !== ns) {
-    return namespaceMismatch();
-  }
   const input = omitEmpty(decoded) as Deployment;
   input.metadata ??= {};
   input.spec ??= { template: {} };

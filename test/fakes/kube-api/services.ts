@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { fail, type Answer, type ApiContext } from './answer.js';
-import { decode, isAnswer, namespaceMismatch } from './decode.js';
+import { decodeFor, isAnswer } from './decode.js';
 import { omitEmpty, serverMetadata } from './defaults.js';
 import type { ResourceInfo } from './discovery.js';
 import { namespaceExists } from './namespaces.js';
@@ -49,11 +49,8 @@ export interface Service extends KubeObject {
 
 /** Decode, defaults and allocation, 422, 409, store. */
 export function createService(c: ApiContext, ns: string, body: string): Answer {
-  const decoded = decode(body, SERVICE_INFO);
+  const decoded = decodeFor(body, SERVICE_INFO, ns);
   if (isAnswer(decoded)) return decoded;
-  if (decoded.metadata.namespace !== undefined && decoded.metadata.namespace !== ns) {
-    return namespaceMismatch();
-  }
   const svc = omitEmpty(decoded) as Service;
   svc.metadata ??= {};
   svc.spec ??= {};
