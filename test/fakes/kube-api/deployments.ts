@@ -7,15 +7,8 @@ import { decodeFor, isAnswer } from './decode.js';
 import { defaultContainer, defaultPodSpec, omitEmpty, serverMetadata } from './defaults.js';
 import type { ResourceInfo } from './discovery.js';
 import { namespaceExists } from './namespaces.js';
-import { mergePatch } from './patch.js';
-import {
-  alreadyExists,
-  badRequest,
-  failure,
-  invalid,
-  namespaceNotFound,
-  notFound,
-} from './status.js';
+import { mergePatch, readPatch } from './patch.js';
+import { alreadyExists, failure, invalid, namespaceNotFound, notFound } from './status.js';
 import type { StatusCause } from './status.js';
 import type { Container, KubeObject, PodTemplate } from './types.js';
 import {
@@ -223,29 +216,19 @@ function validateDeployment(d: Deployment): StatusCause[] {
   return out;
 }
 
-const JSON_PATCH = 'application/json-patch+json';
-const MERGE_PATCHES = ['application/merge-patch+json', 'application/strategic-merge-patch+json'];
-
 /**
  * PATCH: a JSON patch of `add`/`replace` operations on spec.replicas and metadata annotations (what
  * the backend's stop sends; other paths answer 422 so a test notices an unexpected patch), or a
  * merge patch (kubectl apply). The controller then syncs (scale down deletes pods).
  */
 export function patchDeployment(c: ApiContext, ns: string, name: string, req: ApiRequest): Answer {
-  const type = req.contentType.split(';')[0]?.trim() ?? '';
-  if (type !== JSON_PATCH && !MERGE_PATCHES.includes(type)) {
-    return fail(failure(415, 'UnsupportedMediaType', `unsupported patch type ${type}`));
-  }
+  const patch = readPatch(req);
+  if ('code' in patch) return patch;
+  const { body } = patch;
   const current = c.store.get(DEPLOYMENTS, ns, name) as Deployment | undefined;
   if (current === undefined) return fail(notFound(DEPLOYMENT_INFO, name));
-  let body: unknown;
-  try {
-    body = JSON.parse(req.body);
-  } catch (e) {
-    return fail(badRequest(e instanceof Error ? e.message : String(e)));
-  }
   let next: Deployment;
-  if (type === JSON_PATCH) {
+  if (patch.jsonPatch) {
     const applied = applyJsonPatch(current, body);
     if (typeof applied === 'string') {
       return fail(failure(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${applied}`));

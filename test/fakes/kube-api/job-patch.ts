@@ -4,18 +4,14 @@
 // A deadline already passed is acted on at once, as the Job controller's next sync would.
 
 import { fail, type Answer, type ApiContext, type ApiRequest } from './answer.js';
+import { readPatch } from './patch.js';
 import { JOBS } from './resources.js';
-import { badRequest, failure } from './status.js';
+import { failure } from './status.js';
 import type { Job } from './types.js';
 
-const JSON_PATCH = 'application/json-patch+json';
-const MERGE_PATCHES = ['application/merge-patch+json', 'application/strategic-merge-patch+json'];
-
 export function patchJob(c: ApiContext, namespace: string, name: string, req: ApiRequest): Answer {
-  const type = req.contentType.split(';')[0]?.trim() ?? '';
-  if (type !== JSON_PATCH && !MERGE_PATCHES.includes(type)) {
-    return fail(failure(415, 'UnsupportedMediaType', `unsupported patch type ${type}`));
-  }
+  const patch = readPatch(req);
+  if ('code' in patch) return patch;
   const current = c.store.get(JOBS, namespace, name) as Job | undefined;
   if (current === undefined) {
     return fail(
@@ -26,13 +22,7 @@ export function patchJob(c: ApiContext, namespace: string, name: string, req: Ap
       }),
     );
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(req.body);
-  } catch (e) {
-    return fail(badRequest(e instanceof Error ? e.message : String(e)));
-  }
-  const seconds = type === JSON_PATCH ? fromJsonPatch(body) : fromMergePatch(body);
+  const seconds = patch.jsonPatch ? fromJsonPatch(patch.body) : fromMergePatch(patch.body);
   if (typeof seconds === 'string') {
     return fail(failure(422, 'Invalid', `Job.batch "${name}" is invalid: ${seconds}`));
   }

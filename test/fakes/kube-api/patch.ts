@@ -11,6 +11,23 @@ import {
 import { badRequest, failure, notFound } from './status.js';
 import type { JsonObject, KubeObject } from './types.js';
 
+const JSON_PATCH = 'application/json-patch+json';
+const MERGE_PATCHES = ['application/merge-patch+json', 'application/strategic-merge-patch+json'];
+
+/** A PATCH the fake's Jobs and Deployments take: its parsed body, and whether it is a JSON patch
+ *  (else a merge patch); the 415 of another type or the 400 of a body that is no JSON. */
+export function readPatch(req: ApiRequest): { jsonPatch: boolean; body: unknown } | Answer {
+  const type = req.contentType.split(';')[0]?.trim() ?? '';
+  if (type !== JSON_PATCH && !MERGE_PATCHES.includes(type)) {
+    return fail(failure(415, 'UnsupportedMediaType', `unsupported patch type ${type}`));
+  }
+  try {
+    return { jsonPatch: type === JSON_PATCH, body: JSON.parse(req.body) as unknown };
+  } catch (e) {
+    return fail(badRequest(e instanceof Error ? e.message : String(e)));
+  }
+}
+
 /** Lists are replaced, not merged: enough for `kubectl apply` of our own manifests. */
 export function patchObject(
   c: ApiContext,
