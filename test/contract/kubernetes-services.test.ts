@@ -55,14 +55,22 @@ function posted<T extends { metadata?: { name?: string } }>(
   return found;
 }
 
-/** POSTs a Service to the fake as some other client would. */
-async function createRaw(r: KubeRig, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${r.fake.url}/api/v1/namespaces/${NS}/services`, {
+/** POSTs a Service (or with `apps`, a Deployment) to the fake as some other client would. */
+async function createRaw(
+  r: KubeRig,
+  body: Record<string, unknown>,
+  kind: 'Service' | 'Deployment' = 'Service',
+): Promise<void> {
+  const path =
+    kind === 'Service'
+      ? `/api/v1/namespaces/${NS}/services`
+      : `/apis/apps/v1/namespaces/${NS}/deployments`;
+  const res = await fetch(`${r.fake.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer fake-token' },
-    body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', ...body }),
+    body: JSON.stringify({ apiVersion: kind === 'Service' ? 'v1' : 'apps/v1', kind, ...body }),
   });
-  if (res.status !== 201) throw new Error(`the fake refused the Service: ${await res.text()}`);
+  if (res.status !== 201) throw new Error(`the fake refused the ${kind}: ${await res.text()}`);
 }
 
 describe('kubernetes service jobs against the fake API', () => {
@@ -336,6 +344,42 @@ describe('kubernetes service jobs against the fake API', () => {
     await expect(k.backend.create(serviceSpec(foreign))).rejects.toBeInstanceOf(ConflictError);
     expect(k.fake.getService(NS, foreign)?.metadata.labels?.app).toBe('someone-else');
     expect(k.fake.getDeployment(NS, foreign)).toBeUndefined();
+  });
+
+  it('a Deployment with our managed-by value but no pman.service.job label is no service job', async () => {
+    const k = await rig();
+    const web = jid();
+    const labels = { 'app.kubernetes.io/managed-by': 'pman', app: web };
+    await createRaw(
+      k,
+      {
+        metadata: { name: web, labels },
+        spec: {
+          selector: { matchLabels: { app: web } },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'web', image: 'nginx' }] },
+          },
+        },
+      },
+      'Deployment',
+    );
+    const name = jid();
+    await k.backend.create(serviceSpec(name));
+    // A backend started now: its informer's first list holds whatever the selector admits.
+    const again = await createKubernetesBackend(kubeConfig(NS, k.kubeconfigPath), {
+      log: silent,
+      timeoutMs: 5_000,
+      now: () => k.fake.clock.now(),
+    });
+    try {
+      const names = (await again.list()).map((i) => i.name);
+      expect(names).toContain(name);
+      expect(names).not.toContain(web);
+      await expect(again.read(web)).rejects.toBeInstanceOf(NotFoundError);
+    } finally {
+      await again.close();
+    }
   });
 
   it('a service jid starting with a digit is refused before any call, naming jid and the rule', async () => {

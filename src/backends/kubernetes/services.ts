@@ -76,7 +76,9 @@ export class ServiceJobs {
   constructor(o: ServiceJobsOptions) {
     this.#o = o;
     this.#calls = o.client.services;
-    this.#informer = this.#calls?.deploymentInformer(o.selector, {
+    // Only Deployments that carry the per-job label: another Deployment with our managed-by value
+    // (a chart labelling everything alike) is no service job, never listed or adopted as one.
+    this.#informer = this.#calls?.deploymentInformer(this.#serviceSelector(), {
       upsert: (d) => this.#upsert(d),
       remove: (d) => this.#remove(d),
       error: (err) => this.#failed(err),
@@ -185,9 +187,9 @@ export class ServiceJobs {
     if (calls === undefined) return [];
     const deployments = this.#synced
       ? [...this.#deployments.values()]
-      : await calls.listDeployments(this.#o.selector);
+      : await calls.listDeployments(this.#serviceSelector());
     if (deployments.length === 0) return [];
-    const pods = await this.#o.client.listPods(`${this.#o.selector},${SERVICE_JOB_LABEL}`);
+    const pods = await this.#o.client.listPods(this.#serviceSelector());
     const now = this.#o.now();
     return Promise.all(
       deployments.map(async (d) => {
@@ -317,6 +319,11 @@ export class ServiceJobs {
     return (
       labels?.[KUBE_MANAGED_BY_LABEL] === this.#o.managedBy && labels[SERVICE_JOB_LABEL] === name
     );
+  }
+
+  /** Our objects of service jobs: the managed-by selector and the per-job label. */
+  #serviceSelector(): string {
+    return `${this.#o.selector},${SERVICE_JOB_LABEL}`;
   }
 
   #podsOf(name: string): Promise<V1Pod[]> {
