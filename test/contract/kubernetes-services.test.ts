@@ -141,6 +141,11 @@ describe('kubernetes service jobs against the fake API', () => {
     expect(c?.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 8080 });
     expect(c?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 8080 });
     expect(c?.livenessProbe?.failureThreshold).toBeGreaterThan(1);
+    // The start timeout (90 s here) is the startup probe's: 18 failures 5 s apart.
+    expect(c?.startupProbe).toMatchObject({
+      httpGet: { path: '/healthz', port: 8080 },
+      failureThreshold: 18,
+    });
 
     const s = posted<V1Service>(k, '/services', name);
     expect(s.spec?.type).toBe('ClusterIP');

@@ -69,7 +69,13 @@ describe('toDeployment', () => {
     expect(c?.securityContext?.runAsUser).toBe(1001);
     expect(c?.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 }, failureThreshold: 3 });
     expect(c?.livenessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
-    expect(c?.livenessProbe?.initialDelaySeconds).toBeGreaterThan(0);
+    // A slow server is not killed while it boots: the startup probe gives it the whole start
+    // timeout (120 s = 24 × 5 s) before liveness begins.
+    expect(c?.startupProbe).toMatchObject({
+      tcpSocket: { port: 8080 },
+      periodSeconds: 5,
+      failureThreshold: 24,
+    });
     expect(c?.ports).toEqual([{ name: 'service', containerPort: 8080, protocol: 'TCP' }]);
     expect(d.metadata?.labels).toMatchObject({
       team: 'x',
@@ -80,7 +86,7 @@ describe('toDeployment', () => {
     expect(d.spec?.selector.matchLabels).toEqual({ 'pman.service.job': 'algo-1' });
   });
 
-  it('health_path makes both probes HTTP GETs of it', () => {
+  it('health_path makes every probe an HTTP GET of it', () => {
     const d = toDeployment(
       spec({ service: { port: 9000, healthPath: '/ok', exposure: 'ClusterIP' } }),
       kube,
@@ -88,6 +94,7 @@ describe('toDeployment', () => {
     const c = d.spec?.template.spec?.containers[0];
     expect(c?.readinessProbe?.httpGet).toEqual({ path: '/ok', port: 9000 });
     expect(c?.livenessProbe?.httpGet).toEqual({ path: '/ok', port: 9000 });
+    expect(c?.startupProbe?.httpGet).toEqual({ path: '/ok', port: 9000 });
     expect(c?.readinessProbe?.tcpSocket).toBeUndefined();
   });
 

@@ -30,11 +30,9 @@ export interface ServiceManifestOptions extends ManifestOptions {
   progressDeadlineSeconds: number;
 }
 
-/** Probe thresholds: ready after one pass; restarted after ~30 s of failing liveness. */
+/** Probe thresholds: ready after one pass; once up, restarted after ~30 s of failing liveness. */
 const PROBE_PERIOD_SECONDS = 5;
 const LIVENESS_FAILURES = 6;
-/** Liveness starts late enough that a slow server is not killed while it boots. */
-const LIVENESS_INITIAL_DELAY_SECONDS = 10;
 
 /** InvalidSpecError (400) naming `jid` when the name cannot be a Service name. */
 export function assertServiceName(name: string): void {
@@ -117,9 +115,20 @@ export function toDeployment(spec: JobSpec, opts: ServiceManifestOptions): V1Dep
                 successThreshold: 1,
                 failureThreshold: 3,
               },
+              // A slow server (a model to load) has the whole start timeout to come up, as on
+              // Docker: liveness only begins once the startup probe passed, so it never kills a
+              // server while it boots; the job service ends one that never comes up.
+              startupProbe: {
+                ...check,
+                periodSeconds: PROBE_PERIOD_SECONDS,
+                timeoutSeconds: 2,
+                failureThreshold: Math.max(
+                  1,
+                  Math.ceil(opts.progressDeadlineSeconds / PROBE_PERIOD_SECONDS),
+                ),
+              },
               livenessProbe: {
                 ...check,
-                initialDelaySeconds: LIVENESS_INITIAL_DELAY_SECONDS,
                 periodSeconds: PROBE_PERIOD_SECONDS,
                 timeoutSeconds: 2,
                 failureThreshold: LIVENESS_FAILURES,

@@ -201,6 +201,7 @@ function validateDeployment(d: Deployment): StatusCause[] {
     const path = `spec.template.spec.containers[${i}]`;
     out.push(...validateProbe(c.readinessProbe, `${path}.readinessProbe`, false));
     out.push(...validateProbe(c.livenessProbe, `${path}.livenessProbe`, true));
+    out.push(...validateProbe(c.startupProbe, `${path}.startupProbe`, true));
     (c.ports ?? []).forEach((p, j) => {
       const port = p.containerPort;
       if (typeof port !== 'number' || port < 1 || port > 65535)

@@ -122,7 +122,7 @@ describe('fake Deployments', () => {
     expect(cs?.lastState).toMatchObject({ terminated: { exitCode: 2, reason: 'Error' } });
   });
 
-  it('422s: selector not matching the labels, restartPolicy Never, a bad probe port', async () => {
+  it('422s: selector not matching the labels, restartPolicy Never, a bad probe port or threshold', async () => {
     fake = await startFakeKubeApi();
     const bad = deployment('web');
     const spec = bad.spec as { template: { metadata: { labels: Record<string, string> } } };
@@ -143,6 +143,14 @@ describe('fake Deployments', () => {
     ).template.spec.containers[0]!.readinessProbe = { tcpSocket: { port: 0 } };
     const c = await call('POST', DEPLOYMENTS, port);
     expect(c.json.message).toMatch(/readinessProbe\.tcpSocket\.port: Invalid value: 0/);
+    // A startup probe, like liveness, must succeed once to count.
+    const startup = deployment('web4');
+    (
+      startup.spec as { template: { spec: { containers: Record<string, unknown>[] } } }
+    ).template.spec.containers[0]!.startupProbe = { tcpSocket: { port: 80 }, successThreshold: 2 };
+    const d = await call('POST', DEPLOYMENTS, startup);
+    expect(d.status).toBe(422);
+    expect(d.json.message).toMatch(/startupProbe\.successThreshold: Invalid value: 2: must be 1/);
     expect(fake.getDeployment(NS, 'web')).toBeUndefined();
   });
 
