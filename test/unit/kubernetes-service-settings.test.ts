@@ -29,6 +29,19 @@ describe('kubernetes service-job settings', () => {
     }
   });
 
+  it('SERVICE_NODE_ADDRESS: an IP literal or a host name; a URL or host:port stops start-up naming it', () => {
+    for (const ok of ['192.0.2.10', '2001:db8::1', 'node1.example.org', 'worker-3']) {
+      expect(loadConfig({ ...KUBE, SERVICE_NODE_ADDRESS: ok }).backend).toMatchObject({
+        serviceNodeAddress: ok,
+      });
+    }
+    for (const bad of ['http://192.0.2.10', '192.0.2.10:30080', 'node 1', '-node']) {
+      expect(() => loadConfig({ ...KUBE, SERVICE_NODE_ADDRESS: bad })).toThrow(
+        /SERVICE_NODE_ADDRESS.*neither an IP address nor a host name/,
+      );
+    }
+  });
+
   it('a bad SERVICE_START_TIMEOUT_SECONDS stops start-up naming it once', () => {
     expect(() => loadConfig({ ...KUBE, SERVICE_START_TIMEOUT_SECONDS: '0' })).toThrow(ConfigError);
     const message = (() => {

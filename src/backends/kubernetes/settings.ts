@@ -1,5 +1,6 @@
 // CONTAINER_ENV=kubernetes and openshift (a profile of it): their own variables, read from the
 // shared EnvReader. Pure and light (no @kubernetes/client-node), so loadConfig stays synchronous.
+import { isIP } from 'node:net';
 import type { EnvReader } from '../../config/env-reader.js';
 import {
   dnsLabelProblem,
@@ -99,7 +100,7 @@ export function readKubernetesSettings<K extends KubernetesKind>(
     );
   }
   const instanceId = readInstanceId(r);
-  const serviceNodeAddress = r.string('SERVICE_NODE_ADDRESS');
+  const serviceNodeAddress = nodeAddressSetting(r);
   const serviceStartTimeout = startTimeout(r.string('SERVICE_START_TIMEOUT_SECONDS'));
   return {
     kind,
@@ -140,4 +141,23 @@ function startTimeout(raw: string | undefined): number | undefined {
   if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
   const seconds = Number(raw.trim());
   return seconds >= 1 && seconds <= 86_400 ? seconds : undefined;
+}
+
+/** A DNS name (RFC 1123), as a node's address may be one. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
+/**
+ * SERVICE_NODE_ADDRESS: the host NodePort endpoints name, `http://<it>:<nodePort>`; an IP literal
+ * or a host name, nothing else (a scheme or a port would make every endpoint a broken URL).
+ */
+function nodeAddressSetting(r: EnvReader): string | undefined {
+  const value = r.string('SERVICE_NODE_ADDRESS')?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (isIP(value) !== 0 || HOST_NAME.test(value)) return value;
+  r.problem(
+    'SERVICE_NODE_ADDRESS',
+    `"${value}" is neither an IP address nor a host name; give the address NodePort services are reached at, e.g. 192.0.2.10 or node1.example.org (no scheme, no port)`,
+  );
+  return undefined;
 }
