@@ -121,11 +121,37 @@ describe('ServiceSupervisor', () => {
     expect(h.probes).toEqual(['http://127.0.0.1:8080/healthz']);
     expect(ledger.current('d1')?.status).toBe('notstarted');
     result = { ok: true };
+    // One pass is not enough: a second one a period later, with no restart between, is.
+    await h.supervisor.tick();
+    expect(ledger.current('d1')?.status).toBe('notstarted');
+    h.clock.now += 1_000;
     await h.supervisor.tick();
     expect(ledger.current('d1')?.status).toBe('started');
     await h.supervisor.tick();
-    expect(h.probes).toHaveLength(2);
+    expect(h.probes).toHaveLength(3);
     expect(h.stopped).toEqual([]);
+  });
+
+  it('one pass is not enough: a restart between two passes starts the confirmation again', async () => {
+    const ledger = Ledger.inMemory();
+    const backend = new MemoryBackend();
+    const h = harness(ledger, backend, () => ({ ok: true }));
+    await serviceRun(ledger, backend, 'c1');
+    backend.start('c1');
+    await h.supervisor.tick();
+    expect(ledger.current('c1')?.status).toBe('notstarted');
+    // The server crashed and the engine restarted it: the earlier pass proves nothing.
+    backend.restart('c1', 1);
+    h.clock.now += 1_000;
+    await h.supervisor.tick();
+    expect(ledger.current('c1')?.status).toBe('notstarted');
+    // Too soon after the new first pass.
+    h.clock.now += 500;
+    await h.supervisor.tick();
+    expect(ledger.current('c1')?.status).toBe('notstarted');
+    h.clock.now += 500;
+    await h.supervisor.tick();
+    expect(ledger.current('c1')?.status).toBe('started');
   });
 
   it('stops a service not ready in time, counting from the stored first report across a restart', async () => {
@@ -176,10 +202,13 @@ describe('ServiceSupervisor', () => {
     await round(() => h.probes.length === 1 && armed());
     await round(() => h.probes.length === 2 && armed());
     result = { ok: true };
+    await round(() => h.probes.length === 3 && armed());
+    expect(ledger.services.get(runId)?.readyAt).toBeNull();
+    h.clock.now += 1_000;
     await round(() => ledger.services.get(runId)?.readyAt != null && armed());
     // Ready: the next round finds nobody waiting, and the timer goes.
     await round(() => vi.getTimerCount() === 0);
-    expect(h.probes).toHaveLength(3);
+    expect(h.probes).toHaveLength(4);
     h.supervisor.close();
   });
 

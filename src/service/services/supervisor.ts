@@ -20,6 +20,12 @@ import type { ProbeResult } from './probe.js';
 export const SERVICE_CHECK_PERIOD_MS = 1_000;
 /** Checks under way at once (each holds a backend read and a probe of up to 2 s). */
 export const SERVICE_CHECK_CONCURRENCY = 8;
+/**
+ * pman's own check must pass twice, this far apart, with no engine restart in between. One pass
+ * proves little: a published port's proxy (Docker, Swarm host mode) may accept and hold a
+ * connection for a container that has just crashed, and a crash-looping server can answer once.
+ */
+export const SERVICE_CONFIRM_MS = 1_000;
 
 /** The message a service not ready in time ends with. */
 export function notHealthyText(seconds: number, reason: string, backendMessage: string): string {
@@ -50,6 +56,8 @@ export class ServiceSupervisor {
   readonly #deps: SupervisorDeps;
   /** Runs whose check is under way: a slow one is never checked twice at once. */
   readonly #checking = new Set<number>();
+  /** A run's first passing probe, waiting for its confirmation (SERVICE_CONFIRM_MS). */
+  readonly #passed = new Map<number, { at: number; restarts?: number; endpoint?: string }>();
   #timer: NodeJS.Timeout | undefined;
   #started = false;
   #closed = false;
@@ -173,7 +181,8 @@ export class ServiceSupervisor {
       await ledger.services.seen(run.id, now());
       state = ledger.services.get(run.id);
     }
-    const verdict = await this.#verdict(run, info);
+    const verdict = this.#confirmed(run, info, await this.#verdict(run, info), now());
+    if (verdict === 'confirming') return;
     if (verdict.ok) {
       await ledger.services.ready(run.id, now(), info.service?.endpoint);
     } else if (verdict.reason !== state?.lastCheck) {
@@ -190,6 +199,36 @@ export class ServiceSupervisor {
       // Tried again by the next round.
       this.#deps.warn(`could not stop service job "${run.jid}" after its start timeout`, err);
     });
+  }
+
+  /**
+   * pman's own probe passing once is not enough (SERVICE_CONFIRM_MS): 'confirming' until a second
+   * pass, a period later, finds the same endpoint and no restart since. The backend's own verdict
+   * (Kubernetes' readiness probe has its thresholds) is taken as it is.
+   */
+  #confirmed(
+    run: LedgerRun,
+    info: JobInfo,
+    verdict: ProbeResult,
+    at: number,
+  ): ProbeResult | 'confirming' {
+    if (!verdict.ok || info.service?.healthy === true) {
+      this.#passed.delete(run.id);
+      return verdict;
+    }
+    const seen = { at, restarts: info.service?.restarts, endpoint: info.service?.endpoint };
+    const first = this.#passed.get(run.id);
+    if (
+      first === undefined ||
+      first.restarts !== seen.restarts ||
+      first.endpoint !== seen.endpoint
+    ) {
+      this.#passed.set(run.id, seen);
+      return 'confirming';
+    }
+    if (at - first.at < SERVICE_CONFIRM_MS) return 'confirming';
+    this.#passed.delete(run.id);
+    return verdict;
   }
 
   async #verdict(run: LedgerRun, info: JobInfo): Promise<ProbeResult> {
