@@ -73,6 +73,15 @@ async function createRaw(
   if (res.status !== 201) throw new Error(`the fake refused the ${kind}: ${await res.text()}`);
 }
 
+/** Another backend over the rig's cluster, started (its informers listed) as a restart's would be. */
+function secondBackend(r: KubeRig): ReturnType<typeof createKubernetesBackend> {
+  return createKubernetesBackend(kubeConfig(NS, r.kubeconfigPath), {
+    log: silent,
+    timeoutMs: 5_000,
+    now: () => r.fake.clock.now(),
+  });
+}
+
 describe('kubernetes service jobs against the fake API', () => {
   let r: KubeRig | undefined;
   const prefix = runPrefix('ksvc');
@@ -372,11 +381,7 @@ describe('kubernetes service jobs against the fake API', () => {
     const name = jid();
     await k.backend.create(serviceSpec(name));
     // A backend started now: its informer's first list holds whatever the selector admits.
-    const again = await createKubernetesBackend(kubeConfig(NS, k.kubeconfigPath), {
-      log: silent,
-      timeoutMs: 5_000,
-      now: () => k.fake.clock.now(),
-    });
+    const again = await secondBackend(k);
     try {
       const names = (await again.list()).map((i) => i.name);
       expect(names).toContain(name);
@@ -467,11 +472,7 @@ describe('kubernetes service jobs against the fake API', () => {
     const name = jid();
     const first = await k.backend.create(serviceSpec(name));
     k.fake.serviceStep(NS, name, { running: true });
-    const again = await createKubernetesBackend(kubeConfig(NS, k.kubeconfigPath), {
-      log: silent,
-      timeoutMs: 5_000,
-      now: () => k.fake.clock.now(),
-    });
+    const again = await secondBackend(k);
     try {
       const { info } = await again.read(name);
       expect(info.service?.endpoint).toBe(first.service?.endpoint);
