@@ -154,6 +154,24 @@ describe('ServiceSupervisor', () => {
     expect(ledger.current('c1')?.status).toBe('started');
   });
 
+  it('a crash loop whose every start answers once still ends at the start timeout', async () => {
+    const ledger = Ledger.inMemory();
+    const backend = new MemoryBackend();
+    const h = harness(ledger, backend, () => ({ ok: true }));
+    await serviceRun(ledger, backend, 'c2');
+    backend.start('c2');
+    for (let second = 0; second <= 60; second++) {
+      await h.supervisor.tick();
+      backend.restart('c2', 1);
+      h.clock.now += 1_000;
+    }
+    expect(ledger.current('c2')?.status).toBe('notstarted');
+    expect(h.stopped).toHaveLength(1);
+    expect(h.stopped[0]?.[1]).toMatch(
+      /^service not healthy after 60 s: its check passed once but not again \(restarting after exit code 1/,
+    );
+  });
+
   it('stops a service not ready in time, counting from the stored first report across a restart', async () => {
     const ledger = Ledger.inMemory();
     const backend = new MemoryBackend();

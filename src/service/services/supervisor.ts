@@ -26,6 +26,8 @@ export const SERVICE_CHECK_CONCURRENCY = 8;
  * connection for a container that has just crashed, and a crash-looping server can answer once.
  */
 export const SERVICE_CONFIRM_MS = 1_000;
+/** Why a service whose check passed only once is not ready (the start timeout's reason). */
+const CONFIRMING_TEXT = 'its check passed once but not again';
 
 /** The message a service not ready in time ends with. */
 export function notHealthyText(seconds: number, reason: string, backendMessage: string): string {
@@ -181,11 +183,14 @@ export class ServiceSupervisor {
       await ledger.services.seen(run.id, now());
       state = ledger.services.get(run.id);
     }
-    const verdict = this.#confirmed(run, info, await this.#verdict(run, info), now());
-    if (verdict === 'confirming') return;
+    const checked = this.#confirmed(run, info, await this.#verdict(run, info), now());
+    // A pass still to be confirmed is neither ready nor a failure to note, but the start timeout
+    // still runs: a crash loop whose every start answers once must end too.
+    const verdict: ProbeResult =
+      checked === 'confirming' ? { ok: false, reason: CONFIRMING_TEXT } : checked;
     if (verdict.ok) {
       await ledger.services.ready(run.id, now(), info.service?.endpoint);
-    } else if (verdict.reason !== state?.lastCheck) {
+    } else if (checked !== 'confirming' && verdict.reason !== state?.lastCheck) {
       await ledger.services.failed(run.id, verdict.reason);
     }
     const fresh = ledger.current(run.jid);
