@@ -338,6 +338,19 @@ for (const backend of ['docker', 'podman', 'swarm'] as const) {
           (count) => count >= 1,
           60_000,
         );
+      } else {
+        // The crashed task stays listed with desired state shutdown; its replacement serves next.
+        await until(
+          `${id} restarted by the swarm`,
+          () =>
+            Promise.resolve(
+              docker('service', 'ps', id, '--filter', 'desired-state=shutdown', '-q')
+                .split('\n')
+                .filter(Boolean).length,
+            ),
+          (count) => count >= 1,
+          60_000,
+        );
       }
       await writeFile(incoming(id, 'hello.txt'), 'after\n');
       // Served again by the restarted server, on the same endpoint; never reported ended.
