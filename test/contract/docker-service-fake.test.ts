@@ -101,6 +101,27 @@ describe('service jobs on the docker backend (fake engine)', () => {
     expect(creates(fake)).toBe(1);
   });
 
+  it('a stop the engine raises no event for is read final at once, not after the next resync', async () => {
+    // Docker stops a service between two of its restarts without any event (its kill only tells
+    // the restart loop to give up): the event-fed view must not go on saying it runs.
+    const { fake, backend } = await rig();
+    await backend.create(service('svc-d'));
+    await until(
+      'svc-d running',
+      () => backend.read('svc-d'),
+      (r) => r.info.status === 'started',
+      20_000,
+    );
+    const c = fake.containers.get('svc-d');
+    if (c === undefined) throw new Error('no container svc-d');
+    Object.assign(c, { status: 'exited', exitCode: 1, finishedAt: new Date().toISOString() });
+    await backend.stop?.('svc-d', 1);
+    expect((await backend.read('svc-d')).info).toMatchObject({
+      status: 'finishedWithError',
+      message: 'exited with code 1',
+    });
+  });
+
   it('an internal SERVICE_NETWORK stops start-up: no port would be published', async () => {
     const fake = await startEngineFake();
     closers.push(() => fake.close());

@@ -172,9 +172,14 @@ export class Containers {
   /**
    * SIGTERM now (awaited: the engine took it), then `docker stop -t grace` in the background, which
    * SIGKILLs it after the grace — done by the engine, so a restart of ours does not cut it short.
-   * A container that does not run is left alone; the container and its log stay.
+   * A container that does not run is left alone; the container and its log stay. `settled` runs
+   * once the engine is done: at once (awaited) when it did not run, else after the engine's stop.
    */
-  async stop(name: string, graceSeconds: number): Promise<void> {
+  async stop(
+    name: string,
+    graceSeconds: number,
+    settled: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<void> {
     try {
       await this.call({ name }, (signal) =>
         this.#container(name).kill({ signal: 'SIGTERM', abortSignal: signal }),
@@ -182,17 +187,23 @@ export class Containers {
     } catch (err) {
       // 409 "container is not running": it ended already (or never started). Podman answers 500
       // "can only kill running containers … container state improper" instead.
-      if (statusOf(err) === 409 || err instanceof ConflictError || notRunning(err)) return;
+      if (statusOf(err) === 409 || err instanceof ConflictError || notRunning(err)) {
+        await settled();
+        return;
+      }
       throw err;
     }
     const timeoutMs = this.#timeoutMs + graceSeconds * 1000;
     engineCall(timeoutMs, { name }, (signal) =>
       this.#container(name).stop({ t: graceSeconds, abortSignal: signal }),
-    ).catch((err: unknown) => {
-      // 304: it stopped by itself within the grace; gone: removed meanwhile.
-      if (statusOf(err) === 304 || err instanceof NotFoundError) return;
-      this.#log.warn({ err, job: name }, 'docker stop of a cancelled job failed');
-    });
+    )
+      .catch((err: unknown) => {
+        // 304: it stopped by itself within the grace; gone: removed meanwhile.
+        if (statusOf(err) === 304 || err instanceof NotFoundError) return;
+        this.#log.warn({ err, job: name }, 'docker stop of a cancelled job failed');
+      })
+      .then(settled)
+      .catch(() => undefined);
   }
 
   /**

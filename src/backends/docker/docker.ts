@@ -235,14 +235,25 @@ export class DockerBackend implements Backend {
     // A start under way would start it after the stop found nothing running.
     await this.#starting.get(name)?.task;
     const container = await this.#containers.ours(name);
-    if (this.#killRestartsServices && servicePortOf(container.Config.Labels) !== undefined) {
-      this.#stoppedServices.add(name);
-      await this.#stopPodmanService(name, graceSeconds);
-      // The exit is seen before the stop returned: read it again, now final.
-      await this.#jobs.load(name).catch(() => undefined);
+    if (servicePortOf(container.Config.Labels) === undefined) {
+      await this.#containers.stop(name, graceSeconds);
       return;
     }
-    await this.#containers.stop(name, graceSeconds);
+    // The exit is read again, final, once the engine's stop is done: Docker raises no event when
+    // it stops a service between two of its restarts (the kill only ends its restart loop), and
+    // the event-fed view would say `restarting` until its next resync.
+    const reread = (): Promise<void> =>
+      this.#jobs.load(name).then(
+        () => undefined,
+        () => undefined,
+      );
+    if (!this.#killRestartsServices) {
+      await this.#containers.stop(name, graceSeconds, reread);
+      return;
+    }
+    this.#stoppedServices.add(name);
+    await this.#stopPodmanService(name, graceSeconds);
+    await reread();
   }
 
   /**
