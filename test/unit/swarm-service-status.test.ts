@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobInfoOf, restartedBySwarm } from '../../src/backends/swarm/service-status.js';
 import { parseService, parseTasks } from '../../src/backends/swarm/status.js';
+import { answerableEntry, entryOf } from '../../src/backends/swarm/view.js';
 import type { SwarmService, SwarmTask } from '../../src/backends/swarm/status.js';
 import { TERMINAL_STATUSES } from '../../src/domain/job.js';
 
@@ -231,6 +232,17 @@ describe('jobInfoOf: service jobs on Swarm (issue 15)', () => {
       expect(info).toMatchObject({ status: 'finishedWithError', exitCode: 3 });
       expect(info).not.toHaveProperty('service');
     }
+  });
+
+  it('the event-fed view answers for a service job only while a task of it runs', () => {
+    expect(answerableEntry(entryOf(service(), [task('running')], '127.0.0.1'))).toBe(true);
+    // Its replacement's container started, but the manager lists it starting: read the engine.
+    const restarting = [failed(3, 1), task('starting', { created: 3 })];
+    expect(answerableEntry(entryOf(service(), restarting, '127.0.0.1'))).toBe(false);
+    expect(answerableEntry(entryOf(service(), [failed(3, 1)], '127.0.0.1'))).toBe(false);
+    // Stopped for good: final, kept in the view.
+    const stopped = entryOf(service({ replicas: 0 }), [failed(3, 1)], '127.0.0.1');
+    expect(answerableEntry(stopped)).toBe(true);
   });
 
   it('restartedBySwarm: a service job not scaled to 0 only', () => {

@@ -7,7 +7,7 @@ import type { EventVerdict, JobSource } from '../shared/watched-jobs.js';
 import type { Services } from './services.js';
 import { jobInfoOf, restartedBySwarm } from './service-status.js';
 import type { SwarmService, SwarmTask } from './status.js';
-import { answerableFromView, isFinal } from './status.js';
+import { answerableFromView, isFinal, newestTask } from './status.js';
 
 /** What the view keeps per service: its id (for logs) and the job as last read. */
 export interface SwarmEntry {
@@ -15,6 +15,8 @@ export interface SwarmEntry {
   info: JobInfo;
   /** A service job the swarm keeps restarting (issue 15): a task's death is not its end. */
   restarting: boolean;
+  /** Such a job with no task running now (a crash, then its replacement starting). */
+  between: boolean;
 }
 
 /** The view's entry of one service read with its tasks; `bindIp` is SERVICE_BIND_IP. */
@@ -23,11 +25,22 @@ export function entryOf(
   tasks: readonly SwarmTask[],
   bindIp: string,
 ): SwarmEntry {
+  const restarting = restartedBySwarm(service);
   return {
     serviceId: service.ID,
     info: jobInfoOf(service, tasks, bindIp),
-    restarting: restartedBySwarm(service),
+    restarting,
+    between: restarting && newestTask(tasks)?.Status.State !== 'running',
   };
+}
+
+/**
+ * Whether the view may answer for the job. Not while a service job is between two tasks: the
+ * replacement's container start is seen before the manager lists its task running, and nothing
+ * follows, so the view would say `restarting` until its next resync.
+ */
+export function answerableEntry(entry: SwarmEntry): boolean {
+  return answerableFromView(entry.info) && !entry.between;
 }
 
 /** The container label swarm puts on a task's container: which service it belongs to. */
@@ -85,7 +98,7 @@ export class ServiceJobs implements JobSource<SwarmEntry> {
   }
 
   answerable(entry: SwarmEntry): boolean {
-    return answerableFromView(entry.info);
+    return answerableEntry(entry);
   }
 
   /**
