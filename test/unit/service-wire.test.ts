@@ -38,7 +38,7 @@ describe('the service field', () => {
     [{ port: 65536 }, 'port: must be a TCP port from 1 to 65535, got 65536'],
     [{ port: 80.5 }, 'port: must be an integer'],
     [{ port: '80' }, 'port: must be an integer'],
-    [{}, 'port: must be an integer'],
+    [{}, 'port: required: the container port the server listens on (1 to 65535)'],
     [{ port: 80, health_path: 'healthz' }, 'health_path: must be a URL path starting with "/"'],
     [{ port: 80, health_path: '/a b' }, 'health_path: must be a URL path starting with "/"'],
     [{ port: 80, type: 'LoadBalancer' }, 'type: must be "ClusterIP" or "NodePort"'],

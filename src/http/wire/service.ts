@@ -12,7 +12,12 @@ export const serviceSchema = z
   .object(
     {
       port: z
-        .number({ error: 'must be an integer' })
+        .number({
+          error: (i) =>
+            i.input === undefined
+              ? 'required: the container port the server listens on (1 to 65535)'
+              : 'must be an integer',
+        })
         .int({ error: 'must be an integer' })
         .min(1, { error: (i) => `must be a TCP port from 1 to 65535, got ${String(i.input)}` })
         .max(65_535, {
