@@ -18,7 +18,7 @@ import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
 import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
 import { startServer, type ServerProcess } from './server-process.js';
-import { TEST_IMAGE } from './shell-job.js';
+import { shellJobBody } from './shell-job.js';
 
 const engineUp = await requireEngine();
 const podmanUp = await requirePodman();
@@ -50,23 +50,7 @@ async function call(
 
 /** A service job's create body: the test image with `entrypoint`, its data under key-<id>/. */
 function serviceBody(id: string, entrypoint: string[], service: Json): Json {
-  return {
-    jid: id,
-    args: [],
-    args_path_flags: [],
-    auid: 'cube',
-    number_of_workers: 1,
-    cpu_limit: 1000,
-    memory_limit: 200,
-    gpu_limit: 0,
-    image: TEST_IMAGE,
-    entrypoint,
-    type: 'fs',
-    env: [],
-    input_dir: `key-${id}/incoming`,
-    output_dir: `key-${id}/outgoing`,
-    service,
-  };
+  return shellJobBody(id, '', { entrypoint, service });
 }
 
 const HTTPD = ['httpd', '-f', '-p', '8080', '-h', '/share/incoming'];
