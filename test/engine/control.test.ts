@@ -10,32 +10,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { callServer as call, startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody } from './shell-job.js';
 
 const engineUp = await requireEngine();
 
 type Json = Record<string, unknown>;
-
-async function call(
-  url: string,
-  method: string,
-  body?: unknown,
-): Promise<{ status: number; json: Json }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Json = {};
-  try {
-    json = text === '' ? {} : (JSON.parse(text) as Json);
-  } catch {
-    json = {};
-  }
-  return { status: res.status, json };
-}
 
 for (const backend of ['docker', 'swarm'] as const) {
   describe.skipIf(!engineUp)(`cancel and deadlines on ${backend}`, () => {

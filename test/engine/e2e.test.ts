@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
 import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { callServer as call, startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody, TEST_IMAGE } from './shell-job.js';
 
 const IMAGE = TEST_IMAGE;
@@ -17,28 +17,6 @@ const engineUp = await requireEngine();
 const podmanUp = await requirePodman();
 
 type Json = Record<string, unknown>;
-
-async function call(
-  url: string,
-  method: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: Json; text: string; headers: Headers }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  let json: Json = {};
-  try {
-    json = text === '' ? {} : (JSON.parse(text) as Json);
-  } catch {
-    json = {};
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();

@@ -20,6 +20,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export type Json = Record<string, unknown>;
+
+/** One request to a test server: its status, its body as JSON (`{}` when none or not JSON), the
+ *  text and the headers. Redirects are answered, not followed. */
+export async function callServer(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let json: Json = {};
+  try {
+    json = text === '' ? {} : (JSON.parse(text) as Json);
+  } catch {
+    json = {};
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
 export interface ServerProcess {
   url: string;
   port: number;

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
 import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { callServer as call, startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody } from './shell-job.js';
 
 const engineUp = await requireEngine();
@@ -27,26 +27,6 @@ type Json = Record<string, unknown>;
 
 /** Long enough for httpd to come up on a loaded machine, short enough for the failing case. */
 const START_TIMEOUT_SECONDS = 20;
-
-async function call(
-  url: string,
-  method: string,
-  body?: unknown,
-): Promise<{ status: number; json: Json }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Json = {};
-  try {
-    json = text === '' ? {} : (JSON.parse(text) as Json);
-  } catch {
-    json = { text };
-  }
-  return { status: res.status, json };
-}
 
 /** A service job's create body: the test image with `entrypoint`, its data under key-<id>/. */
 function serviceBody(id: string, entrypoint: string[], service: Json): Json {

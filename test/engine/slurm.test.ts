@@ -25,7 +25,7 @@ import { realHarness } from '../contract/real-harness.js';
 import { logsOf, statusOf } from '../fixtures.js';
 import { SseReader, statusOf as sseStatusOf } from '../http/sse-reader.js';
 import type { StatusData } from '../http/sse-reader.js';
-import { startServer } from './server-process.js';
+import { callServer as call, startServer } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
 import { shellJobBody } from './shell-job.js';
 
@@ -441,20 +441,6 @@ describe.skipIf(env === undefined)('slurm backend on a real Slurm', () => {
     let server: ServerProcess;
     let storeBase: string;
     type Json = Record<string, unknown>;
-
-    async function call(
-      url: string,
-      method: string,
-      body?: unknown,
-    ): Promise<{ status: number; json: Json }> {
-      const res = await fetch(url, {
-        method,
-        headers: { 'Content-Type': 'application/json' },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Json) };
-    }
 
     async function body(id: string, script: string, extra: Json = {}): Promise<Json> {
       await mkdir(path.join(storeBase, `key-${id}`, 'incoming'), { recursive: true });
