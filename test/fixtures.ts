@@ -1,6 +1,9 @@
 // Shared test helpers: a full valid Config for the memory backend, sample bodies and specs,
 // an app over the MemoryBackend, and a bounded polling helper.
 import type { JobRequest } from '../src/domain/spec.js';
+import { ValidationError } from '../src/domain/errors.js';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createApp } from '../src/http/app.js';
@@ -193,4 +196,24 @@ export function sampleRequest(overrides: Partial<JobRequest> = {}): JobRequest {
     env: [],
     ...overrides,
   };
+}
+
+/** The fields of the ValidationError `fn` throws (fails the test when it throws none). */
+export function validationFields(fn: () => unknown): Readonly<Record<string, string>> {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ValidationError) return err.fields;
+    throw err;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+/** A loopback port nothing listens on now (bound once, then freed). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -7,8 +7,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +14,15 @@ import { MemoryBackend } from '../../src/backends/memory.js';
 import type { Config } from '../../src/config/config.js';
 import { JobService } from '../../src/service/jobs.js';
 import { Ledger } from '../../src/store/ledger.js';
-import { postJson, sampleBody, testApp, testConfig, TEST_STORAGE, until } from '../fixtures.js';
+import {
+  freePort,
+  postJson,
+  sampleBody,
+  testApp,
+  testConfig,
+  TEST_STORAGE,
+  until,
+} from '../fixtures.js';
 import type { TestHono } from '../fixtures.js';
 
 type Body = Record<string, unknown>;
@@ -25,15 +31,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** A loopback port nothing listens on now (bound once, then freed). */
-async function freePort(): Promise<number> {
-  const s = createTcpServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** An HTTP server on 127.0.0.1:`port` answering `status()` to every request; closed after the test. */
 async function serve(port: number, status: () => number = () => 200): Promise<Server> {

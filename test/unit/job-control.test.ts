@@ -1,23 +1,14 @@
 // Issue 13's create fields on the wire (timeout_seconds, priority, retries, labels) and the label
 // merge with JOB_LABELS in toJobSpec.
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/domain/errors.js';
 import { toJobSpec } from '../../src/domain/spec.js';
 import { parseJobControl } from '../../src/http/wire/job-control.js';
 import { parseCreateRequest } from '../../src/http/wire/request.js';
-import { sampleBody } from '../fixtures.js';
+import { sampleBody, validationFields } from '../fixtures.js';
 
 const MEMORY_RULE = { pattern: /^[^/]+$/, maxLength: 63, rule: 'any' };
 
-function bundleOf(fn: () => unknown): Readonly<Record<string, string>> {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.fields;
-    throw err;
-  }
-  throw new Error('no ValidationError');
-}
+const bundleOf = validationFields;
 
 describe('parseJobControl', () => {
   it('reads every field into domain terms, with the backoff default', () => {

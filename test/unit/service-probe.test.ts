@@ -6,6 +6,7 @@ import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probe } from '../../src/service/services/probe.js';
+import { freePort } from '../fixtures.js';
 
 const servers: Array<{ close: (cb: () => void) => unknown }> = [];
 
@@ -17,15 +18,6 @@ async function listen(server: Server | ReturnType<typeof createTcpServer>): Prom
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
-}
-
-/** A port nothing listens on (bound once, then freed). */
-async function freePort(): Promise<number> {
-  const s = createTcpServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 describe('probe', () => {

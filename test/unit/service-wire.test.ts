@@ -1,26 +1,17 @@
 // Issue 15's `service` create field on the wire, its domain form, the stored spec, and the job
 // object's `endpoint` key (service jobs only: batch jobs keep pman's seven keys).
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/domain/errors.js';
 import type { JobInfo } from '../../src/domain/job.js';
 import { toJobSpec } from '../../src/domain/spec.js';
 import { parseJobControl } from '../../src/http/wire/job-control.js';
 import { parseCreateRequest } from '../../src/http/wire/request.js';
 import { toWire, toWireSummary } from '../../src/http/wire/response.js';
 import { parseJobSpec } from '../../src/store/job-spec.js';
-import { sampleBody } from '../fixtures.js';
+import { sampleBody, validationFields } from '../fixtures.js';
 
 const MEMORY_RULE = { pattern: /^[^/]+$/, maxLength: 63, rule: 'any' };
 
-function bundleOf(fn: () => unknown): Readonly<Record<string, string>> {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.fields;
-    throw err;
-  }
-  throw new Error('no ValidationError');
-}
+const bundleOf = validationFields;
 
 describe('the service field', () => {
   it('reads port, health_path and type into domain terms; type defaults to ClusterIP', () => {
