@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
+import { removeNetworkOnceFree } from './swarm-network.js';
 import { callServer as call, startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody } from './shell-job.js';
 
@@ -92,19 +93,7 @@ for (const backend of ['docker', 'swarm'] as const) {
       await server?.stop();
       await rm(storeBase, { recursive: true, force: true });
       if (backend === 'swarm') {
-        await until(
-          `network ${run}-jobs removed`,
-          () => {
-            try {
-              execFileSync('docker', ['network', 'rm', `${run}-jobs`], { stdio: 'ignore' });
-              return Promise.resolve(true);
-            } catch (err) {
-              return Promise.resolve(/No such network|not found/i.test(String(err)));
-            }
-          },
-          (gone) => gone,
-          30_000,
-        );
+        await removeNetworkOnceFree(`${run}-jobs`, 30_000);
       }
     });
 

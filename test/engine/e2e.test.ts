@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
+import { removeNetworkOnceFree } from './swarm-network.js';
 import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
 import { callServer as call, startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody, TEST_IMAGE } from './shell-job.js';
@@ -106,20 +107,7 @@ for (const backend of ['docker', 'swarm', 'podman'] as const) {
       await server?.stop();
       await rm(storeBase, { recursive: true, force: true });
       if (backend === 'swarm') {
-        // The engine detaches a removed service's task from the overlay a little later.
-        await until(
-          `network ${run}-jobs removed`,
-          () => {
-            try {
-              docker('network', 'rm', `${run}-jobs`);
-              return Promise.resolve(true);
-            } catch (err) {
-              return Promise.resolve(/No such network|not found/i.test(String(err)));
-            }
-          },
-          (gone) => gone,
-          30_000,
-        );
+        await removeNetworkOnceFree(`${run}-jobs`, 30_000);
       }
     });
 

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../contract/backend.contract.js';
 import { requireEngine } from './engine-available.js';
+import { removeNetworkOnceFree } from './swarm-network.js';
 import { PODMAN_HOST, podman, requirePodman } from './podman-available.js';
 import { callServer as call, startServer, type ServerProcess } from './server-process.js';
 import { shellJobBody } from './shell-job.js';
@@ -167,25 +168,7 @@ for (const backend of ['docker', 'podman', 'swarm'] as const) {
       await server?.stop();
       await rm(storeBase, { recursive: true, force: true });
       if (backend === 'swarm') {
-        await until(
-          `network ${run}-jobs removed`,
-          () => {
-            try {
-              docker('network', 'rm', `${run}-jobs`);
-              return Promise.resolve(true);
-            } catch {
-              // Still attached to a task being torn down, or gone already.
-              try {
-                docker('network', 'inspect', `${run}-jobs`);
-                return Promise.resolve(false);
-              } catch {
-                return Promise.resolve(true);
-              }
-            }
-          },
-          (gone) => gone,
-          60_000,
-        ).catch(() => undefined);
+        await removeNetworkOnceFree(`${run}-jobs`, 60_000).catch(() => undefined);
       }
     });
 
