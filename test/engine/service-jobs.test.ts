@@ -110,6 +110,16 @@ for (const backend of ['docker', 'podman', 'swarm'] as const) {
       return (await call(`${server.url}/api/v1/${id}/`, 'GET')).json;
     }
 
+    /** The engine's restart count; -1 when the CLI cannot read it right now (Podman's inspect
+     *  fails while the container's process is being replaced: `read /proc/<pid>/cgroup`). */
+    function restartCount(id: string): number {
+      try {
+        return Number(engineCli('inspect', id, '--format', '{{.RestartCount}}'));
+      } catch {
+        return -1;
+      }
+    }
+
     function incoming(id: string, file: string): string {
       return path.join(storeBase, `key-${id}`, 'incoming', file);
     }
@@ -281,7 +291,7 @@ for (const backend of ['docker', 'podman', 'swarm'] as const) {
       if (containers) {
         await until(
           `${id} restarted by the engine`,
-          () => Promise.resolve(Number(engineCli('inspect', id, '--format', '{{.RestartCount}}'))),
+          () => Promise.resolve(restartCount(id)),
           (count) => count >= 1,
           60_000,
         );
@@ -328,7 +338,7 @@ for (const backend of ['docker', 'podman', 'swarm'] as const) {
         // The engine restarts it (its own backoff) while the job waits for its health check.
         await until(
           `${id} restarted by the engine`,
-          () => Promise.resolve(Number(engineCli('inspect', id, '--format', '{{.RestartCount}}'))),
+          () => Promise.resolve(restartCount(id)),
           (count) => count >= 2,
           60_000,
         );
