@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { createDockerBackend } from '../../src/backends/docker/docker.js';
+import { PODMAN_FLAVOUR } from '../../src/backends/podman/flavour.js';
 import { ConfigError } from '../../src/config/errors.js';
 import type { JobSpec } from '../../src/domain/job.js';
 import { sampleSpec } from '../fixtures.js';
@@ -21,11 +22,12 @@ afterEach(async () => {
 
 async function rig(
   overrides: Parameters<typeof dockerSettings>[1] = {},
+  flavour?: typeof PODMAN_FLAVOUR,
 ): Promise<{ fake: EngineFake; backend: Backend }> {
   const fake = await startEngineFake();
   closers.push(() => fake.close());
   fake.images.add(FAKE_IMAGE);
-  const backend = await createDockerBackend(dockerSettings(fake, overrides), deps);
+  const backend = await createDockerBackend(dockerSettings(fake, overrides), deps, flavour);
   closers.push(() => backend.close?.() ?? Promise.resolve());
   return { fake, backend };
 }
@@ -120,6 +122,34 @@ describe('service jobs on the docker backend (fake engine)', () => {
       status: 'finishedWithError',
       message: 'exited with code 1',
     });
+  });
+
+  it('Podman: a service stopped between two of its restarts is not ended until the stop lands', async () => {
+    // Podman answers a stop between a crash and its restart with a 304 that marks nothing and
+    // starts the server again a moment later: the run must not be read as ended meanwhile (it
+    // was, and the container ran on after the job's end was recorded).
+    const { fake, backend } = await rig({}, PODMAN_FLAVOUR);
+    await backend.create(service('svc-p'));
+    await until(
+      'svc-p running',
+      () => backend.read('svc-p'),
+      (r) => r.info.status === 'started',
+      20_000,
+    );
+    fake.finish('svc-p', { exitCode: 1 });
+    const stops = (): number =>
+      fake.requests.filter((r) => r.startsWith('POST /containers/svc-p/stop')).length;
+    const stopping = backend.stop?.('svc-p', 1);
+    await until('the first stop', () => Promise.resolve(stops()), (n) => n >= 1, 5_000);
+    expect((await backend.read('svc-p')).info.status).not.toMatch(/^finished/);
+    // Podman's restart: running again, so the next stop lands (204) and marks it stopped.
+    const c = fake.containers.get('svc-p');
+    if (c === undefined) throw new Error('no container svc-p');
+    Object.assign(c, { status: 'running', startedAt: new Date().toISOString() });
+    await stopping;
+    expect(stops()).toBeGreaterThanOrEqual(2);
+    expect(fake.containers.get('svc-p')?.status).toBe('exited');
+    expect((await backend.read('svc-p')).info.status).toBe('finishedWithError');
   });
 
   it('an internal SERVICE_NETWORK stops start-up: no port would be published', async () => {

@@ -5,7 +5,12 @@
 // pull or start refused) — api.md §9.1, architecture.md §5.
 import type Docker from 'dockerode';
 import type { DockerBackendConfig } from './settings.js';
-import { ConflictError, DirectoryError, InvalidSpecError } from '../../domain/errors.js';
+import {
+  BackendUnavailableError,
+  ConflictError,
+  DirectoryError,
+  InvalidSpecError,
+} from '../../domain/errors.js';
 import type { JobInfo, JobSpec, LogLimits } from '../../domain/job.js';
 import type {
   Backend,
@@ -251,8 +256,11 @@ export class DockerBackend implements Backend {
       await this.#containers.stop(name, graceSeconds, reread);
       return;
     }
-    this.#stoppedServices.add(name);
+    // Marked final only once the stop has landed: between two of Podman's restarts the container
+    // shows `stopped`/`exited`, and a mark made earlier had the run's end recorded while the loop
+    // below was still stopping a server Podman had just started again.
     await this.#stopPodmanService(name, graceSeconds);
+    this.#stoppedServices.add(name);
     await reread();
   }
 
@@ -261,7 +269,8 @@ export class DockerBackend implements Backend {
    * nothing, and Podman starts it again a moment later (seen on the real service: the job ended,
    * its container ran on). A fast crash loop is down most of the time, so the stop is sent again
    * each time the container shows it was restarted, until one lands while it runs (204: marked
-   * stopped) or it stays down for PODMAN_RESTART_SETTLE_MS (bounded by PODMAN_STOP_ROUNDS).
+   * stopped) or it stays down for PODMAN_RESTART_SETTLE_MS. After PODMAN_STOP_ROUNDS it gives up
+   * with an engine error: the run goes on (cancel answers 5xx, a start timeout is tried again).
    */
   async #stopPodmanService(name: string, graceSeconds: number): Promise<void> {
     let seen = (await this.#containers.inspectOurs(name))?.RestartCount;
@@ -279,7 +288,9 @@ export class DockerBackend implements Backend {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
-    this.#log.warn({ job: name }, 'podman kept restarting a service being stopped');
+    throw new BackendUnavailableError(
+      `podman kept restarting service job "${name}" through ${PODMAN_STOP_ROUNDS} stops`,
+    );
   }
 
   /** The engine's host: one node, as GET /info describes it. */
