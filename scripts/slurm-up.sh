@@ -2,7 +2,7 @@
 # Bring up a one-node Slurm on this machine for the Slurm backend's engine tests (issue 16):
 # munged, slurmctld and slurmd (root), slurmrestd (as nobody, JWT auth, loopback), and an ordinary
 # job user in the docker group — the runtime on the node is the Docker engine engine-up.sh started.
-# Idempotent: a daemon already up is left alone. Writes what the tests read to $PMAN_SLURM_DIR/env:
+# Idempotent: a daemon already up is left alone (slurmrestd excepted: always started afresh). Writes what the tests read to $PMAN_SLURM_DIR/env:
 #   SLURM_URL, SLURM_JWT, SLURM_USER, SLURM_PARTITION, SLURM_LOG_ROOT.
 set -euo pipefail
 
@@ -138,13 +138,18 @@ case "$state" in
 esac
 
 # slurmrestd refuses to run as root; SLURM_JWT=daemon makes it take each request's token.
+# Always a fresh one, detached from this shell (setsid + nohup): one left by an earlier run was
+# seen to die in the middle of the next run's tests (its starting session had ended).
 REST_PID=$DIR/slurmrestd.pid
-if ! running "$REST_PID" runuser; then
-  log "starting slurmrestd on 127.0.0.1:$PORT"
-  runuser -u nobody -- env SLURM_JWT=daemon \
-    slurmrestd -s openapi/v0.0.38 "127.0.0.1:$PORT" >"$LOGS/slurmrestd.log" 2>&1 &
-  echo $! >"$REST_PID"
+if running "$REST_PID" runuser || pgrep -f "^slurmrestd .*127.0.0.1:$PORT" >/dev/null; then
+  log "restarting slurmrestd"
+  pkill -f "^slurmrestd .*127.0.0.1:$PORT" || true
+  for _ in $(seq 1 20); do pgrep -f "^slurmrestd .*127.0.0.1:$PORT" >/dev/null || break; sleep 0.25; done
 fi
+log "starting slurmrestd on 127.0.0.1:$PORT"
+nohup setsid runuser -u nobody -- env SLURM_JWT=daemon \
+  slurmrestd -s openapi/v0.0.38 "127.0.0.1:$PORT" >"$LOGS/slurmrestd.log" 2>&1 </dev/null &
+echo $! >"$REST_PID"
 
 token=$(scontrol token username="$JOB_USER" lifespan=172800 | sed -n 's/^SLURM_JWT=//p')
 url="http://127.0.0.1:$PORT"
