@@ -140,7 +140,12 @@ describe('service jobs on the docker backend (fake engine)', () => {
     const stops = (): number =>
       fake.requests.filter((r) => r.startsWith('POST /containers/svc-p/stop')).length;
     const stopping = backend.stop?.('svc-p', 1);
-    await until('the first stop', () => Promise.resolve(stops()), (n) => n >= 1, 5_000);
+    await until(
+      'the first stop',
+      () => Promise.resolve(stops()),
+      (n) => n >= 1,
+      5_000,
+    );
     expect((await backend.read('svc-p')).info.status).not.toMatch(/^finished/);
     // Podman's restart: running again, so the next stop lands (204) and marks it stopped.
     const c = fake.containers.get('svc-p');
