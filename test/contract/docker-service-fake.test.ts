@@ -11,6 +11,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import type { JobSpec } from '../../src/domain/job.js';
 import { sampleSpec } from '../fixtures.js';
 import { startEngineFake, type EngineFake } from '../fakes/engine-api.js';
+import type { FakeContainer } from '../fakes/engine/state.js';
 import { until } from './backend.contract.js';
 import { dockerSettings, FAKE_IMAGE } from './engine-rig.js';
 
@@ -50,6 +51,23 @@ interface Body {
     RestartPolicy?: { Name: string };
     NetworkMode?: string;
   };
+}
+
+/** Creates the service job `name` and waits until the backend reads it started. */
+async function startService(backend: Backend, name: string): Promise<void> {
+  await backend.create(service(name));
+  await until(
+    `${name} running`,
+    () => backend.read(name),
+    (r) => r.info.status === 'started',
+    20_000,
+  );
+}
+
+function containerOf(fake: EngineFake, name: string): FakeContainer {
+  const c = fake.containers.get(name);
+  if (c === undefined) throw new Error(`no container ${name}`);
+  return c;
 }
 
 function creates(fake: EngineFake): number {
@@ -107,15 +125,8 @@ describe('service jobs on the docker backend (fake engine)', () => {
     // Docker stops a service between two of its restarts without any event (its kill only tells
     // the restart loop to give up): the event-fed view must not go on saying it runs.
     const { fake, backend } = await rig();
-    await backend.create(service('svc-d'));
-    await until(
-      'svc-d running',
-      () => backend.read('svc-d'),
-      (r) => r.info.status === 'started',
-      20_000,
-    );
-    const c = fake.containers.get('svc-d');
-    if (c === undefined) throw new Error('no container svc-d');
+    await startService(backend, 'svc-d');
+    const c = containerOf(fake, 'svc-d');
     Object.assign(c, { status: 'exited', exitCode: 1, finishedAt: new Date().toISOString() });
     await backend.stop?.('svc-d', 1);
     expect((await backend.read('svc-d')).info).toMatchObject({
@@ -129,13 +140,7 @@ describe('service jobs on the docker backend (fake engine)', () => {
     // starts the server again a moment later: the run must not be read as ended meanwhile (it
     // was, and the container ran on after the job's end was recorded).
     const { fake, backend } = await rig({}, PODMAN_FLAVOUR);
-    await backend.create(service('svc-p'));
-    await until(
-      'svc-p running',
-      () => backend.read('svc-p'),
-      (r) => r.info.status === 'started',
-      20_000,
-    );
+    await startService(backend, 'svc-p');
     fake.finish('svc-p', { exitCode: 1 });
     const stops = (): number =>
       fake.requests.filter((r) => r.startsWith('POST /containers/svc-p/stop')).length;
@@ -148,8 +153,7 @@ describe('service jobs on the docker backend (fake engine)', () => {
     );
     expect((await backend.read('svc-p')).info.status).not.toMatch(/^finished/);
     // Podman's restart: running again, so the next stop lands (204) and marks it stopped.
-    const c = fake.containers.get('svc-p');
-    if (c === undefined) throw new Error('no container svc-p');
+    const c = containerOf(fake, 'svc-p');
     Object.assign(c, { status: 'running', startedAt: new Date().toISOString() });
     await stopping;
     expect(stops()).toBeGreaterThanOrEqual(2);
