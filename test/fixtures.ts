@@ -166,6 +166,18 @@ export async function until<T>(
   }
 }
 
+/**
+ * Waits until `test` holds, polling every 5 ms, for at most 10 s (a deadline, not a count of polls:
+ * on a loaded CI machine 400 polls of 5 ms took over 2 s and failed a background admission).
+ */
+export async function holds(
+  test: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await until(async () => ((await test()) ? true : undefined), { what, intervalMs: 5, timeoutMs });
+}
+
 /** A job's status as one read of the backend reports it (the Port's read without logs). */
 export async function statusOf(backend: Backend, name: string): Promise<JobInfo> {
   return (await backend.read(name)).info;

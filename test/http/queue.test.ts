@@ -3,7 +3,7 @@
 // queued jobs in start order with positions (and refuses parameters), and a job's history shows
 // each attempt of a retried run.
 import { describe, expect, it } from 'vitest';
-import { postJson, sampleBody, testApp } from '../fixtures.js';
+import { holds as until, postJson, sampleBody, testApp } from '../fixtures.js';
 
 async function json(res: Response | Promise<Response>): Promise<Record<string, unknown>> {
   return (await (await res).json()) as Record<string, unknown>;
@@ -16,14 +16,6 @@ function body(jid: string, overrides: Record<string, unknown> = {}) {
     output_dir: `key-${jid}/outgoing`,
     ...overrides,
   });
-}
-
-async function until(test: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await test()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`never: ${what}`);
 }
 
 describe('GET /api/v1/queue/', () => {

@@ -8,7 +8,7 @@ import type { QueueCaps } from '../../src/domain/queue-order.js';
 import type { JobRequest } from '../../src/domain/spec.js';
 import { JobService } from '../../src/service/jobs.js';
 import { Ledger } from '../../src/store/ledger.js';
-import { TEST_STORAGE, sampleRequest, testConfig } from '../fixtures.js';
+import { TEST_STORAGE, holds as until, sampleRequest, testConfig } from '../fixtures.js';
 
 function service(caps: QueueCaps = {}, ledger = Ledger.inMemory(), backend = new MemoryBackend()) {
   const jobs = new JobService({
@@ -23,15 +23,6 @@ function service(caps: QueueCaps = {}, ledger = Ledger.inMemory(), backend = new
 
 function req(jid: string, overrides: Partial<JobRequest> = {}): JobRequest {
   return sampleRequest({ jid, ...overrides });
-}
-
-/** Waits (bounded) until `test` holds: the queue admits in the background. */
-async function until(test: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await test()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`never: ${what}`);
 }
 
 async function names(backend: MemoryBackend): Promise<string[]> {
@@ -209,6 +200,19 @@ describe('retries (JobService)', () => {
     expect(read.logs).toBe('boom\n');
     expect(await names(backend)).toEqual([]);
     expect(jobs.queue.places()[0]?.notBefore).toBeGreaterThan(Date.now());
+  });
+
+  it('a stopped queue admits nothing, not even a retry whose backoff runs out', async () => {
+    // A run's end wakes the queue: a stopped one (shutdown) used to re-arm its backoff timer and
+    // create the retry, racing the next process for it.
+    const { jobs, backend, ledger } = service();
+    await jobs.create(req('r', { retries: { limit: 1, backoffSeconds: 0.05 } }));
+    jobs.queue.stop();
+    backend.finish('r', 1, 'boom\n');
+    await until(() => ledger.queue.entries().length === 1, 'queued for the retry');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await names(backend)).toEqual([]);
+    expect(ledger.queue.entries()).toHaveLength(1);
   });
 
   it('a restart during the backoff still retries, once', async () => {

@@ -36,6 +36,9 @@ export class Scheduler {
   #timerAt = Infinity;
   #unsubscribe: (() => void) | undefined;
   #pumpQueued = false;
+  /** After stop() (shutdown): nothing wakes it or arms a timer again. A run's end woke a stopped
+   *  scheduler, which re-armed its backoff timer and admitted a retry the next process owned. */
+  #stopped = false;
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
@@ -60,10 +63,12 @@ export class Scheduler {
 
   /** Start-up (after the first reconcile pass): admit what the queue holds. */
   start(): void {
+    this.#stopped = false;
     this.#safePick();
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     clearTimeout(this.#timer);
@@ -73,11 +78,11 @@ export class Scheduler {
 
   /** Something freed capacity: a pick soon (once per turn however many runs ended in it). */
   wake(): void {
-    if (this.#pumpQueued) return;
+    if (this.#pumpQueued || this.#stopped) return;
     this.#pumpQueued = true;
     setImmediate(() => {
       this.#pumpQueued = false;
-      this.#safePick();
+      if (!this.#stopped) this.#safePick();
     });
   }
 
@@ -180,7 +185,7 @@ export class Scheduler {
     for (const e of left) {
       if (e.notBefore !== undefined && e.notBefore > now) next = Math.min(next, e.notBefore);
     }
-    if (next === Infinity || next >= this.#timerAt) return;
+    if (this.#stopped || next === Infinity || next >= this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = next;
     this.#timer = setTimeout(
