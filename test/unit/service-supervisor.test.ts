@@ -70,6 +70,16 @@ async function serviceRun(
   return runId;
 }
 
+/** A service run the engine runs, under a supervisor whose own check always passes. */
+async function runningService(jid: string) {
+  const ledger = Ledger.inMemory();
+  const backend = new MemoryBackend();
+  const h = harness(ledger, backend, () => ({ ok: true }));
+  const runId = await serviceRun(ledger, backend, jid);
+  backend.start(jid);
+  return { ledger, backend, h, runId };
+}
+
 /**
  * One period on the fake clock, then real event-loop turns (the store commits on setImmediate)
  * until `done` holds — bounded, so a round that never gets there fails instead of hanging.
@@ -88,11 +98,7 @@ afterEach(() => {
 
 describe('ServiceSupervisor', () => {
   it("takes the backend's own verdict without probing; false keeps it waiting", async () => {
-    const ledger = Ledger.inMemory();
-    const backend = new MemoryBackend();
-    const h = harness(ledger, backend, () => ({ ok: true }));
-    const runId = await serviceRun(ledger, backend, 'k1');
-    backend.start('k1');
+    const { ledger, backend, h, runId } = await runningService('k1');
     backend.setService('k1', { healthy: false });
     await h.supervisor.tick();
     expect(ledger.current('k1')).toMatchObject({
@@ -133,11 +139,7 @@ describe('ServiceSupervisor', () => {
   });
 
   it('one pass is not enough: a restart between two passes starts the confirmation again', async () => {
-    const ledger = Ledger.inMemory();
-    const backend = new MemoryBackend();
-    const h = harness(ledger, backend, () => ({ ok: true }));
-    await serviceRun(ledger, backend, 'c1');
-    backend.start('c1');
+    const { ledger, backend, h } = await runningService('c1');
     await h.supervisor.tick();
     expect(ledger.current('c1')?.status).toBe('notstarted');
     // The server crashed and the engine restarted it: the earlier pass proves nothing.
@@ -155,11 +157,7 @@ describe('ServiceSupervisor', () => {
   });
 
   it('a crash loop whose every start answers once still ends at the start timeout', async () => {
-    const ledger = Ledger.inMemory();
-    const backend = new MemoryBackend();
-    const h = harness(ledger, backend, () => ({ ok: true }));
-    await serviceRun(ledger, backend, 'c2');
-    backend.start('c2');
+    const { ledger, backend, h } = await runningService('c2');
     for (let second = 0; second <= 60; second++) {
       await h.supervisor.tick();
       backend.restart('c2', 1);
