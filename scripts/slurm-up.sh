@@ -2,7 +2,8 @@
 # Bring up a one-node Slurm on this machine for the Slurm backend's engine tests (issue 16):
 # munged, slurmctld and slurmd (root), slurmrestd (as nobody, JWT auth, loopback), and an ordinary
 # job user in the docker group — the runtime on the node is the Docker engine engine-up.sh started.
-# Idempotent: a daemon already up is left alone (slurmrestd excepted: always started afresh). Writes what the tests read to $PMAN_SLURM_DIR/env:
+# Idempotent: a daemon already up is left alone, except slurmrestd (always started afresh).
+# Writes what the tests read to $PMAN_SLURM_DIR/env:
 #   SLURM_URL, SLURM_JWT, SLURM_USER, SLURM_PARTITION, SLURM_LOG_ROOT.
 set -euo pipefail
 
@@ -141,10 +142,13 @@ esac
 # Always a fresh one, detached from this shell (setsid + nohup): one left by an earlier run was
 # seen to die in the middle of the next run's tests (its starting session had ended).
 REST_PID=$DIR/slurmrestd.pid
-if running "$REST_PID" runuser || pgrep -f "^slurmrestd .*127.0.0.1:$PORT" >/dev/null; then
+# The daemon itself, not its runuser parent (which exits with it): killing runuser first left the
+# daemon an unreaped orphan.
+rest="^slurmrestd .*127.0.0.1:$PORT"
+if pgrep -f "$rest" >/dev/null; then
   log "restarting slurmrestd"
-  pkill -f "^slurmrestd .*127.0.0.1:$PORT" || true
-  for _ in $(seq 1 20); do pgrep -f "^slurmrestd .*127.0.0.1:$PORT" >/dev/null || break; sleep 0.25; done
+  pkill -f "$rest" || true
+  for _ in $(seq 1 20); do pgrep -f "$rest" >/dev/null || break; sleep 0.25; done
 fi
 log "starting slurmrestd on 127.0.0.1:$PORT"
 nohup setsid runuser -u nobody -- env SLURM_JWT=daemon \
