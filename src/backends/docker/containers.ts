@@ -208,18 +208,16 @@ export class Containers {
 
   /**
    * The engine's own stop, awaited (SIGTERM, SIGKILL after the grace): on Podman the only call
-   * that keeps a restart policy from starting the container again (flavour.ts). 'not-running'
-   * when it did not run (the engine's 304): then nothing was marked stopped.
+   * that keeps a restart policy from starting the container again (flavour.ts). A 304 (it did not
+   * run) is no error: whether the stop held is for the caller to watch.
    */
-  async stopForGood(name: string, graceSeconds: number): Promise<'stopped' | 'not-running'> {
+  async stopForGood(name: string, graceSeconds: number): Promise<void> {
     try {
       await engineCall(this.#timeoutMs + graceSeconds * 1000, { name }, (signal) =>
         this.#container(name).stop({ t: graceSeconds, abortSignal: signal }),
       );
-      return 'stopped';
     } catch (err) {
-      if (statusOf(err) === 304) return 'not-running';
-      throw err;
+      if (statusOf(err) !== 304) throw err;
     }
   }
 

@@ -267,15 +267,16 @@ export class DockerBackend implements Backend {
   /**
    * Podman: a stop that finds the service between a crash and its restart is a 304 that marks
    * nothing, and Podman starts it again a moment later (seen on the real service: the job ended,
-   * its container ran on). A fast crash loop is down most of the time, so the stop is sent again
-   * each time the container shows it was restarted, until one lands while it runs (204: marked
-   * stopped) or it stays down for PODMAN_RESTART_SETTLE_MS. After PODMAN_STOP_ROUNDS it gives up
-   * with an engine error: the run goes on (cancel answers 5xx, a start timeout is tried again).
+   * its container ran on) — and under load even a 204 was followed by a restart. So whatever the
+   * stop answered, it counts only once the container then stays down for
+   * PODMAN_RESTART_SETTLE_MS; each restart seen meanwhile gets the stop again. After
+   * PODMAN_STOP_ROUNDS it gives up with an engine error: the run goes on (cancel answers 5xx, a
+   * start timeout is tried again).
    */
   async #stopPodmanService(name: string, graceSeconds: number): Promise<void> {
     let seen = (await this.#containers.inspectOurs(name))?.RestartCount;
     for (let round = 1; round <= PODMAN_STOP_ROUNDS; round++) {
-      if ((await this.#containers.stopForGood(name, graceSeconds)) === 'stopped') return;
+      await this.#containers.stopForGood(name, graceSeconds);
       const quietUntil = Date.now() + PODMAN_RESTART_SETTLE_MS;
       for (;;) {
         const c = await this.#containers.inspectOurs(name);
